@@ -1,0 +1,51 @@
+"""Shared fixtures: a real redis-server for the whole session, a simulated clock.
+
+With ``REDIS_URL`` set the tests use that server (it is flushed between tests: point it at a
+server kept for tests). Otherwise they start the embedded redis-server that remind bundles, in
+a temporary directory, and stop it at the end.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import redis
+
+from worker.clock import SimulatedClock
+from worker.embedded import EmbeddedRedis
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """URL of a real redis-server, db 0."""
+    external = os.environ.get("REDIS_URL")
+    if external:
+        yield external
+        return
+    server = EmbeddedRedis(tmp_path_factory.mktemp("redis"))
+    url = server.start()
+    try:
+        yield url
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def redis_client(redis_url: str) -> Iterator[redis.Redis]:
+    """A client on a freshly flushed server (every logical DB)."""
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    client.flushall()
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def clock() -> SimulatedClock:
+    """A simulated clock at Monday 2026-03-02 12:00 UTC."""
+    return SimulatedClock(datetime(2026, 3, 2, 12, 0, tzinfo=UTC))

@@ -1,0 +1,76 @@
+"""The one source of time. Every time-dependent decision reads a ``Clock``.
+
+Production uses ``SystemClock``; the simulator and the tests use ``SimulatedClock`` so the same
+code runs on virtual time. Instants are always timezone-aware UTC datetimes.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+
+class Clock(Protocol):
+    """Something that tells the current instant."""
+
+    def now(self) -> datetime:
+        """The current instant, timezone-aware, in UTC."""
+        ...
+
+
+class SystemClock:
+    """The wall clock."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class SimulatedClock:
+    """A clock that only moves when told to; safe to share between threads."""
+
+    def __init__(self, start: datetime):
+        self._now = as_utc(start)
+        self._lock = threading.Lock()
+
+    def now(self) -> datetime:
+        with self._lock:
+            return self._now
+
+    def set(self, instant: datetime) -> None:
+        """Jump to ``instant``; moving backwards is refused (it would break every window)."""
+        instant = as_utc(instant)
+        with self._lock:
+            if instant < self._now:
+                raise ValueError(f"simulated clock cannot go back from {self._now} to {instant}")
+            self._now = instant
+
+    def advance(self, delta: timedelta) -> datetime:
+        """Move forward by ``delta`` and return the new instant."""
+        with self._lock:
+            if delta < timedelta(0):
+                raise ValueError("simulated clock cannot go back")
+            self._now += delta
+            return self._now
+
+
+def as_utc(instant: datetime) -> datetime:
+    """Return ``instant`` in UTC; a naive datetime is refused, never guessed."""
+    if instant.tzinfo is None:
+        raise ValueError(f"naive datetime {instant.isoformat()} has no time zone")
+    return instant.astimezone(UTC)
+
+
+def to_epoch(instant: datetime) -> float:
+    """Seconds since the epoch, the score unit of every Redis sorted set."""
+    return as_utc(instant).timestamp()
+
+
+def from_epoch(seconds: float) -> datetime:
+    """The UTC instant at ``seconds`` since the epoch."""
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def isoformat_utc(instant: datetime) -> str:
+    """UTC ISO 8601 with a ``Z`` suffix, as the outcome contract writes instants."""
+    return as_utc(instant).isoformat().replace("+00:00", "Z")

@@ -1,0 +1,157 @@
+"""Settings: the one door from the environment (DESIGN §4.5).
+
+No other module reads ``os.environ``. ``Settings.from_env()`` validates every variable once, at
+start, and a bad value raises ``ConfigError`` naming the variable. Secrets are kept out of
+``repr`` so they never reach a log line.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from urllib.parse import urlparse
+
+from worker.errors import ConfigError
+
+#: Seconds between two scheduler ticks.
+DEFAULT_TICK_SECONDS = 15
+#: Where the embedded Redis and the outbox keep their files, relative to the working directory.
+DEFAULT_DATA_DIR = "var"
+#: The queue and actor that receive every outcome record (DESIGN §4.3).
+DEFAULT_RESULTS_QUEUE = "reminder_results"
+DEFAULT_RESULTS_ACTOR = "reminder_result"
+#: Logical Redis DB of the dramatiq broker when it shares the state server (its maintenance uses KEYS).
+DEFAULT_BROKER_DB = 1
+#: How long a claimed timeline entry stays invisible to other schedulers before it comes back.
+DEFAULT_LEASE_SECONDS = 600
+#: Audit/results stream approximate length cap.
+DEFAULT_RESULTS_MAXLEN = 1_000_000
+
+_CHANNEL_MODES = ("outbox", "live")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Typed settings, built once by ``from_env``."""
+
+    redis_url: str | None = None
+    broker_url: str | None = None
+    schedules_dir: Path = Path("schedules")
+    templates_dir: Path = Path("templates")
+    data_dir: Path = Path(DEFAULT_DATA_DIR)
+    channels: str = "outbox"
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = field(default=None, repr=False)
+    twilio_from_number: str | None = None
+    twilio_messaging_service_sid: str | None = None
+    twilio_api_base_url: str = "https://api.twilio.com"
+    smtp_url: str | None = field(default=None, repr=False)
+    email_from: str | None = None
+    public_base_url: str | None = None
+    api_keys: tuple[str, ...] = field(default=(), repr=False)
+    secret_key: str | None = field(default=None, repr=False)
+    tick_seconds: float = DEFAULT_TICK_SECONDS
+    lease_seconds: float = DEFAULT_LEASE_SECONDS
+    results_queue: str = DEFAULT_RESULTS_QUEUE
+    results_actor: str = DEFAULT_RESULTS_ACTOR
+
+    @property
+    def embedded_redis(self) -> bool:
+        """True when no ``REDIS_URL`` is set and remind runs its bundled redis-server."""
+        return self.redis_url is None
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.data_dir / "outbox"
+
+    @property
+    def redis_dir(self) -> Path:
+        return self.data_dir / "redis"
+
+    def with_redis(self, url: str) -> Settings:
+        """A copy pointing at ``url`` (used once the embedded server has started)."""
+        return replace(self, redis_url=url)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read and validate the environment; raise ``ConfigError`` naming the bad variable."""
+        env = os.environ if env is None else env
+
+        def get(name: str) -> str | None:
+            value = env.get(name)
+            return value.strip() if value and value.strip() else None
+
+        redis_url = get("REDIS_URL")
+        if redis_url is not None:
+            _check_url("REDIS_URL", redis_url, ("redis", "rediss", "unix"))
+        broker_url = get("BROKER_URL")
+        if broker_url is not None:
+            _check_url("BROKER_URL", broker_url, ("redis", "rediss", "unix", "amqp", "amqps"))
+        smtp_url = get("SMTP_URL")
+        if smtp_url is not None:
+            _check_url("SMTP_URL", smtp_url, ("smtp", "smtps"))
+        base = get("TWILIO_API_BASE_URL") or "https://api.twilio.com"
+        _check_url("TWILIO_API_BASE_URL", base, ("http", "https"))
+        public = get("PUBLIC_BASE_URL")
+        if public is not None:
+            _check_url("PUBLIC_BASE_URL", public, ("http", "https"))
+
+        sid, token = get("TWILIO_ACCOUNT_SID"), get("TWILIO_AUTH_TOKEN")
+        if (sid is None) != (token is None):
+            raise ConfigError(
+                "TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN must be set together "
+                f"(only {'TWILIO_ACCOUNT_SID' if sid else 'TWILIO_AUTH_TOKEN'} is set)"
+            )
+        channels = get("REMIND_CHANNELS") or "outbox"
+        if channels not in _CHANNEL_MODES:
+            raise ConfigError(
+                f"REMIND_CHANNELS must be one of {', '.join(_CHANNEL_MODES)}, got {channels!r}"
+            )
+        api_keys = tuple(k.strip() for k in (get("REMIND_API_KEYS") or "").split(",") if k.strip())
+        return cls(
+            redis_url=redis_url,
+            broker_url=broker_url,
+            schedules_dir=Path(get("REMIND_SCHEDULES_DIR") or "schedules"),
+            templates_dir=Path(get("REMIND_TEMPLATES_DIR") or "templates"),
+            data_dir=Path(get("REMIND_DATA_DIR") or DEFAULT_DATA_DIR),
+            channels=channels,
+            twilio_account_sid=sid,
+            twilio_auth_token=token,
+            twilio_from_number=get("TWILIO_FROM_NUMBER"),
+            twilio_messaging_service_sid=get("TWILIO_MESSAGING_SERVICE_SID"),
+            twilio_api_base_url=base.rstrip("/"),
+            smtp_url=smtp_url,
+            email_from=get("EMAIL_FROM"),
+            public_base_url=public,
+            api_keys=api_keys,
+            secret_key=get("REMIND_SECRET_KEY"),
+            tick_seconds=_positive_number(env, "REMIND_TICK_SECONDS", DEFAULT_TICK_SECONDS),
+            lease_seconds=_positive_number(env, "REMIND_LEASE_SECONDS", DEFAULT_LEASE_SECONDS),
+            results_queue=get("REMIND_RESULTS_QUEUE") or DEFAULT_RESULTS_QUEUE,
+            results_actor=get("REMIND_RESULTS_ACTOR") or DEFAULT_RESULTS_ACTOR,
+        )
+
+
+def _check_url(name: str, value: str, schemes: tuple[str, ...]) -> None:
+    parsed = urlparse(value)
+    if parsed.scheme not in schemes:
+        raise ConfigError(
+            f"{name} must be a URL with scheme {' or '.join(schemes)}, got scheme {parsed.scheme!r}"
+        )
+    if parsed.scheme != "unix" and not parsed.hostname:
+        raise ConfigError(f"{name} has no host")
+
+
+def _positive_number(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from None
+    if value <= 0:
+        raise ConfigError(f"{name} must be greater than 0, got {raw!r}")
+    return value

@@ -1,0 +1,84 @@
+"""The one error tree of remind.
+
+::
+
+    RemindError
+     ├── ConfigError            bad environment or settings, raised at start
+     ├── InvalidInput           an account, event or file row that breaks a contract
+     ├── ScheduleError          a schedule file that cannot be loaded (file, line, field)
+     ├── TemplateError          a template that is missing or fails to render
+     ├── StateError             account state that does not allow the operation
+     └── DeliveryError          a channel could not deliver (``permanent`` says whether to retry)
+          ├── PermanentDeliveryError
+          └── TransientDeliveryError
+
+Vendor exceptions are translated into ``DeliveryError`` at the channel boundary and never escape
+``worker/channels``.
+"""
+
+from __future__ import annotations
+
+
+class RemindError(Exception):
+    """Base class of every error remind raises on purpose."""
+
+
+class ConfigError(RemindError):
+    """A setting from the environment is missing or malformed."""
+
+
+class InvalidInput(RemindError):
+    """Input that breaks a contract; ``field`` names the offending field, ``source`` where it came from."""
+
+    def __init__(self, message: str, *, field: str | None = None, source: str | None = None):
+        self.field = field
+        self.source = source
+        prefix = f"{source}: " if source else ""
+        where = f"{field}: " if field else ""
+        super().__init__(f"{prefix}{where}{message}")
+        self.message = message
+
+
+class ScheduleError(RemindError):
+    """A schedule file is invalid; the message names the file, the line and the field."""
+
+    def __init__(
+        self, message: str, *, file: str, line: int | None = None, field: str | None = None
+    ):
+        self.file = file
+        self.line = line
+        self.field = field
+        loc = file if line is None else f"{file}:{line}"
+        where = f" {field}:" if field else ""
+        super().__init__(f"{loc}:{where} {message}")
+
+
+class TemplateError(RemindError):
+    """A template is missing, uses an unknown variable or fails to render."""
+
+
+class StateError(RemindError):
+    """Stored state does not allow the requested operation (unknown account, for instance)."""
+
+
+class DeliveryError(RemindError):
+    """A channel failed to deliver. ``permanent`` is False when a later retry may succeed."""
+
+    def __init__(self, message: str, *, permanent: bool, code: str | None = None):
+        self.permanent = permanent
+        self.code = code
+        super().__init__(message)
+
+
+class PermanentDeliveryError(DeliveryError):
+    """Delivery can never succeed for this recipient and content (invalid number, opted out)."""
+
+    def __init__(self, message: str, *, code: str | None = None):
+        super().__init__(message, permanent=True, code=code)
+
+
+class TransientDeliveryError(DeliveryError):
+    """Delivery failed for now; a retry later may succeed."""
+
+    def __init__(self, message: str, *, code: str | None = None):
+        super().__init__(message, permanent=False, code=code)
