@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -56,6 +57,8 @@ class Settings:
     lease_seconds: float = DEFAULT_LEASE_SECONDS
     results_queue: str = DEFAULT_RESULTS_QUEUE
     results_actor: str = DEFAULT_RESULTS_ACTOR
+    #: A fixed instant for every clock in the process (``REMIND_FIXED_NOW``): tests and drills.
+    fixed_now: datetime | None = None
 
     @property
     def embedded_redis(self) -> bool:
@@ -131,6 +134,7 @@ class Settings:
             lease_seconds=_positive_number(env, "REMIND_LEASE_SECONDS", DEFAULT_LEASE_SECONDS),
             results_queue=get("REMIND_RESULTS_QUEUE") or DEFAULT_RESULTS_QUEUE,
             results_actor=get("REMIND_RESULTS_ACTOR") or DEFAULT_RESULTS_ACTOR,
+            fixed_now=_instant(get("REMIND_FIXED_NOW"), "REMIND_FIXED_NOW"),
         )
 
 
@@ -154,4 +158,16 @@ def _positive_number(env: Mapping[str, str], name: str, default: float) -> float
         raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from None
     if value <= 0:
         raise ConfigError(f"{name} must be greater than 0, got {raw!r}")
+    return value
+
+
+def _instant(raw: str | None, name: str) -> datetime | None:
+    if raw is None:
+        return None
+    try:
+        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise ConfigError(f"{name} must be an ISO 8601 instant, got {raw!r}") from None
+    if value.tzinfo is None:
+        raise ConfigError(f"{name} must carry a UTC offset, got {raw!r}")
     return value

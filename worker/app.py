@@ -1,0 +1,93 @@
+"""The application context: one object that wires settings, Redis, the clock and the parts.
+
+Actors, the scheduler, the simulator and the CLI all build one ``App`` and call the plain
+functions of ``worker.intake`` and ``worker.dispatch`` with it; tests do the same without a broker.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+
+import redis
+
+from worker.cadence import Schedule, find_schedule, parse_schedule
+from worker.channels.base import Channel
+from worker.channels.outbox import OutboxChannel
+from worker.clock import Clock
+from worker.config import Settings
+from worker.errors import ConfigError, StateError
+from worker.gate.caps import Caps
+from worker.gate.packs import RulePack, house_pack
+from worker.models import CHANNELS
+from worker.rendering import Renderer
+from worker.results import Results, Sink
+from worker.store import Store
+from worker.timeline import Timeline
+
+
+class App:
+    """Everything a decision needs, built once per process."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        client: redis.Redis,
+        clock: Clock,
+        *,
+        channels: Mapping[str, Channel] | None = None,
+        sinks: list[Sink] | None = None,
+    ):
+        self.settings = settings
+        self.client = client
+        self.clock = clock
+        self.store = Store(client)
+        self.timeline = Timeline(client)
+        self.caps = Caps(client)
+        self.renderer = Renderer(settings.templates_dir)
+        self.results = Results(client, sinks=sinks)
+        self.channels: dict[str, Channel] = dict(channels or default_channels(settings, clock))
+        self._pinned: dict[str, Schedule] = {}
+        self._current: dict[tuple[str, float], Schedule] = {}
+        self._lock = threading.Lock()
+
+    def current_schedule(self, name: str) -> Schedule:
+        """The schedule ``name`` as its file stands now (re-read when the file changes)."""
+        path = Path(self.settings.schedules_dir) / f"{name}.yaml"
+        mtime = path.stat().st_mtime if path.exists() else 0.0
+        with self._lock:
+            cached = self._current.get((name, mtime))
+        if cached is None:
+            cached = find_schedule(name, Path(self.settings.schedules_dir))
+            with self._lock:
+                self._current[(name, mtime)] = cached
+        return cached
+
+    def pinned_schedule(self, ref: str) -> Schedule:
+        """The exact schedule version an account enrolled under."""
+        with self._lock:
+            cached = self._pinned.get(ref)
+        if cached is not None:
+            return cached
+        source = self.store.pinned_schedule(ref)
+        if source is None:
+            raise StateError(f"schedule {ref} is not pinned in this Redis")
+        schedule = parse_schedule(source, file=f"pinned {ref}")
+        with self._lock:
+            self._pinned[ref] = schedule
+        return schedule
+
+    def packs(self, schedule: Schedule) -> list[RulePack]:
+        """The rule packs that apply to ``schedule``'s steps (the house policy for now)."""
+        return [house_pack(schedule.version, schedule.policy)]
+
+
+def default_channels(settings: Settings, clock: Clock) -> dict[str, Channel]:
+    """Outbox channels unless live providers are asked for (not built yet: refused clearly)."""
+    if settings.channels == "live":
+        raise ConfigError(
+            "REMIND_CHANNELS=live: live Twilio/SMTP channels are not built yet; use outbox"
+        )
+    outbox = OutboxChannel(settings.outbox_dir, clock)
+    return dict.fromkeys(CHANNELS, outbox)

@@ -1,0 +1,276 @@
+"""Dispatching one account's pending step: gate, render, send, record, advance.
+
+``dispatch`` is what the ``dispatch`` actor runs. It is safe to run twice for the same claim: a
+stale or duplicate message is recorded as ``skipped``, and the at-most-once claim taken with the
+cap reservation means a step is never sent twice. A claim found unfinished after its lease (the
+worker died between claim and provider answer) is recorded as ``unknown`` and not resent.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from worker.app import App
+from worker.cadence import Occurrence, Schedule
+from worker.channels.base import OutgoingMessage
+from worker.clock import to_epoch
+from worker.cursor import next_step, place_at, primary_zone
+from worker.errors import DeliveryError, TemplateError
+from worker.gate.caps import Reservation
+from worker.gate.decide import FINAL_REASONS, Decision, evaluate
+from worker.gate.hours import earliest_allowed, candidate_zones
+from worker.gate.packs import caps_for, combined_blocked_days, combined_window
+from worker.models import Outcome
+from worker.outcomes import make_outcome
+from worker.rendering import build_context
+from worker.state import AccountState
+
+log = logging.getLogger(__name__)
+
+#: Transient provider failures retried this many times, this far apart, before giving up.
+MAX_ATTEMPTS = 3
+RETRY_AFTER = timedelta(hours=1)
+
+
+def dispatch(app: App, account_id: str, claimed_due: float | None = None) -> list[Outcome]:
+    """Decide and act on ``account_id``'s pending step; return the outcomes recorded."""
+    state = app.store.load(account_id)
+    if state is None:
+        log.warning("dispatch for unknown account %s ignored", account_id)
+        app.timeline.remove(account_id)
+        return []
+    with app.store.locked(state.person_id, account_id):
+        state = app.store.require(account_id)  # re-read under the lock
+        outcomes = _dispatch_locked(app, state, claimed_due)
+    for o in outcomes:
+        app.results.publish(o)
+    return outcomes
+
+
+def _dispatch_locked(app: App, state: AccountState, claimed_due: float | None) -> list[Outcome]:
+    now = app.clock.now()
+    if state.cursor is None or state.due_at is None:
+        app.timeline.remove(state.account_id)  # nothing pending: a leftover entry
+        return []
+    if state.due_at > now or (
+        claimed_due is not None and abs(to_epoch(state.due_at) - claimed_due) > 0.5
+    ):
+        # Stale message: the step it was claimed for has been decided already. Put the
+        # entry back at the state's due instant (the lease may have hidden it) and record it.
+        app.timeline.place(state.account_id, state.due_at)
+        return []
+    schedule = app.pinned_schedule(state.schedule_ref)
+    step = schedule.occurrences[state.cursor]
+    if state.status == "paused" and state.paused_until and now >= state.paused_until:
+        state.status, state.status_reason, state.paused_until = "active", None, None
+    opted_out = app.store.opted_out(state.person_id)
+    opted_in = app.store.opted_in(state.person_id)
+    packs = app.packs(schedule)
+    decision = evaluate(state, step, packs, now, opted_out=opted_out, opted_in=opted_in)
+    zone = primary_zone(state.account)
+    if decision.action == "defer":
+        return [_defer(app, state, step, decision, now, zone)]
+    if decision.action == "suppress":
+        return _suppress(app, state, schedule, step, decision, now, zone)
+    return _allow(app, state, schedule, step, decision, now, zone)
+
+
+def _record(
+    state: AccountState, step: Occurrence, now: datetime, zone: str, kind: str, **kw: object
+) -> Outcome:
+    return make_outcome(now=now, state=state, step=step, zone=zone, outcome=kind, **kw)  # type: ignore[arg-type]
+
+
+def _save(app: App, state: AccountState, now: datetime) -> None:
+    state.updated_at = now
+    pipe = app.client.pipeline()
+    app.store.save(state, pipe)
+    if state.due_at is not None and state.cursor is not None:
+        app.timeline.place(state.account_id, state.due_at, pipe)
+    else:
+        app.timeline.remove(state.account_id, pipe)
+    pipe.execute()
+
+
+def _defer(
+    app: App, state: AccountState, step: Occurrence, d: Decision, now: datetime, zone: str
+) -> Outcome:
+    assert d.at is not None
+    state.due_at = d.at
+    _save(app, state, now)
+    return _record(
+        state, step, now, zone, "deferred", channel=d.channel, reason=d.reason, rule=d.rule,
+        next_attempt_at=d.at,
+    )  # fmt: skip
+
+
+def _advance(
+    app: App, state: AccountState, schedule: Schedule, step: Occurrence, now: datetime, zone: str
+) -> list[Outcome]:
+    """Move the cursor past ``step``; record steps whose day went by; save and re-place."""
+    following, missed = next_step(schedule, state.account, now, step.index)
+    out = [
+        _record(state, m, now, zone, "skipped", reason="missed", rule=None) for m in missed
+    ]
+    state.attempt = 0
+    if following is None:
+        state.cursor, state.due_at = None, None
+        if state.status == "active":
+            state.status = "completed"
+    else:
+        state.cursor, state.due_at = following.index, place_at(state.account, following, now)
+    _save(app, state, now)
+    return out
+
+
+def _suppress(
+    app: App,
+    state: AccountState,
+    schedule: Schedule,
+    step: Occurrence,
+    d: Decision,
+    now: datetime,
+    zone: str,
+) -> list[Outcome]:
+    out = [_record(state, step, now, zone, "suppressed", channel=d.channel, reason=d.reason,
+                   rule=d.rule)]  # fmt: skip
+    if d.reason in FINAL_REASONS:
+        state.cursor, state.due_at = None, None  # the cadence ends here
+        _save(app, state, now)
+    elif d.reason == "disputed":
+        state.due_at = None  # held: dispute_resolved places the cadence again
+        app.store.save(state)
+        app.timeline.remove(state.account_id)
+    else:
+        out += _advance(app, state, schedule, step, now, zone)
+    return out
+
+
+def _allow(
+    app: App,
+    state: AccountState,
+    schedule: Schedule,
+    step: Occurrence,
+    d: Decision,
+    now: datetime,
+    zone: str,
+) -> list[Outcome]:
+    account = state.account
+    locale = account.locale or schedule.locale
+    assert d.recipient is not None
+    try:
+        context = build_context(
+            account, day=step.day, tier=step.tier, channel=d.channel, locale=locale
+        )
+        rendered = app.renderer.render(step.template, d.channel, locale, context)
+    except TemplateError as e:
+        reason = "template_noncompliant" if str(e).startswith("template_noncompliant") else "template_error"
+        log.error("template %s for %s failed: %s", step.template, d.channel, e)
+        return _suppress(
+            app, state, schedule, step,
+            Decision("suppress", d.channel, reason, f"content/{reason}@{schedule.version}"),
+            now, zone,
+        )  # fmt: skip
+
+    packs = app.packs(schedule)
+    owned = caps_for(packs, d.channel)
+    caps = [c for _, c in owned]
+    dispatch_id = f"{account.account_id}:{step.key}:{state.attempt}"
+    res = app.caps.reserve(
+        person_id=state.person_id, debt_id=account.debt, dispatch_id=dispatch_id, caps=caps, now=now
+    )
+    if res.status == "dup":
+        return _duplicate(app, state, schedule, step, d, res, now, zone)
+    if res.status == "cap":
+        assert res.cap is not None and res.retry_at is not None
+        pack = next(p for p, c in owned if c is res.cap)
+        zones = [c.zone for c in candidate_zones(account)]
+        addr = account.address
+        later = earliest_allowed(
+            res.retry_at, zones, combined_window(packs, d.channel), combined_blocked_days(packs),
+            country=addr.country if addr else None, region=addr.region if addr else None,
+        ).at  # fmt: skip
+        if later is None:
+            return _suppress(app, state, schedule, step,
+                             Decision("suppress", d.channel, "no_contact_window", pack.rule(res.cap.id)),
+                             now, zone)  # fmt: skip
+        return [_defer(app, state, step,
+                       Decision("defer", d.channel, "cap", pack.rule(res.cap.id), later), now, zone)]  # fmt: skip
+
+    message = OutgoingMessage(
+        dispatch_id=dispatch_id,
+        channel=d.channel,
+        to=d.recipient,
+        template=step.template,
+        locale=rendered.locale,
+        text=rendered.text,
+        subject=rendered.subject,
+        html=rendered.html,
+        voicemail=rendered.voicemail,
+        account_id=account.account_id,
+    )
+    channel = app.channels[d.channel]
+    try:
+        receipt = channel.send(message)
+    except DeliveryError as e:
+        return _failed(app, state, schedule, step, d, e, caps, dispatch_id, now, zone, rendered.locale)
+    app.caps.finish(person_id=state.person_id, dispatch_id=dispatch_id,
+                    value=f"sent:{receipt.provider_id}")  # fmt: skip
+    sent = _record(state, step, now, zone, "sent", channel=d.channel, provider=receipt.provider,
+                   provider_id=receipt.provider_id, locale=rendered.locale)  # fmt: skip
+    return [sent, *_advance(app, state, schedule, step, now, zone)]
+
+
+def _failed(
+    app: App,
+    state: AccountState,
+    schedule: Schedule,
+    step: Occurrence,
+    d: Decision,
+    e: DeliveryError,
+    caps: list,  # type: ignore[type-arg]
+    dispatch_id: str,
+    now: datetime,
+    zone: str,
+    locale: str,
+) -> list[Outcome]:
+    provider = getattr(app.channels[d.channel], "name", None)
+    if not e.permanent and state.attempt + 1 < MAX_ATTEMPTS:
+        # never processed by the provider: give the reservation back and try again later
+        app.caps.release(person_id=state.person_id, debt_id=state.account.debt,
+                         dispatch_id=dispatch_id, caps=caps)  # fmt: skip
+        state.attempt += 1
+        retry = Decision("defer", d.channel, "provider_transient", None, now + RETRY_AFTER)
+        return [_defer(app, state, step, retry, now, zone)]
+    app.caps.finish(person_id=state.person_id, dispatch_id=dispatch_id, value=f"failed:{e.code}")
+    failed = _record(state, step, now, zone, "failed", channel=d.channel,
+                     reason=e.code or ("permanent" if e.permanent else "transient"),
+                     provider=provider, locale=locale)  # fmt: skip
+    return [failed, *_advance(app, state, schedule, step, now, zone)]
+
+
+def _duplicate(
+    app: App,
+    state: AccountState,
+    schedule: Schedule,
+    step: Occurrence,
+    d: Decision,
+    res: Reservation,
+    now: datetime,
+    zone: str,
+) -> list[Outcome]:
+    claimed = res.claimed or ""
+    if claimed.startswith("claimed:"):
+        since = float(claimed.split(":", 1)[1])
+        if to_epoch(now) - since < app.settings.lease_seconds:
+            # another worker is sending it right now: leave it to that worker
+            return [_record(state, step, now, zone, "skipped", channel=d.channel,
+                            reason="in_progress")]  # fmt: skip
+        # the claimer died between claim and provider answer: the message may have gone out
+        app.caps.finish(person_id=state.person_id, dispatch_id=f"{state.account_id}:{step.key}:{state.attempt}",
+                        value="unknown")  # fmt: skip
+        out = [_record(state, step, now, zone, "unknown", channel=d.channel, reason="claimed_not_finished")]
+        return out + _advance(app, state, schedule, step, now, zone)
+    out = [_record(state, step, now, zone, "skipped", channel=d.channel, reason="duplicate")]
+    return out + _advance(app, state, schedule, step, now, zone)

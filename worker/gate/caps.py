@@ -1,0 +1,95 @@
+"""Rolling-window caps and the at-most-once claim, checked and written in one Lua call.
+
+Each cap keeps a log of sends in a sorted set (member = dispatch id, score = send instant), the
+measured approach of INTEGRATION.md: dramatiq's WindowRateLimiter keeps a key per second and
+cannot count "N per rolling 7 days". The same script claims the dispatch's idempotency key, so
+two workers racing on one person can neither both pass a full cap nor both send one step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+import redis
+
+from worker import keys
+from worker.clock import from_epoch, to_epoch
+from worker.policy import Cap
+from worker.scripts import load_script
+
+#: How long an idempotency claim is remembered (longer than any redelivery or lease).
+DEFAULT_IDEMPOTENCY_TTL = 90 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """What ``Caps.reserve`` decided."""
+
+    status: Literal["ok", "dup", "cap"]
+    cap: Cap | None = None
+    retry_at: datetime | None = None
+    #: for ``dup``: what the first claimer stored (``claimed:<epoch>`` or ``sent:<provider id>``)
+    claimed: str | None = None
+
+
+def cap_scope(cap: Cap, person_id: str, debt_id: str) -> str:
+    return f"debt:{debt_id}" if cap.count == "debt" else "person"
+
+
+class Caps:
+    """Reserve, release and finish dispatches against rolling caps."""
+
+    def __init__(self, client: redis.Redis, *, idempotency_ttl: int = DEFAULT_IDEMPOTENCY_TTL):
+        self.client = client
+        self.ttl = idempotency_ttl
+        self._reserve = load_script(client, "reserve")
+        self._release = load_script(client, "release")
+
+    def _keys(self, person_id: str, debt_id: str, dispatch_id: str, caps: Sequence[Cap]) -> list[str]:
+        return [keys.idempotency(person_id, dispatch_id)] + [
+            keys.cap_counter(person_id, c.id, cap_scope(c, person_id, debt_id)) for c in caps
+        ]
+
+    def reserve(
+        self,
+        *,
+        person_id: str,
+        debt_id: str,
+        dispatch_id: str,
+        caps: Sequence[Cap],
+        now: datetime,
+    ) -> Reservation:
+        """Claim ``dispatch_id`` and count it under every cap, or say which cap is full."""
+        args: list[object] = [to_epoch(now), dispatch_id, self.ttl]
+        for c in caps:
+            args += [c.window_seconds, c.limit]
+        reply = self._reserve(keys=self._keys(person_id, debt_id, dispatch_id, caps), args=args)
+        status = _text(reply[0])
+        if status == "ok":
+            return Reservation("ok")
+        if status == "dup":
+            return Reservation("dup", claimed=_text(reply[1]))
+        index = int(reply[1]) - 1
+        return Reservation("cap", cap=caps[index], retry_at=from_epoch(float(_text(reply[2]))))
+
+    def release(
+        self, *, person_id: str, debt_id: str, dispatch_id: str, caps: Sequence[Cap]
+    ) -> None:
+        """Undo a reservation whose message was never handed to a provider."""
+        self._release(keys=self._keys(person_id, debt_id, dispatch_id, caps), args=[dispatch_id])
+
+    def finish(self, *, person_id: str, dispatch_id: str, value: str) -> None:
+        """Record the provider's answer on the claim (``sent:<id>``, ``unknown``, ``failed:<code>``)."""
+        self.client.set(keys.idempotency(person_id, dispatch_id), value, ex=self.ttl)
+
+    def count(self, *, person_id: str, debt_id: str, cap: Cap, now: datetime) -> int:
+        """Sends counted by ``cap`` at ``now`` (for explain output and tests)."""
+        key = keys.cap_counter(person_id, cap.id, cap_scope(cap, person_id, debt_id))
+        return int(self.client.zcount(key, f"({to_epoch(now) - cap.window_seconds}", "+inf"))
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value

@@ -1,0 +1,173 @@
+"""Intake: enrolling accounts and applying events (the ``intake`` queue's work).
+
+Both take validated contract objects (``worker.models``); ``enroll_raw`` and ``apply_raw`` take
+untrusted JSON and turn a contract violation into a ``rejected`` outcome, so a bad message on the
+queue is recorded with its reason and never crashes a worker.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from worker.app import App
+from worker.cadence import Schedule
+from worker.cursor import next_step, place_at, primary_zone
+from worker.errors import InvalidInput, ScheduleError, StateError
+from worker.models import Account, Event, Outcome, parse_account, parse_event
+from worker.outcomes import rejected
+from worker.state import AccountState, Conversation, Payment
+
+
+log = logging.getLogger(__name__)
+
+
+def _place(app: App, state: AccountState, schedule: Schedule, now: datetime) -> None:
+    step, _ = next_step(schedule, state.account, now, None)
+    state.cursor = step.index if step else None
+    state.due_at = place_at(state.account, step, now) if step else None
+    if step is None and state.status == "active":
+        state.status = "completed"
+
+
+def _commit(app: App, state: AccountState, now: datetime) -> None:
+    state.updated_at = now
+    pipe = app.client.pipeline()
+    app.store.save(state, pipe)
+    if state.cursor is not None and state.due_at is not None and state.status != "held":
+        app.timeline.place(state.account_id, state.due_at, pipe)
+    else:
+        app.timeline.remove(state.account_id, pipe)
+    pipe.execute()
+
+
+def enroll(app: App, account: Account) -> AccountState:
+    """Enroll ``account`` or update it; a new ``due_date`` starts a new cadence.
+
+    The account is pinned to the schedule version current at enrolment; an account enrolled
+    late starts at the first step on or after its current day past due.
+    """
+    try:
+        schedule = app.current_schedule(account.schedule)
+    except ScheduleError as e:
+        raise InvalidInput(str(e), field="schedule") from None
+    now = app.clock.now()
+    previous_person = app.store.person_of(account.account_id)
+    if previous_person is not None and previous_person != account.person:
+        raise InvalidInput(
+            f"account is enrolled for person {previous_person!r}; person_id cannot change",
+            field="person_id",
+        )
+    with app.store.locked(account.person, account.account_id):
+        existing = app.store.load(account.account_id)
+        if existing is not None and existing.account.due_date == account.due_date and (
+            existing.account.schedule == account.schedule
+        ):
+            existing.account = account  # same cadence: update contact data and variables
+            _commit(app, existing, now)
+            return existing
+        app.store.pin_schedule(schedule.ref, schedule.source)
+        state = AccountState(
+            account=account,
+            schedule=schedule.name,
+            version=schedule.version,
+            enrolled_at=now,
+            updated_at=now,
+        )
+        _place(app, state, schedule, now)
+        _commit(app, state, now)
+        return state
+
+
+def _resume_at(state: AccountState, schedule: Schedule, until: Any) -> datetime:
+    """A promise runs through its date; contact resumes the next local day at the send time."""
+    zone = ZoneInfo(primary_zone(state.account))
+    local = datetime.combine(until + timedelta(days=1), schedule.send_time, tzinfo=zone)
+    return local.astimezone(UTC)
+
+
+def apply_event(app: App, event: Event) -> AccountState:
+    """Apply ``event`` to its account's state; the gate acts on the result at the next step."""
+    state = app.store.load(event.account_id)
+    if state is None:
+        raise InvalidInput(f"account {event.account_id!r} is not enrolled", field="account_id")
+    now = app.clock.now()
+    with app.store.locked(state.person_id, state.account_id):
+        state = app.store.require(event.account_id)
+        schedule = app.pinned_schedule(state.schedule_ref)
+        at = event.at or now
+        t = event.type
+        if t in schedule.stop_events:
+            if state.status != "stopped":
+                reason = {"paid": "paid", "cease": "ceased"}.get(t, "closed")
+                state.status = "stopped"
+                state.status_reason = f"closed:{event.reason}" if t == "close" else reason
+                state.paused_until = None
+        elif t in schedule.pause_events and state.status == "active" and event.until:
+            state.status, state.status_reason = "paused", "promise_to_pay"
+            state.paused_until = _resume_at(state, schedule, event.until)
+        elif t in schedule.hold_events and state.status in ("active", "paused"):
+            state.status, state.status_reason, state.paused_until = "held", "disputed", None
+        elif t in schedule.resume_events and state.status == "held":
+            state.status, state.status_reason = "active", None
+            if state.cursor is not None:
+                following, _ = next_step(schedule, state.account, now, state.cursor - 1
+                                         if state.cursor > 0 else None)  # fmt: skip
+                state.cursor = following.index if following else None
+                state.due_at = place_at(state.account, following, now) if following else None
+        if t == "payment" and event.amount is not None:
+            state.payments.append(Payment(at=at, amount=event.amount))
+        elif t == "conversation" and event.channel is not None:
+            state.conversations.append(Conversation(at=at, channel=event.channel))
+        elif t in ("opt_out", "opt_in") and event.channel is not None:
+            entry = event.channel if event.address is None else f"{event.channel}:{event.address}"
+            if t == "opt_out":
+                app.store.set_opt_out(state.person_id, entry)
+            else:
+                app.store.set_opt_in(state.person_id, entry)
+        elif t == "contact_update":
+            state.account = _updated(state.account, event)
+        _commit(app, state, now)
+        return state
+
+
+def _updated(account: Account, event: Event) -> Account:
+    changes: dict[str, Any] = {}
+    for name in ("name", "locale", "timezone", "phones", "emails"):
+        value = getattr(event, name)
+        if value is not None:
+            changes[name] = value
+    if event.postal_address is not None:
+        changes["address"] = event.postal_address
+    return account.model_copy(update=changes)
+
+
+def enroll_raw(app: App, data: Any, source: str | None = None) -> AccountState | Outcome:
+    """Validate and enroll; on bad input record and return a ``rejected`` outcome instead."""
+    try:
+        return enroll(app, parse_account(data, source))
+    except InvalidInput as e:
+        account_id = data.get("account_id") if isinstance(data, dict) else None
+        out = rejected(now=app.clock.now(), account_id=str(account_id or "?"), reason=str(e),
+                       kind="account")  # fmt: skip
+        app.results.publish(out)
+        log.warning("rejected account %s: %s", account_id, e)
+        return out
+
+
+def apply_raw(app: App, data: Any, source: str | None = None) -> AccountState | Outcome:
+    """Validate and apply an event; on bad input record and return a ``rejected`` outcome."""
+    try:
+        return apply_event(app, parse_event(data, source))
+    except (InvalidInput, StateError) as e:
+        account_id = data.get("account_id") if isinstance(data, dict) else None
+        out = rejected(now=app.clock.now(), account_id=str(account_id or "?"), reason=str(e),
+                       kind="event")  # fmt: skip
+        app.results.publish(out)
+        log.warning("rejected event for %s: %s", account_id, e)
+        return out
+
+
+__all__ = ["apply_event", "apply_raw", "enroll", "enroll_raw"]

@@ -1,0 +1,58 @@
+"""Every Redis key remind uses, in one place.
+
+Keys one gate decision touches carry the person's hash tag ``{p:<person>}`` so a person's whole
+keyspace lands on one Redis Cluster slot. The timeline and the account index are global.
+"""
+
+from __future__ import annotations
+
+PREFIX = "remind"
+#: Sorted set: member = account id, score = instant the account's pending step is due.
+TIMELINE = f"{PREFIX}:timeline"
+#: Stream of every outcome record (DESIGN §4.3).
+RESULTS_STREAM = f"{PREFIX}:results"
+
+
+def person_tag(person_id: str) -> str:
+    return "{p:" + person_id + "}"
+
+
+def account_index(account_id: str) -> str:
+    """String: account id -> person id (events name only the account)."""
+    return f"{PREFIX}:idx:{account_id}"
+
+
+def account_state(person_id: str, account_id: str) -> str:
+    return f"{PREFIX}:{person_tag(person_id)}:acct:{account_id}"
+
+
+def account_lock(person_id: str, account_id: str) -> str:
+    return f"{PREFIX}:{person_tag(person_id)}:lock:{account_id}"
+
+
+def opt_outs(person_id: str) -> str:
+    """Set of ``channel`` (whole channel) or ``channel:address`` entries."""
+    return f"{PREFIX}:{person_tag(person_id)}:optout"
+
+
+def opt_ins(person_id: str) -> str:
+    """Set of ``channel`` or ``channel:address`` entries consented to by an opt_in event."""
+    return f"{PREFIX}:{person_tag(person_id)}:optin"
+
+
+def recent_outcomes(person_id: str, account_id: str) -> str:
+    return f"{PREFIX}:{person_tag(person_id)}:outcomes:{account_id}"
+
+
+def idempotency(person_id: str, dispatch_id: str) -> str:
+    return f"{PREFIX}:{person_tag(person_id)}:sent:{dispatch_id}"
+
+
+def cap_counter(person_id: str, cap_id: str, scope: str) -> str:
+    """Rolling log of sends counted by one cap; ``scope`` is the person or ``debt:<id>``."""
+    return f"{PREFIX}:{person_tag(person_id)}:cap:{cap_id}:{scope}"
+
+
+def pinned_schedule(ref: str) -> str:
+    """String: the YAML source of schedule ``name@version`` as first enrolled under."""
+    return f"{PREFIX}:schedule:{ref}"

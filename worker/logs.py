@@ -1,0 +1,40 @@
+"""Logging: one event per line, with phone numbers and email addresses masked.
+
+Masking happens in a filter on the root handler, so a careless ``log.info("%s", account)`` still
+cannot write personal data to a log.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+_PHONE = re.compile(r"\+\d{1,3}(\d{4,12})(\d{2})\b")
+_EMAIL = re.compile(r"\b([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})\b")
+
+
+def mask(text: str) -> str:
+    """Mask E.164 numbers (keep the last two digits) and email local parts (keep the first)."""
+    text = _PHONE.sub(lambda m: "+" + "*" * (len(m.group(0)) - 3) + m.group(2), text)
+    return _EMAIL.sub(lambda m: f"{m.group(1)}***@{m.group(2)}", text)
+
+
+class MaskingFilter(logging.Filter):
+    """Rewrites every record's message with personal data masked."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = mask(record.getMessage())
+        record.args = ()
+        return True
+
+
+def configure(level: int = logging.INFO) -> None:
+    """Set up the root logger once: key=value-ish single lines, masked."""
+    root = logging.getLogger()
+    if any(isinstance(f, MaskingFilter) for h in root.handlers for f in h.filters):
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s level=%(levelname)s logger=%(name)s %(message)s"))
+    handler.addFilter(MaskingFilter())
+    root.addHandler(handler)
+    root.setLevel(level)

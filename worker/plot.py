@@ -1,0 +1,57 @@
+"""``--plot``: a PNG timeline of a simulation, accounts × days, one marker per outcome."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+#: Colour per channel, marker per outcome kind.
+CHANNEL_COLOURS = {"sms": "#1f77b4", "email": "#2ca02c", "voice": "#d62728", "visit": "#9467bd"}
+OUTCOME_MARKERS = {
+    "sent": ("o", 18), "deferred": ("4", 22), "suppressed": ("x", 22), "skipped": (".", 8),
+    "failed": ("v", 22), "unknown": ("d", 22),
+}  # fmt: skip
+
+
+def plot_timeline(outcomes: Sequence[dict[str, Any]], start: datetime, out: Path, title: str) -> Path:
+    """Draw ``outcomes`` (x: days since ``start``, y: account) to ``out`` as PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+
+    accounts = sorted({o["account_id"] for o in outcomes if o.get("channel")})
+    row = {a: i for i, a in enumerate(accounts)}
+    height = min(max(4.0, len(accounts) * 0.06 + 2), 40.0)
+    fig, ax = plt.subplots(figsize=(14, height), dpi=100)
+    for kind, (marker, size) in OUTCOME_MARKERS.items():
+        for channel, colour in CHANNEL_COLOURS.items():
+            xs, ys = [], []
+            for o in outcomes:
+                if o["outcome"] == kind and o.get("channel") == channel:
+                    at = datetime.fromisoformat(o["at"].replace("Z", "+00:00"))
+                    xs.append((at - start).total_seconds() / 86400)
+                    ys.append(row[o["account_id"]])
+            if xs:
+                ax.scatter(xs, ys, marker=marker, s=size, c=colour, linewidths=0.8, alpha=0.85)
+    ax.set_xlabel("days since simulation start")
+    ax.set_ylabel(f"account ({len(accounts)})")
+    ax.set_yticks([])
+    ax.set_title(title)
+    ax.grid(axis="x", alpha=0.3)
+    legend = [
+        Line2D([], [], color=c, marker="o", linestyle="", label=ch)
+        for ch, c in CHANNEL_COLOURS.items()
+    ] + [
+        Line2D([], [], color="black", marker=m, linestyle="", label=k)
+        for k, (m, _) in OUTCOME_MARKERS.items()
+    ]
+    ax.legend(handles=legend, loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
+    fig.tight_layout()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out)
+    plt.close(fig)
+    return out
