@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from worker.cadence import Occurrence
 from worker.gate.consent import reach
-from worker.gate.hours import candidate_zones, earliest_allowed
+from worker.gate.hours import candidate_zones, earliest_allowed, person_country
 from worker.gate.packs import RulePack, combined_blocked_days, combined_window, window_rule
 from worker.state import AccountState
 
@@ -79,7 +79,7 @@ def evaluate(
         return Decision("suppress", step.channel, reason, f"consent/{reason}@{version}")
 
     zones = [c.zone for c in candidate_zones(account)]
-    country = account.address.country if account.address else None
+    country = person_country(account)
     region = account.address.region if account.address else None
     window = combined_window(packs, channel)
     timing = earliest_allowed(

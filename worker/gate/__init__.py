@@ -1,0 +1,1 @@
+"""The compliance gate: time rules, consent, caps and rule packs that decide every send."""

@@ -1,0 +1,277 @@
+"""The gate's time rules: local contact hours, blocked weekdays and dates, public holidays.
+
+An instant is allowed when, in EVERY candidate zone of the person (COMPLIANCE F8), its local
+time lies in the window ``[start, end)`` and its local date is neither a blocked weekday, nor a
+blocked date, nor (when the policy says so) a public holiday of the person's country and region.
+``earliest_allowed`` finds the first such instant at or after ``now``, to the second and exactly
+across daylight-saving changes, so a deferred step lands where the window really opens.
+
+How: per zone, a local date's allowed instants are computed as UTC intervals from the zone's
+offsets over that date (a DST change splits the date into pieces of constant offset). Then, from
+``now``, each zone that does not allow ``t`` moves ``t`` to its own next allowed instant; no
+allowed instant is skipped (every zone forbids everything in between), so the first ``t`` all
+zones accept is the earliest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from types import MappingProxyType
+from zoneinfo import ZoneInfo
+
+import holidays
+
+from worker.gate.zones import (
+    US_ZONES,
+    ZoneCandidate,
+    candidate_zones,
+    mask_email,
+    mask_phone,
+    person_country,
+    zone_names,
+)
+from worker.policy import BlockedDays, Window
+
+# The zone functions are re-exported: callers of the gate's time rules import them from here.
+__all__ = [
+    "DEFAULT_HORIZON_DAYS",
+    "US_ZONES",
+    "TimeDecision",
+    "ZoneCandidate",
+    "candidate_zones",
+    "earliest_allowed",
+    "holiday_name",
+    "is_holiday",
+    "mask_email",
+    "mask_phone",
+    "person_country",
+    "zone_names",
+]
+
+#: How far ahead ``earliest_allowed`` looks before deciding that nothing is allowed.
+DEFAULT_HORIZON_DAYS = 60
+
+# Local dates lie within this distance of the same wall-clock reading taken as UTC: real UTC
+# offsets stay within -12:00..+14:00 (historical local mean times reached about 15:56).
+_OFFSET_BOUND = timedelta(hours=16)
+# Offsets are sampled this far apart before bisecting to the changing second; no zone changes
+# its offset twice within this span (transitions are months, at the least weeks, apart).
+_SAMPLE_STEP = timedelta(hours=4)
+_SECOND = timedelta(seconds=1)
+_DAY = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class TimeDecision:
+    """Whether ``now`` is allowed and, if not, the earliest instant that is, and why."""
+
+    allowed: bool  # True when `now` itself is allowed
+    at: datetime | None  # earliest allowed instant >= now (== now when allowed); None: none found
+    reason: str | None  # "quiet_hours" | "blocked_day" | "holiday" | "no_contact_window"
+    zone: str | None  # the candidate zone that blocked `now` (None when allowed)
+    detail: str | None  # human text, e.g. "21:30 in America/Los_Angeles is outside 09:00-20:00"
+
+
+def earliest_allowed(
+    now: datetime,
+    zones: Sequence[str],
+    window: Window | None,
+    blocked: BlockedDays,
+    *,
+    country: str | None,
+    region: str | None,
+    horizon_days: int = DEFAULT_HORIZON_DAYS,
+) -> TimeDecision:
+    """The earliest instant at or after ``now`` allowed in every zone of ``zones``.
+
+    ``window`` is the combined contact window (None when the combination is empty). Holidays
+    are those of ``country``/``region`` when ``blocked.public_holidays`` is set. ``now`` must be
+    aware; the returned ``at`` is aware UTC, or None when no instant within ``horizon_days``
+    is allowed (reported as ``no_contact_window``).
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must be an aware datetime")
+    if not zones:
+        raise ValueError("earliest_allowed needs at least one candidate zone")
+    now = now.astimezone(UTC)
+    if window is None:
+        detail = "the combined contact window is empty"
+        return TimeDecision(False, None, "no_contact_window", None, detail)
+    days = _Days(blocked, country, region)
+    distinct = tuple(dict.fromkeys(zones))
+    blocker = next((z for z in distinct if not _allows(now, z, window, days)), None)
+    if blocker is None:
+        return TimeDecision(True, now, None, None, None)
+    reason, detail = _why(now, blocker, window, days)
+    at = _search(now, distinct, window, days, now + timedelta(days=horizon_days))
+    if at is None:
+        detail = (
+            f"no instant in the next {horizon_days} days is allowed in all of "
+            f"{', '.join(distinct)} ({window}); now: {detail}"
+        )
+        return TimeDecision(False, None, "no_contact_window", blocker, detail)
+    return TimeDecision(False, at, reason, blocker, detail)
+
+
+def is_holiday(day: date, country: str | None, region: str | None) -> bool:
+    """Whether ``day`` is a public holiday of ``country`` (and ``region``), per ``holidays``."""
+    return holiday_name(day, country, region) is not None
+
+
+def holiday_name(day: date, country: str | None, region: str | None) -> str | None:
+    """The public holiday's name on ``day`` in ``country``/``region``, or None."""
+    if not country:
+        return None
+    return _holiday_calendar(country.upper(), region.upper() if region else None, day.year).get(day)
+
+
+@lru_cache(maxsize=256)
+def _holiday_calendar(country: str, region: str | None, year: int) -> Mapping[date, str]:
+    # A plain read-only mapping per year: holidays' own objects fill in years lazily on lookup,
+    # which is not safe to share between worker threads.
+    try:
+        calendar = holidays.country_holidays(country, subdiv=region, years=year)
+    except NotImplementedError:
+        if region is None:
+            return MappingProxyType({})  # a country the package does not know: no holidays
+        return _holiday_calendar(country, None, year)  # an unknown subdivision: the country's
+    return MappingProxyType({d: str(name) for d, name in calendar.items()})
+
+
+@dataclass(frozen=True)
+class _Days:
+    """Which local dates are closed: blocked weekdays and dates, and public holidays."""
+
+    blocked: BlockedDays
+    country: str | None
+    region: str | None
+
+    def closed(self, day: date) -> str | None:
+        """Why ``day`` is closed ("blocked_day" or "holiday"), or None when it is open."""
+        if day.weekday() in self.blocked.weekdays or day in self.blocked.dates:
+            return "blocked_day"
+        if self.blocked.public_holidays and is_holiday(day, self.country, self.region):
+            return "holiday"
+        return None
+
+
+def _allows(t: datetime, zone: str, window: Window, days: _Days) -> bool:
+    local = t.astimezone(ZoneInfo(zone))
+    return window.contains(local.time()) and days.closed(local.date()) is None
+
+
+def _why(t: datetime, zone: str, window: Window, days: _Days) -> tuple[str, str]:
+    local = t.astimezone(ZoneInfo(zone))
+    day = local.date()
+    closed = days.closed(day)
+    if closed == "holiday":
+        name = holiday_name(day, days.country, days.region)
+        return closed, f"{day} in {zone} is a public holiday ({name})"
+    if closed == "blocked_day":
+        return closed, f"{day:%A} {day} in {zone} is a blocked day"
+    return "quiet_hours", f"{local:%H:%M} in {zone} is outside {window}"
+
+
+def _search(
+    now: datetime, zones: Sequence[str], window: Window, days: _Days, limit: datetime
+) -> datetime | None:
+    """The first instant in [now, limit] every zone allows (a fixed point of the moves)."""
+    t = now
+    settled = 0  # zones in a row that accepted t unchanged
+    i = 0
+    while settled < len(zones):
+        moved = _next_open(t, zones[i % len(zones)], window, days, limit)
+        if moved is None:
+            return None
+        settled = settled + 1 if moved == t else 1
+        t = moved
+        i += 1
+    return t
+
+
+def _next_open(
+    t: datetime, zone: str, window: Window, days: _Days, limit: datetime
+) -> datetime | None:
+    """The first instant >= t (and <= limit) that ``zone`` alone allows."""
+    # Local dates are not in UTC order around a fall-back at midnight (the previous date comes
+    # back), so start a day early and keep looking while a later date could still open sooner.
+    day = t.astimezone(ZoneInfo(zone)).date() - _DAY
+    best: datetime | None = None
+    while True:
+        earliest_of_day = _wall(day, time.min) - _OFFSET_BOUND
+        if earliest_of_day > limit or (best is not None and earliest_of_day > best):
+            break
+        if days.closed(day) is None:
+            for start, end in _open_intervals(zone, day, window.start, window.end):
+                if end > t:
+                    found = max(start, t)
+                    best = found if best is None else min(best, found)
+                    break
+        day += _DAY
+    return best if best is not None and best <= limit else None
+
+
+@lru_cache(maxsize=8192)
+def _open_intervals(
+    zone: str, day: date, start: time, end: time
+) -> tuple[tuple[datetime, datetime], ...]:
+    """The UTC intervals [a, b) whose local time in ``zone`` is on ``day`` within [start, end).
+
+    Usually one interval; a DST change inside the window shifts or splits it (a wall-clock
+    start inside a spring-forward gap opens at the first instant after the gap).
+    """
+    result: list[tuple[datetime, datetime]] = []
+    for piece_start, piece_end, offset in _pieces(zone, day):
+        a = max(piece_start, _wall(day, start) - offset)
+        b = min(piece_end, _wall(day, end) - offset)
+        if a < b:
+            if result and result[-1][1] == a:
+                a = result.pop()[0]
+            result.append((a, b))
+    return tuple(result)
+
+
+@lru_cache(maxsize=4096)
+def _pieces(zone: str, day: date) -> tuple[tuple[datetime, datetime, timedelta], ...]:
+    """Spans of constant UTC offset covering every instant whose local date may be ``day``."""
+    tz = ZoneInfo(zone)
+    lo = _wall(day, time.min) - _OFFSET_BOUND
+    hi = _wall(day + _DAY, time.min) + _OFFSET_BOUND
+    pieces: list[tuple[datetime, datetime, timedelta]] = []
+    piece_start, offset = lo, _offset(tz, lo)
+    probe = lo
+    while probe < hi:
+        nxt = min(probe + _SAMPLE_STEP, hi)
+        if _offset(tz, nxt) != offset:
+            change = _first_change(tz, probe, nxt, offset)
+            pieces.append((piece_start, change, offset))
+            piece_start, offset = change, _offset(tz, change)
+        probe = nxt
+    pieces.append((piece_start, hi, offset))
+    return tuple(pieces)
+
+
+def _first_change(tz: ZoneInfo, lo: datetime, hi: datetime, offset: timedelta) -> datetime:
+    """The first second in (lo, hi] whose offset differs from ``offset`` (the one at ``lo``)."""
+    lo_s, hi_s = 0, int((hi - lo).total_seconds())
+    while hi_s - lo_s > 1:
+        mid = (lo_s + hi_s) // 2
+        if _offset(tz, lo + mid * _SECOND) == offset:
+            lo_s = mid
+        else:
+            hi_s = mid
+    return lo + hi_s * _SECOND
+
+
+def _offset(tz: ZoneInfo, t: datetime) -> timedelta:
+    offset = t.astimezone(tz).utcoffset()
+    assert offset is not None  # a ZoneInfo always knows its offset
+    return offset
+
+
+def _wall(day: date, at: time) -> datetime:
+    """The wall-clock reading ``day at`` taken as UTC: minus a UTC offset, it is an instant."""
+    return datetime.combine(day, at, tzinfo=UTC)
