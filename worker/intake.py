@@ -36,7 +36,7 @@ def _commit(app: App, state: AccountState, now: datetime) -> None:
     state.updated_at = now
     pipe = app.client.pipeline()
     app.store.save(state, pipe)
-    if state.cursor is not None and state.due_at is not None and state.status != "held":
+    if state.cursor is not None and state.due_at is not None:
         app.timeline.place(state.account_id, state.due_at, pipe)
     else:
         app.timeline.remove(state.account_id, pipe)
