@@ -10,7 +10,7 @@ from rich.table import Table
 from worker.app import App
 from worker.clock import isoformat_utc
 from worker.gate.decide import evaluate
-from worker.gate.hours import candidate_zones
+from worker.gate.hours import candidate_zones, mask_email, mask_phone
 from worker.logs import mask
 
 
@@ -24,6 +24,18 @@ def explain_account(app: App, account_id: str, console: Console) -> None:
                   + (f" ({state.status_reason})" if state.status_reason else "")
                   + (f" until {isoformat_utc(state.paused_until)}" if state.paused_until else ""))  # fmt: skip
     console.print("time zones: " + ", ".join(f"{z.zone} ({mask(z.source)})" for z in zones))
+    contacts = [
+        f"{mask_phone(p.number)} ({p.kind}; sms {'yes' if p.sms_consent else 'no'}, "
+        f"voice {'yes' if p.voice_consent else 'no'})"
+        for p in state.account.phones
+    ] + [
+        f"{mask_email(e.address)} ({e.kind}; consent {'yes' if e.consent else 'no'})"
+        for e in state.account.emails
+    ]
+    console.print("contacts: " + ("; ".join(contacts) or "none"))
+    opted = sorted(app.store.opted_out(state.person_id))
+    if opted:
+        console.print("opted out: " + ", ".join(mask(o) for o in opted))
     if state.cursor is None or state.due_at is None:
         console.print("next step: none (the cadence has ended or is held)")
     else:
