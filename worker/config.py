@@ -7,12 +7,13 @@ start, and a bad value raises ``ConfigError`` naming the variable. Secrets are k
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import urlsplit
 
 from worker.errors import ConfigError
 
@@ -23,7 +24,8 @@ DEFAULT_DATA_DIR = "var"
 #: The queue and actor that receive every outcome record (DESIGN §4.3).
 DEFAULT_RESULTS_QUEUE = "reminder_results"
 DEFAULT_RESULTS_ACTOR = "reminder_result"
-#: Logical Redis DB of the dramatiq broker when it shares the state server (its maintenance uses KEYS).
+#: Logical Redis DB of the dramatiq broker when it shares the state server
+#: (its maintenance uses KEYS).
 DEFAULT_BROKER_DB = 1
 #: How long a claimed timeline entry stays invisible to other schedulers before it comes back.
 DEFAULT_LEASE_SECONDS = 600
@@ -59,6 +61,18 @@ class Settings:
     results_actor: str = DEFAULT_RESULTS_ACTOR
     #: A fixed instant for every clock in the process (``REMIND_FIXED_NOW``): tests and drills.
     fixed_now: datetime | None = None
+
+    def __repr__(self) -> str:
+        # A Redis or broker URL may carry a password; repr() reaches logs, so it is masked.
+        shown = []
+        for f in fields(self):
+            if not f.repr:
+                continue
+            value = getattr(self, f.name)
+            if f.name in ("redis_url", "broker_url") and value is not None:
+                value = _without_password(value)
+            shown.append(f"{f.name}={value!r}")
+        return f"Settings({', '.join(shown)})"
 
     @property
     def embedded_redis(self) -> bool:
@@ -139,13 +153,26 @@ class Settings:
 
 
 def _check_url(name: str, value: str, schemes: tuple[str, ...]) -> None:
-    parsed = urlparse(value)
+    # The value itself never goes into a message: it may hold a password.
+    try:
+        parsed = urlsplit(value)
+        _ = parsed.port  # reading the port is what raises on a non-numeric or too big one
+    except ValueError:
+        raise ConfigError(f"{name} is not a valid URL (check the host and the port)") from None
     if parsed.scheme not in schemes:
         raise ConfigError(
             f"{name} must be a URL with scheme {' or '.join(schemes)}, got scheme {parsed.scheme!r}"
         )
     if parsed.scheme != "unix" and not parsed.hostname:
         raise ConfigError(f"{name} has no host")
+
+
+def _without_password(url: str) -> str:
+    parsed = urlsplit(url)
+    if parsed.password is None:
+        return url
+    host = parsed.netloc.rpartition("@")[2]
+    return parsed._replace(netloc=f"{parsed.username or ''}:***@{host}").geturl()
 
 
 def _positive_number(env: Mapping[str, str], name: str, default: float) -> float:
@@ -156,8 +183,8 @@ def _positive_number(env: Mapping[str, str], name: str, default: float) -> float
         value = float(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from None
-    if value <= 0:
-        raise ConfigError(f"{name} must be greater than 0, got {raw!r}")
+    if not math.isfinite(value) or value <= 0:
+        raise ConfigError(f"{name} must be a finite number greater than 0, got {raw!r}")
     return value
 
 

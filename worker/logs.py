@@ -10,7 +10,12 @@ import logging
 import re
 
 _PHONE = re.compile(r"\+\d{1,3}(\d{4,12})(\d{2})\b")
-_EMAIL = re.compile(r"\b([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})\b")
+# The local part is anything up to a delimiter (not just ASCII letters), so that josé@ or
+# jane!doe@ are masked whole: the account contract accepts any non-space local part.
+_EMAIL = re.compile(
+    r"""([^\s@<>()\[\]{},;:"'=/\\])[^\s@<>()\[\]{},;:"=/\\]*"""
+    r"@([\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,})"
+)
 
 
 def mask(text: str) -> str:
@@ -25,6 +30,14 @@ class MaskingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.msg = mask(record.getMessage())
         record.args = ()
+        # A provider error in a traceback can quote the number it refused; the formatter
+        # reuses exc_text when set, so the masked text is what gets written.
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = mask(record.exc_text)
+        if record.stack_info:
+            record.stack_info = mask(record.stack_info)
         return True
 
 
@@ -34,7 +47,9 @@ def configure(level: int = logging.INFO) -> None:
     if any(isinstance(f, MaskingFilter) for h in root.handlers for f in h.filters):
         return
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s level=%(levelname)s logger=%(name)s %(message)s"))
+    handler.setFormatter(
+        logging.Formatter("%(asctime)s level=%(levelname)s logger=%(name)s %(message)s")
+    )
     handler.addFilter(MaskingFilter())
     root.addHandler(handler)
     root.setLevel(level)

@@ -231,9 +231,13 @@ class Event(_Strict):
         if v is None:
             return v
         try:
-            return str(Decimal(str(v)))
+            value = Decimal(str(v))
         except InvalidOperation:
             raise ValueError("must be a decimal string such as '125.50'") from None
+        # NaN or a zero/negative payment would corrupt the payment history the cadence reads.
+        if not value.is_finite() or value <= 0:
+            raise ValueError("must be a positive decimal string such as '125.50'")
+        return str(value)
 
     _tz = field_validator("timezone")(classmethod(lambda cls, v: _check_timezone(v)))
     _loc = field_validator("locale")(classmethod(lambda cls, v: _check_locale(v)))
@@ -250,9 +254,11 @@ class Event(_Strict):
         }.get(self.type, ())
         for name in required:
             if getattr(self, name) is None:
-                raise _FieldMissing(name, f"is required for a {self.type} event")
+                raise _FieldMissing(name, f"is required for {_a(self.type)} event")
         if self.type == "close" and self.reason not in CLOSE_REASONS:
-            raise _FieldMissing("reason", f"must be one of {', '.join(CLOSE_REASONS)}")
+            raise _FieldMissing(
+                "reason", f"must be one of {', '.join(CLOSE_REASONS)}, not {self.reason!r}"
+            )
         allowed_extra = {
             "payment": {"amount"},
             "promise_to_pay": {"until", "amount"},
@@ -261,26 +267,45 @@ class Event(_Strict):
             "conversation": {"channel"},
             "close": {"reason"},
             "dispute": {"reason"},
-            "contact_update": {
-                "name", "locale", "timezone", "phones", "emails", "postal_address"
-            },
+            "contact_update": {"name", "locale", "timezone", "phones", "emails", "postal_address"},
         }.get(self.type, set())
-        optional = {"amount", "until", "channel", "address", "reason", "name", "locale",
-                    "timezone", "phones", "emails", "postal_address"}
+        optional = {
+            "amount",
+            "until",
+            "channel",
+            "address",
+            "reason",
+            "name",
+            "locale",
+            "timezone",
+            "phones",
+            "emails",
+            "postal_address",
+        }
         for name in optional - allowed_extra:
             if getattr(self, name) is not None:
-                raise _FieldMissing(name, f"does not apply to a {self.type} event")
+                raise _FieldMissing(name, f"does not apply to {_a(self.type)} event")
         if self.type == "contact_update" and not any(
             getattr(self, n) is not None for n in allowed_extra
         ):
-            raise _FieldMissing("type", "contact_update needs at least one field to update")
+            # "address", as on the account contract: parse_event maps it to postal_address.
+            raise _FieldMissing(
+                None,
+                "a contact_update event needs at least one of "
+                "name, locale, timezone, address, phones, emails",
+            )
         return self
+
+
+def _a(noun: str) -> str:
+    """``noun`` with its indefinite article: "an opt_out", "a paid"."""
+    return f"an {noun}" if noun[0] in "aeiou" else f"a {noun}"
 
 
 class _FieldMissing(ValueError):
     """A cross-field rule failed; carries the field it is about."""
 
-    def __init__(self, field: str, message: str):
+    def __init__(self, field: str | None, message: str):
         self.field = field
         super().__init__(message)
 
@@ -333,6 +358,38 @@ def _field_path(loc: tuple[int | str, ...]) -> str:
     return ".".join(str(p) for p in loc) if loc else "(record)"
 
 
+#: pydantic's own wording ("Input should be a valid date or datetime, input is too short") in the
+#: phrasing of the contract's messages, so every error reads "<field>: must be ...".
+_PLAIN_MESSAGES = {
+    "string_type": "must be a string",
+    "bool_type": "must be true or false",
+    "bool_parsing": "must be true or false",
+    "list_type": "must be a list",
+    "dict_type": "must be an object",
+    "model_type": "must be an object",
+    "model_attributes_type": "must be an object",
+    "date_type": "must be a date such as 2026-03-01",
+    "date_parsing": "must be a date such as 2026-03-01",
+    "date_from_datetime_parsing": "must be a date such as 2026-03-01",
+    "date_from_datetime_inexact": "must be a date such as 2026-03-01, without a time",
+    "datetime_type": "must be an instant with a UTC offset, e.g. 2026-03-01T12:00:00Z",
+    "datetime_parsing": "must be an instant with a UTC offset, e.g. 2026-03-01T12:00:00Z",
+    "datetime_from_date_parsing": "must be an instant with a UTC offset, e.g. 2026-03-01T12:00:00Z",
+}
+
+
+def _plain_message(error: Any) -> str:
+    kind = error.get("type")
+    if kind == "literal_error":
+        options = re.findall(r"'([^']*)'", (error.get("ctx") or {}).get("expected", ""))
+        got = error.get("input")
+        suffix = f", not {got!r}" if isinstance(got, str) else ""
+        return f"must be one of {', '.join(options)}{suffix}"
+    if kind in _PLAIN_MESSAGES:
+        return _PLAIN_MESSAGES[kind]
+    return str(error.get("msg", "is invalid")).removeprefix("Value error, ")
+
+
 def _raise_invalid(err: ValidationError, kind: str, source: str | None) -> None:
     first = err.errors()[0]
     loc = tuple(first.get("loc", ()))
@@ -341,10 +398,9 @@ def _raise_invalid(err: ValidationError, kind: str, source: str | None) -> None:
         field, msg = ctx_error.field, str(ctx_error)
     else:
         field = _field_path(loc)
-        msg = first.get("msg", "is invalid")
-        msg = msg.removeprefix("Value error, ")
+        msg = _plain_message(first)
         if first.get("type") == "missing":
-            msg = f"is required in an {kind}" if kind[0] in "aeiou" else f"is required in a {kind}"
+            msg = f"is required in {_a(kind)}"
         elif first.get("type") == "extra_forbidden":
             msg = f"is not a field of the {kind} contract"
     more = len(err.errors()) - 1

@@ -1,0 +1,325 @@
+"""Settings.from_env, the one door from the environment (DESIGN §4.5)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from worker.config import Settings
+from worker.errors import ConfigError
+
+
+def test_an_empty_environment_gives_the_documented_defaults() -> None:
+    settings = Settings.from_env({})
+
+    assert settings == Settings(
+        redis_url=None,
+        broker_url=None,
+        schedules_dir=Path("schedules"),
+        templates_dir=Path("templates"),
+        data_dir=Path("var"),
+        channels="outbox",
+        twilio_account_sid=None,
+        twilio_auth_token=None,
+        twilio_from_number=None,
+        twilio_messaging_service_sid=None,
+        twilio_api_base_url="https://api.twilio.com",
+        smtp_url=None,
+        email_from=None,
+        public_base_url=None,
+        api_keys=(),
+        secret_key=None,
+        tick_seconds=15,
+        lease_seconds=600,
+        results_queue="reminder_results",
+        results_actor="reminder_result",
+        fixed_now=None,
+    )
+    assert settings.embedded_redis is True
+    assert settings.outbox_dir == Path("var/outbox")
+    assert settings.redis_dir == Path("var/redis")
+
+
+def test_blank_values_count_as_unset() -> None:
+    blank = {
+        name: "  "
+        for name in (
+            "REDIS_URL",
+            "BROKER_URL",
+            "REMIND_CHANNELS",
+            "REMIND_TICK_SECONDS",
+            "SMTP_URL",
+        )
+    }
+
+    assert Settings.from_env(blank) == Settings.from_env({})
+
+
+@pytest.mark.parametrize(
+    ("env", "attribute", "expected"),
+    [
+        ({"REDIS_URL": "redis://cache:6379/0"}, "redis_url", "redis://cache:6379/0"),
+        ({"REDIS_URL": " rediss://cache:6380/2 "}, "redis_url", "rediss://cache:6380/2"),
+        ({"REDIS_URL": "unix:///run/redis.sock"}, "redis_url", "unix:///run/redis.sock"),
+        ({"REDIS_URL": "redis://cache:6379/0"}, "embedded_redis", False),
+        ({"BROKER_URL": "redis://cache:6379/1"}, "broker_url", "redis://cache:6379/1"),
+        (
+            {"BROKER_URL": "amqp://guest:guest@rabbit:5672/"},
+            "broker_url",
+            "amqp://guest:guest@rabbit:5672/",
+        ),
+        (
+            {"BROKER_URL": "amqps://rabbit.example.com/vh"},
+            "broker_url",
+            "amqps://rabbit.example.com/vh",
+        ),
+        (
+            {"REMIND_SCHEDULES_DIR": "/etc/remind/schedules"},
+            "schedules_dir",
+            Path("/etc/remind/schedules"),
+        ),
+        ({"REMIND_TEMPLATES_DIR": "tpl"}, "templates_dir", Path("tpl")),
+        ({"REMIND_DATA_DIR": "/srv/remind"}, "outbox_dir", Path("/srv/remind/outbox")),
+        ({"REMIND_CHANNELS": "outbox"}, "channels", "outbox"),
+        ({"REMIND_CHANNELS": "live"}, "channels", "live"),
+        ({"REMIND_TICK_SECONDS": "5"}, "tick_seconds", 5.0),
+        ({"REMIND_TICK_SECONDS": "0.25"}, "tick_seconds", 0.25),
+        ({"REMIND_LEASE_SECONDS": "120"}, "lease_seconds", 120.0),
+        (
+            {"TWILIO_ACCOUNT_SID": "AC123", "TWILIO_AUTH_TOKEN": "tok"},
+            "twilio_account_sid",
+            "AC123",
+        ),
+        ({"TWILIO_ACCOUNT_SID": "AC123", "TWILIO_AUTH_TOKEN": "tok"}, "twilio_auth_token", "tok"),
+        ({"TWILIO_FROM_NUMBER": "+14155550100"}, "twilio_from_number", "+14155550100"),
+        ({"TWILIO_MESSAGING_SERVICE_SID": "MG9"}, "twilio_messaging_service_sid", "MG9"),
+        (
+            {"TWILIO_API_BASE_URL": "http://127.0.0.1:4010/"},
+            "twilio_api_base_url",
+            "http://127.0.0.1:4010",
+        ),
+        (
+            {"SMTP_URL": "smtp://user:pass@mail:587?starttls=true"},
+            "smtp_url",
+            "smtp://user:pass@mail:587?starttls=true",
+        ),
+        ({"SMTP_URL": "smtps://mail.example.com"}, "smtp_url", "smtps://mail.example.com"),
+        (
+            {"EMAIL_FROM": "Acme <billing@acme.example>"},
+            "email_from",
+            "Acme <billing@acme.example>",
+        ),
+        (
+            {"PUBLIC_BASE_URL": "https://remind.example.com"},
+            "public_base_url",
+            "https://remind.example.com",
+        ),
+        ({"REMIND_API_KEYS": "k1"}, "api_keys", ("k1",)),
+        ({"REMIND_API_KEYS": "k1, k2 ,,k3,"}, "api_keys", ("k1", "k2", "k3")),
+        ({"REMIND_SECRET_KEY": "s3cret"}, "secret_key", "s3cret"),
+        ({"REMIND_RESULTS_QUEUE": "results_v2"}, "results_queue", "results_v2"),
+        ({"REMIND_RESULTS_ACTOR": "on_result"}, "results_actor", "on_result"),
+        (
+            {"REMIND_FIXED_NOW": "2026-03-02T12:00:00Z"},
+            "fixed_now",
+            datetime(2026, 3, 2, 12, 0, tzinfo=UTC),
+        ),
+        (
+            {"REMIND_FIXED_NOW": "2026-03-02T20:00:00+08:00"},
+            "fixed_now",
+            datetime(2026, 3, 2, 20, 0, tzinfo=timezone(timedelta(hours=8))),
+        ),
+    ],
+)
+def test_each_variable_is_parsed_into_its_setting(
+    env: dict[str, str], attribute: str, expected: Any
+) -> None:
+    value = getattr(Settings.from_env(env), attribute)
+
+    assert value == expected
+    assert type(value) is type(expected)
+
+
+def test_a_fixed_now_with_an_offset_is_the_same_instant_in_utc() -> None:
+    settings = Settings.from_env({"REMIND_FIXED_NOW": "2026-03-02T20:00:00+08:00"})
+
+    assert settings.fixed_now is not None
+    assert settings.fixed_now.astimezone(UTC) == datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        (
+            {"REDIS_URL": "localhost:6379"},
+            "REDIS_URL must be a URL with scheme redis or rediss or unix, got scheme 'localhost'",
+        ),
+        (
+            {"REDIS_URL": "http://cache:6379"},
+            "REDIS_URL must be a URL with scheme redis or rediss or unix, got scheme 'http'",
+        ),
+        ({"REDIS_URL": "redis://"}, "REDIS_URL has no host"),
+        (
+            {"REDIS_URL": "redis://cache:port/0"},
+            "REDIS_URL is not a valid URL (check the host and the port)",
+        ),
+        (
+            {"REDIS_URL": "redis://cache:70000/0"},
+            "REDIS_URL is not a valid URL (check the host and the port)",
+        ),
+        (
+            {"REDIS_URL": "redis://[::1/0"},
+            "REDIS_URL is not a valid URL (check the host and the port)",
+        ),
+        (
+            {"BROKER_URL": "kafka://k:9092"},
+            "BROKER_URL must be a URL with scheme redis or rediss or unix or amqp or amqps, "
+            "got scheme 'kafka'",
+        ),
+        ({"BROKER_URL": "amqp://"}, "BROKER_URL has no host"),
+        (
+            {"SMTP_URL": "mail.example.com:587"},
+            "SMTP_URL must be a URL with scheme smtp or smtps, got scheme 'mail.example.com'",
+        ),
+        (
+            {"SMTP_URL": "smtp://user:pa:ss@mail:5x7"},
+            "SMTP_URL is not a valid URL (check the host and the port)",
+        ),
+        (
+            {"TWILIO_API_BASE_URL": "ftp://api.example.com"},
+            "TWILIO_API_BASE_URL must be a URL with scheme http or https, got scheme 'ftp'",
+        ),
+        (
+            {"PUBLIC_BASE_URL": "remind.example.com"},
+            "PUBLIC_BASE_URL must be a URL with scheme http or https, got scheme ''",
+        ),
+        (
+            {"TWILIO_ACCOUNT_SID": "AC123"},
+            "TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN must be set together "
+            "(only TWILIO_ACCOUNT_SID is set)",
+        ),
+        (
+            {"TWILIO_AUTH_TOKEN": "tok"},
+            "TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN must be set together "
+            "(only TWILIO_AUTH_TOKEN is set)",
+        ),
+        (
+            {"REMIND_CHANNELS": "twilio"},
+            "REMIND_CHANNELS must be one of outbox, live, got 'twilio'",
+        ),
+        (
+            {"REMIND_CHANNELS": "LIVE"},
+            "REMIND_CHANNELS must be one of outbox, live, got 'LIVE'",
+        ),
+        (
+            {"REMIND_TICK_SECONDS": "fast"},
+            "REMIND_TICK_SECONDS must be a number of seconds, got 'fast'",
+        ),
+        (
+            {"REMIND_TICK_SECONDS": "15s"},
+            "REMIND_TICK_SECONDS must be a number of seconds, got '15s'",
+        ),
+        (
+            {"REMIND_TICK_SECONDS": "0"},
+            "REMIND_TICK_SECONDS must be a finite number greater than 0, got '0'",
+        ),
+        (
+            {"REMIND_TICK_SECONDS": "-1"},
+            "REMIND_TICK_SECONDS must be a finite number greater than 0, got '-1'",
+        ),
+        (
+            {"REMIND_TICK_SECONDS": "nan"},
+            "REMIND_TICK_SECONDS must be a finite number greater than 0, got 'nan'",
+        ),
+        (
+            {"REMIND_TICK_SECONDS": "inf"},
+            "REMIND_TICK_SECONDS must be a finite number greater than 0, got 'inf'",
+        ),
+        (
+            {"REMIND_LEASE_SECONDS": "0"},
+            "REMIND_LEASE_SECONDS must be a finite number greater than 0, got '0'",
+        ),
+        (
+            {"REMIND_FIXED_NOW": "tomorrow"},
+            "REMIND_FIXED_NOW must be an ISO 8601 instant, got 'tomorrow'",
+        ),
+        (
+            {"REMIND_FIXED_NOW": "2026-03-02T12:00:00"},
+            "REMIND_FIXED_NOW must carry a UTC offset, got '2026-03-02T12:00:00'",
+        ),
+        (
+            {"REMIND_FIXED_NOW": "2026-03-02"},
+            "REMIND_FIXED_NOW must carry a UTC offset, got '2026-03-02'",
+        ),
+    ],
+)
+def test_a_bad_value_raises_a_config_error_naming_the_variable(
+    env: dict[str, str], message: str
+) -> None:
+    with pytest.raises(ConfigError) as info:
+        Settings.from_env(env)
+
+    assert str(info.value) == message
+
+
+SECRETS = {
+    "TWILIO_ACCOUNT_SID": "AC0000",
+    "TWILIO_AUTH_TOKEN": "twilio-token-7f3a",
+    "SMTP_URL": "smtp://mailer:smtp-pass-91c2@mail.example.com:587?starttls=true",
+    "REMIND_SECRET_KEY": "secret-key-e4b1",
+    "REMIND_API_KEYS": "api-key-one-5d,api-key-two-8e",
+    "REDIS_URL": "redis://worker:redis-pass-2a9f@cache:6379/0",
+    "BROKER_URL": "amqp://remind:amqp-pass-6b0c@rabbit:5672/",
+}
+
+
+@pytest.mark.parametrize(
+    "secret",
+    [
+        "twilio-token-7f3a",
+        "smtp-pass-91c2",
+        "mailer",
+        "secret-key-e4b1",
+        "api-key-one-5d",
+        "api-key-two-8e",
+        "redis-pass-2a9f",
+        "amqp-pass-6b0c",
+    ],
+)
+def test_secrets_stay_out_of_repr_and_str(secret: str) -> None:
+    settings = Settings.from_env(SECRETS)
+
+    assert secret not in repr(settings)
+    assert secret not in str(settings)
+
+
+def test_repr_keeps_the_non_secret_settings_and_shows_masked_passwords() -> None:
+    text = repr(Settings.from_env(SECRETS))
+
+    assert text.startswith("Settings(redis_url='redis://worker:***@cache:6379/0', ")
+    assert "broker_url='amqp://remind:***@rabbit:5672/'" in text
+    assert "twilio_account_sid='AC0000'" in text
+    for hidden in ("twilio_auth_token", "smtp_url", "api_keys", "secret_key"):
+        assert f"{hidden}=" not in text
+
+
+def test_repr_shows_a_url_without_a_password_unchanged() -> None:
+    text = repr(Settings.from_env({"REDIS_URL": "redis://cache:6379/0"}))
+
+    assert text.startswith("Settings(redis_url='redis://cache:6379/0', broker_url=None, ")
+
+
+def test_with_redis_returns_a_copy_pointing_at_the_url() -> None:
+    settings = Settings.from_env({"REMIND_TICK_SECONDS": "3"})
+
+    moved = settings.with_redis("redis://127.0.0.1:50123/0")
+
+    assert (moved.redis_url, moved.tick_seconds, moved.embedded_redis) == (
+        "redis://127.0.0.1:50123/0",
+        3.0,
+        False,
+    )
+    assert settings.redis_url is None
