@@ -1,0 +1,324 @@
+"""Rendering: template files + an account's context -> the text a channel sends.
+
+Templates live in ``<templates_dir>/<template>/<part>[.<locale>].<ext>``; a file without a locale
+is the default (English). They run in Jinja's immutable sandbox with ``StrictUndefined``, HTML
+parts are autoescaped, and every SMS and email must carry the opt-out instruction: one without it
+raises a ``TemplateError`` starting ``template_noncompliant:`` and is never sent.
+"""
+
+from __future__ import annotations
+
+import re
+import traceback
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Any
+
+from jinja2 import (
+    FileSystemLoader,
+    StrictUndefined,
+    TemplateSyntaxError,
+    UndefinedError,
+    select_autoescape,
+)
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+from markupsafe import escape
+
+from worker.errors import TemplateError
+from worker.models import Account
+from worker.sms import normalise_sms
+
+__all__ = [
+    "Rendered",
+    "Renderer",
+    "build_context",
+    "locale_chain",
+    "normalise_sms",
+]
+
+#: The part a channel cannot do without; its locale decides the locale of the other parts.
+PRIMARY_PART = {"sms": "sms.txt", "email": "email.txt", "voice": "voice.txt", "visit": "visit.txt"}
+#: Every part file a template may hold, without its locale.
+PARTS = frozenset({*PRIMARY_PART.values(), "email.subject.txt", "email.html", "voicemail.txt"})
+#: What ``Rendered.locale`` says when the default (suffix-less) files were used.
+DEFAULT_LOCALE = "en"
+
+_TEMPLATE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+# "voicemail" before "voice" and "email.subject" before "email": the regex takes the first fit.
+_PART_FILE = re.compile(
+    r"^(?P<base>email\.subject|email|sms|voicemail|voice|visit)"
+    r"(?:\.(?P<locale>[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*))?\.(?P<ext>txt|html)$"
+)
+# Chinese regions that write Traditional characters; any other zh tag without a script is Hans.
+_HANT_REGIONS = frozenset({"tw", "hk", "mo"})
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """One message, rendered and normalised, ready for its channel."""
+
+    template: str
+    channel: str  # sms|email|voice|visit
+    locale: str  # locale of the files actually used; "en" for the default files
+    text: str  # sms body / email plain text / voice script / visit brief
+    subject: str | None = None  # email only
+    html: str | None = None  # email only, when email.html exists
+    voicemail: str | None = None  # voice only, when voicemail.txt exists
+
+
+def locale_chain(locale: str) -> list[str]:
+    """Locales to try for ``locale``, most specific first; the default files come after them.
+
+    ``zh-Hant-TW`` -> ``zh-Hant-TW, zh-Hant, zh``; ``en-US`` -> ``en-US, en``. A Chinese tag
+    without a script gets the script its region writes, before the bare language
+    (``zh-TW`` -> ``zh-TW, zh-Hant, zh``; ``zh-CN`` -> ``zh-CN, zh-Hans, zh``), because accounts
+    arrive as often with ``zh-CN`` as with ``zh-Hans``. Underscores are read as hyphens.
+    """
+    subtags = [s for s in locale.strip().replace("_", "-").split("-") if s]
+    chain = ["-".join(subtags[:n]) for n in range(len(subtags), 0, -1)]
+    if subtags and subtags[0].lower() == "zh" and not any(_is_script(s) for s in subtags[1:]):
+        regions = {s.lower() for s in subtags[1:]}
+        script = "zh-Hant" if regions & _HANT_REGIONS else "zh-Hans"
+        chain.insert(max(len(chain) - 1, 1), script)
+    return chain
+
+
+def _is_script(subtag: str) -> bool:
+    return len(subtag) == 4 and subtag.isalpha()
+
+
+class _PrintedNone(ValueError):
+    """A template printed ``None``: an optional variable that is not guarded by ``{% if %}``."""
+
+
+def _refuse_none(value: Any) -> Any:
+    # Fail closed: "Your balance of None" must never reach a person.
+    if value is None:
+        raise _PrintedNone("printed None; guard optional variables with {% if ... %}")
+    return value
+
+
+class Renderer:
+    """Renders ``<template>/<part>[.<locale>].<ext>`` files from one templates directory."""
+
+    def __init__(self, templates_dir: Path) -> None:
+        if not templates_dir.is_dir():
+            raise TemplateError(f"templates directory {templates_dir} does not exist")
+        self.templates_dir = templates_dir
+        self._env = ImmutableSandboxedEnvironment(
+            loader=FileSystemLoader(templates_dir),
+            undefined=StrictUndefined,
+            autoescape=select_autoescape(
+                enabled_extensions=("html",), default_for_string=False, default=False
+            ),
+            trim_blocks=True,
+            lstrip_blocks=True,
+            finalize=_refuse_none,
+        )
+
+    def template_names(self) -> list[str]:
+        """Names of the templates in the directory, sorted."""
+        return sorted(
+            d.name
+            for d in self.templates_dir.iterdir()
+            if d.is_dir() and _TEMPLATE_NAME.match(d.name) and self._files(d.name)
+        )
+
+    def locales_of(self, template: str) -> set[str]:
+        """Locales that ``template`` has files for; ``"en"`` stands for the default files."""
+        files = self._existing(template)
+        return {tag for by_locale in files.values() for tag, _ in by_locale.values()}
+
+    def render(
+        self, template: str, channel: str, locale: str, context: Mapping[str, Any]
+    ) -> Rendered:
+        """Render ``template`` for ``channel`` in the best locale available for ``locale``.
+
+        The locale is chosen by the channel's main part (``sms.txt``, ``email.txt``,
+        ``voice.txt``, ``visit.txt``); the other parts come from that same locale so one message
+        never mixes languages. Raises ``TemplateError`` for a missing part, an undefined
+        variable, a sandbox violation or a message without the opt-out instruction.
+        """
+        primary = PRIMARY_PART.get(channel)
+        if primary is None:
+            raise TemplateError(f"unknown channel {channel!r} for template {template!r}")
+        files = self._existing(template)
+        tried = locale_chain(locale)
+        candidates = files.get(primary, {})
+        key = next((t.lower() for t in tried if t.lower() in candidates), "")
+        if key not in candidates:
+            raise TemplateError(
+                f"template {template!r} has no {primary} for locale {locale!r} "
+                f"(tried {', '.join([*tried, 'default'])})"
+            )
+        tag = candidates[key][0]
+        values = dict(context)
+
+        def part(name: str) -> str | None:
+            found = files.get(name, {}).get(key)
+            return None if found is None else self._render_file(template, found[1], values)
+
+        text = part(primary) or ""
+        if channel == "sms":
+            return self._checked(Rendered(template, channel, tag, normalise_sms(text)), values)
+        text = _tidy(text)
+        if channel == "email":
+            subject = part("email.subject.txt")
+            if subject is None:
+                raise TemplateError(
+                    f"template {template!r} has {primary} but no email.subject.txt for "
+                    f"locale {tag!r}"
+                )
+            html = part("email.html")
+            rendered = Rendered(
+                template,
+                channel,
+                tag,
+                text,
+                subject=" ".join(subject.split()),  # one line: a newline would end the header
+                html=None if html is None else _tidy(html),
+            )
+            return self._checked(rendered, values)
+        if channel == "voice":
+            voicemail = part("voicemail.txt")
+            voicemail = None if voicemail is None else _tidy(voicemail)
+            return Rendered(template, channel, tag, text, voicemail=voicemail)
+        return Rendered(template, channel, tag, text)
+
+    def _existing(self, template: str) -> dict[str, dict[str, tuple[str, str]]]:
+        files = self._files(template)
+        if not files:
+            raise TemplateError(f"no template named {template!r} in {self.templates_dir}")
+        return files
+
+    def _files(self, template: str) -> dict[str, dict[str, tuple[str, str]]]:
+        """``{part: {lower-cased locale or "" for default: (locale tag, file name)}}``."""
+        if not _TEMPLATE_NAME.match(template):
+            raise TemplateError(f"{template!r} is not a template name (letters, digits, _ and -)")
+        folder = self.templates_dir / template
+        found: dict[str, dict[str, tuple[str, str]]] = {}
+        if not folder.is_dir():
+            return found
+        for path in folder.iterdir():
+            match = _PART_FILE.match(path.name)
+            if match is None or not path.is_file():
+                continue
+            part = f"{match['base']}.{match['ext']}"
+            if part in PARTS:
+                locale = match["locale"]
+                key = locale.lower() if locale else ""
+                found.setdefault(part, {})[key] = (locale or DEFAULT_LOCALE, path.name)
+        return found
+
+    def _render_file(self, template: str, filename: str, context: dict[str, Any]) -> str:
+        name = f"{template}/{filename}"
+        try:
+            return self._env.get_template(name).render(context)
+        except TemplateSyntaxError as e:
+            raise TemplateError(f"{name}:{e.lineno}: syntax error: {e.message}") from e
+        except UndefinedError as e:
+            raise TemplateError(f"{name}{_line(e, name)}: {e.message}") from e
+        except SecurityError as e:
+            raise TemplateError(f"{name}{_line(e, name)}: sandbox violation: {e}") from e
+        except Exception as e:  # whatever a template does wrong, it is a template error
+            raise TemplateError(f"{name}{_line(e, name)}: {e}") from e
+
+    def _checked(self, rendered: Rendered, context: Mapping[str, Any]) -> Rendered:
+        """Fail closed: an SMS or email without the opt-out instruction is never sent."""
+        opt_out = context.get("opt_out")
+        where = f"{rendered.template} ({rendered.channel}, {rendered.locale})"
+        if not isinstance(opt_out, str) or not opt_out.strip():
+            raise TemplateError(f"template_noncompliant: {where}: the context has no opt_out text")
+        needle = normalise_sms(opt_out) if rendered.channel == "sms" else opt_out
+        if needle not in rendered.text:
+            part = "SMS" if rendered.channel == "sms" else "email text"
+            raise TemplateError(f"template_noncompliant: {where}: the {part} lacks {opt_out!r}")
+        html = rendered.html
+        if html is not None and opt_out not in html and str(escape(opt_out)) not in html:
+            raise TemplateError(f"template_noncompliant: {where}: the email HTML lacks {opt_out!r}")
+        return rendered
+
+
+def _line(error: BaseException, name: str) -> str:
+    """``:N`` for the line of template file ``name`` in ``error``'s traceback, or ``""``."""
+    parts = tuple(name.split("/"))
+    frames = traceback.extract_tb(error.__traceback__)
+    lines = [f.lineno for f in frames if Path(f.filename).parts[-2:] == parts and f.lineno]
+    return f":{lines[-1]}" if lines else ""
+
+
+def _tidy(text: str) -> str:
+    """Strip trailing spaces and surrounding blank lines; keep at most one blank line in a row."""
+    lines = "\n".join(line.rstrip() for line in text.replace("\r\n", "\n").split("\n"))
+    return re.sub(r"\n{3,}", "\n\n", lines.strip("\n"))
+
+
+# --- context ---------------------------------------------------------------------------------
+
+_STRINGS: dict[str, dict[str, str]] = {
+    "en": {"customer": "Customer", "opt_out": "Reply STOP to opt out."},
+    "zh-Hans": {"customer": "客户", "opt_out": "回复TD退订"},
+    "zh-Hant": {"customer": "客戶", "opt_out": "回覆TD退訂"},
+}
+_SYMBOLS = {"USD": "$", "GBP": "£", "EUR": "€", "CNY": "¥"}
+_MONTHS = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
+
+
+def _language(locale: str) -> str:
+    """The wording family of ``locale``: ``en``, ``zh-Hans`` or ``zh-Hant``."""
+    for tag in locale_chain(locale):
+        if tag.lower() in ("zh-hans", "zh-hant"):
+            return "zh-" + tag[3:].capitalize()
+    return "en"
+
+
+def format_amount(amount: str, currency: str) -> str:
+    """``$1,250.00`` for the currencies with a symbol here, else ``1,250.00 XYZ``."""
+    value = Decimal(amount).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    digits = f"{abs(value):,.2f}"
+    sign = "-" if value < 0 else ""
+    symbol = _SYMBOLS.get(currency.upper())
+    return f"{sign}{symbol}{digits}" if symbol else f"{sign}{digits} {currency.upper()}"
+
+
+def format_date(day: date, locale: str) -> str:
+    """``March 2, 2026`` in English, ``2026年3月2日`` in Chinese."""
+    if _language(locale).startswith("zh"):
+        return f"{day.year}年{day.month}月{day.day}日"
+    return f"{_MONTHS[day.month - 1]} {day.day}, {day.year}"
+
+
+def build_context(
+    account: Account,
+    *,
+    day: int,
+    tier: str,
+    channel: str,
+    locale: str,
+    unsubscribe_url: str | None = None,
+) -> dict[str, Any]:
+    """The variables every template sees; the same keys for every account (None when absent)."""
+    strings = _STRINGS[_language(locale)]
+    balance = account.balance
+    return {
+        "name": account.name or strings["customer"],
+        "amount": None if balance is None else format_amount(balance.amount, balance.currency),
+        "currency": None if balance is None else balance.currency,
+        "creditor": account.creditor,
+        "reference": account.reference,
+        "payment_url": account.payment_url,
+        "due_date": format_date(account.due_date, locale),
+        "days_past_due": day,
+        "tier": tier,
+        "channel": channel,
+        "opt_out": strings["opt_out"],
+        "unsubscribe_url": unsubscribe_url,
+        "vars": dict(account.vars),  # a copy: a template never reaches the account itself
+    }
