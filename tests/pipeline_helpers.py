@@ -39,7 +39,7 @@ tiers:
       - {day: 5, channel: email, template: friendly_nudge}
   - name: late
     steps:
-      - {day: 8, channel: voice, template: reminder_call, fallback: sms}  # needs reminder_call/sms.txt
+      - {day: 8, channel: voice, template: reminder_call, fallback: sms}
       - {day: 12, channel: email, template: final_notice}
 """
 
@@ -52,19 +52,22 @@ def account(**overrides: Any) -> dict[str, Any]:
         "due_date": "2026-03-01",
         "name": "Sam Lee",
         "timezone": "America/New_York",
-        "phones": [{"number": "+12125550123", "kind": "mobile", "sms_consent": True,
-                    "voice_consent": True}],
+        "phones": [
+            {"number": "+12125550123", "kind": "mobile", "sms_consent": True, "voice_consent": True}
+        ],
         "emails": [{"address": "sam@example.com", "kind": "personal", "consent": True}],
         "balance": {"amount": "125.50", "currency": "USD"},
         "creditor": "Northwind Lending",
         "reference": "NW-1",
         "payment_url": "https://pay.example.com/1",
-    }  # fmt: skip
+    }
     data.update(overrides)
     return data
 
 
-def make_app(redis_url: str, tmp_path: Path, clock: SimulatedClock, schedule: str = TEST_SCHEDULE) -> App:
+def make_app(
+    redis_url: str, tmp_path: Path, clock: SimulatedClock, schedule: str = TEST_SCHEDULE
+) -> App:
     schedules = tmp_path / "schedules"
     schedules.mkdir(exist_ok=True)
     (schedules / "t.yaml").write_text(schedule)

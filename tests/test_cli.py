@@ -29,14 +29,23 @@ def env(redis_url: str, redis_client: redis.Redis, tmp_path: Path) -> dict[str, 
     }
 
 
-def remind(env: dict[str, str], *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+def remind(
+    env: dict[str, str], *args: str, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "worker.cli", *args], env=env, input=stdin, capture_output=True,
-        text=True, timeout=120, cwd=env["REMIND_DATA_DIR"].rsplit("/", 1)[0],
-    )  # fmt: skip
+        [sys.executable, "-m", "worker.cli", *args],
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=env["REMIND_DATA_DIR"].rsplit("/", 1)[0],
+    )
 
 
-def test_enroll_reads_json_lines_and_explain_shows_the_next_step(env: dict[str, str], tmp_path: Path) -> None:
+def test_enroll_reads_json_lines_and_explain_shows_the_next_step(
+    env: dict[str, str], tmp_path: Path
+) -> None:
     f = tmp_path / "accounts.jsonl"
     f.write_text(json.dumps(account()) + "\n" + json.dumps(account(account_id="A-2")) + "\n")
     done = remind(env, "enroll", str(f))
@@ -44,7 +53,10 @@ def test_enroll_reads_json_lines_and_explain_shows_the_next_step(env: dict[str, 
     shown = remind(env, "explain", "A-1")
     assert shown.returncode == 0, shown.stderr
     assert "schedule t@1, status active" in shown.stdout
-    assert "next step: early.1 (early, day 1) sms template friendly_nudge, due 2026-03-02T15:00:00Z" in shown.stdout
+    assert (
+        "next step: early.1 (early, day 1) sms template friendly_nudge, due 2026-03-02T15:00:00Z"
+        in shown.stdout
+    )
     assert "(local 2026-03-02 10:00 EST)" in shown.stdout
     assert "gate at 2026-03-02T12:00:00Z: defer (quiet_hours, house/quiet-hours@1)" in shown.stdout
     assert "+1********23" in shown.stdout and "+12125550123" not in shown.stdout
@@ -54,7 +66,9 @@ def test_enroll_refuses_the_whole_file_when_one_row_is_bad_and_names_line_and_fi
     env: dict[str, str], tmp_path: Path, redis_client: redis.Redis
 ) -> None:
     f = tmp_path / "accounts.jsonl"
-    f.write_text(json.dumps(account()) + "\n" + json.dumps(account(account_id="A-2", due_date="soon")) + "\n")
+    f.write_text(
+        json.dumps(account()) + "\n" + json.dumps(account(account_id="A-2", due_date="soon")) + "\n"
+    )
     done = remind(env, "enroll", str(f))
     assert done.returncode == 2
     assert f"error: {f}:2: due_date: " in done.stderr
@@ -82,7 +96,10 @@ def test_enroll_reads_standard_input(env: dict[str, str]) -> None:
 def test_event_applies_fields_given_as_options(env: dict[str, str]) -> None:
     remind(env, "enroll", "-", stdin=json.dumps(account()) + "\n")
     done = remind(env, "event", "A-1", "promise_to_pay", "--until", "2026-03-05")
-    assert (done.returncode, done.stdout.strip()) == (0, "A-1: promise_to_pay applied; status paused")
+    assert (done.returncode, done.stdout.strip()) == (
+        0,
+        "A-1: promise_to_pay applied; status paused",
+    )
 
 
 def test_an_invalid_event_is_one_clear_line(env: dict[str, str]) -> None:
@@ -98,8 +115,9 @@ def test_explain_of_an_unknown_account_is_an_error_not_a_traceback(env: dict[str
 
 
 def test_schedules_check_names_file_line_and_field(env: dict[str, str], tmp_path: Path) -> None:
-    (tmp_path / "schedules" / "bad.yaml").write_text(TEST_SCHEDULE.replace("name: t", "name: bad")
-                                                     .replace("channel: email", "channel: fax", 1))  # fmt: skip
+    (tmp_path / "schedules" / "bad.yaml").write_text(
+        TEST_SCHEDULE.replace("name: t", "name: bad").replace("channel: email", "channel: fax", 1)
+    )
     done = remind(env, "schedules", "check")
     assert done.returncode == 1
     assert "ok   t@1: 6 steps over days 1-12" in done.stdout
@@ -117,21 +135,40 @@ def test_results_tail_prints_outcomes_as_json_lines(env: dict[str, str]) -> None
     assert json.loads(done.stdout) == {"outcome": "sent", "account_id": "A-1"}
 
 
-def test_simulate_writes_one_outcome_line_per_decision_and_a_plot(env: dict[str, str], tmp_path: Path) -> None:
+def test_simulate_writes_one_outcome_line_per_decision_and_a_plot(
+    env: dict[str, str], tmp_path: Path
+) -> None:
     accounts = tmp_path / "a.jsonl"
     accounts.write_text(json.dumps(account()) + "\n")
     events = tmp_path / "e.jsonl"
-    events.write_text(json.dumps({"account_id": "A-1", "type": "paid", "at": "2026-03-05T00:00:00Z"}) + "\n")
+    events.write_text(
+        json.dumps({"account_id": "A-1", "type": "paid", "at": "2026-03-05T00:00:00Z"}) + "\n"
+    )
     out = tmp_path / "sim" / "out.jsonl"
-    done = remind(env, "simulate", "--accounts", str(accounts), "--events", str(events),
-                  "--start", "2026-03-02T12:00:00Z", "--days", "10", "--json", str(out),
-                  "--plot", str(tmp_path / "sim" / "plot.png"))  # fmt: skip
+    done = remind(
+        env,
+        "simulate",
+        "--accounts",
+        str(accounts),
+        "--events",
+        str(events),
+        "--start",
+        "2026-03-02T12:00:00Z",
+        "--days",
+        "10",
+        "--json",
+        str(out),
+        "--plot",
+        str(tmp_path / "sim" / "plot.png"),
+    )
     assert done.returncode == 0, done.stderr
     lines = [json.loads(x) for x in out.read_text().splitlines()]
     assert [(o["step"], o["outcome"], o["reason"]) for o in lines] == [
-        ("early.1", "sent", None), ("early.2", "sent", None),
-        ("early.3", "deferred", "cap"), ("early.3", "suppressed", "paid"),
-    ]  # fmt: skip
+        ("early.1", "sent", None),
+        ("early.2", "sent", None),
+        ("early.3", "deferred", "cap"),
+        ("early.3", "suppressed", "paid"),
+    ]
     assert (tmp_path / "sim" / "plot.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "1 accounts enrolled, 0 rejected, 1 events applied, 4 decisions" in done.stdout
 

@@ -55,13 +55,19 @@ def test_a_promise_to_pay_pauses_until_its_date_and_resumes_when_unpaid(app, clo
     assert state.paused_until == datetime(2026, 3, 6, 15, tzinfo=UTC)  # next day, 10:00 local
     run_until(app, clock, datetime(2026, 3, 6, 16, tzinfo=UTC))
     assert brief(app.recorded) == [
-        ("2026-03-02T15:00:00Z", "early.1", "sms", "deferred", "promise_to_pay",
-         "2026-03-06T15:00:00Z"),
+        (
+            "2026-03-02T15:00:00Z",
+            "early.1",
+            "sms",
+            "deferred",
+            "promise_to_pay",
+            "2026-03-06T15:00:00Z",
+        ),
         ("2026-03-06T15:00:00Z", "early.1", "sms", "sent", None, None),
         ("2026-03-06T15:00:00Z", "early.2", "sms", "skipped", "missed", None),
         ("2026-03-06T15:00:00Z", "early.3", "sms", "skipped", "missed", None),
         ("2026-03-06T15:00:00Z", "early.4", "email", "sent", None, None),
-    ]  # fmt: skip
+    ]
     assert app.store.require("A-1").status == "active"
 
 
@@ -128,8 +134,11 @@ def test_missing_consent_is_suppressed_with_its_reason(app, clock) -> None:  # t
 
 
 def test_a_voice_step_without_voice_consent_falls_back_to_sms(app, clock) -> None:  # type: ignore[no-untyped-def]
-    event(app, "contact_update",
-          phones=[{"number": "+12125550123", "sms_consent": True, "voice_consent": False}])  # fmt: skip
+    event(
+        app,
+        "contact_update",
+        phones=[{"number": "+12125550123", "sms_consent": True, "voice_consent": False}],
+    )
     clock.set(datetime(2026, 3, 9, 13, tzinfo=UTC))
     run_until(app, clock, datetime(2026, 3, 9, 15, tzinfo=UTC))
     voice_step = [o for o in app.recorded if o["step"] == "late.1"]
@@ -137,8 +146,12 @@ def test_a_voice_step_without_voice_consent_falls_back_to_sms(app, clock) -> Non
 
 
 def test_a_contact_update_changes_where_the_next_message_goes(app, clock) -> None:  # type: ignore[no-untyped-def]
-    event(app, "contact_update", phones=[{"number": "+13125550100", "sms_consent": True}],
-          timezone="America/Chicago")  # fmt: skip
+    event(
+        app,
+        "contact_update",
+        phones=[{"number": "+13125550100", "sms_consent": True}],
+        timezone="America/Chicago",
+    )
     run_until(app, clock, datetime(2026, 3, 2, 17, tzinfo=UTC))
     [sms] = outbox(app, "sms")
     assert sms["to"] == "+13125550100"

@@ -80,8 +80,10 @@ def test_quiet_hours_defer_to_the_window_opening_in_the_persons_zone(app, clock)
     run_until(app, clock, datetime(2026, 3, 3, 15, tzinfo=UTC))
     first = app.recorded[0]
     assert (first["outcome"], first["reason"], first["rule"]) == (
-        "deferred", "quiet_hours", "house/quiet-hours@1",
-    )  # fmt: skip
+        "deferred",
+        "quiet_hours",
+        "house/quiet-hours@1",
+    )
     assert first["next_attempt_at"] == "2026-03-03T14:00:00Z"  # 09:00 EST Tuesday
     assert app.recorded[1]["outcome"] == "sent"
     assert app.recorded[1]["at"] == "2026-03-03T14:00:00Z"
@@ -106,12 +108,15 @@ def test_the_same_dispatch_delivered_twice_sends_once(app, clock) -> None:  # ty
     assert len(outbox(app, "sms")) == 1
 
 
-def test_a_crash_between_claim_and_provider_answer_is_recorded_unknown_not_resent(app, clock) -> None:  # type: ignore[no-untyped-def]
+def test_a_crash_between_claim_and_provider_answer_is_recorded_unknown_not_resent(
+    app, clock
+) -> None:  # type: ignore[no-untyped-def]
     state = enroll(app, parse_account(account()))
     clock.set(datetime(2026, 3, 2, 15, tzinfo=UTC))
     # a worker claimed the step and died before the provider answered
-    app.caps.reserve(person_id="A-1", debt_id="A-1", dispatch_id="A-1:early.1:0", caps=[],
-                     now=clock.now())  # fmt: skip
+    app.caps.reserve(
+        person_id="A-1", debt_id="A-1", dispatch_id="A-1:early.1:0", caps=[], now=clock.now()
+    )
     assert dispatch(app, "A-1", to_epoch(state.due_at))[0].outcome == "skipped"  # still in lease
     clock.advance(timedelta(seconds=app.settings.lease_seconds))
     outcomes = dispatch(app, "A-1", to_epoch(state.due_at))
@@ -139,7 +144,9 @@ def test_an_event_for_an_unknown_account_is_recorded_as_rejected(app) -> None:  
     assert out.reason == "invalid_event: account_id: account 'nobody' is not enrolled"
 
 
-def test_an_account_stays_pinned_to_the_schedule_version_it_enrolled_under(app, clock, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_an_account_stays_pinned_to_the_schedule_version_it_enrolled_under(
+    app, clock, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
     enroll(app, parse_account(account()))
     (tmp_path / "schedules" / "t.yaml").write_text(
         TEST_SCHEDULE.replace('version: "1"', 'version: "2"').replace("day: 12,", "day: 14,")

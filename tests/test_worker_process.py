@@ -57,8 +57,20 @@ def env(redis_url: str, redis_client: redis.Redis, tmp_path: Path) -> dict[str, 
 
 @pytest.fixture
 def worker_process(env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
-    cmd = [sys.executable, "-m", "dramatiq", "worker.broker:setup", "worker.actors",
-           "--processes", "1", "--threads", "2", "--queues", "intake", "dispatch"]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "dramatiq",
+        "worker.broker:setup",
+        "worker.actors",
+        "--processes",
+        "1",
+        "--threads",
+        "2",
+        "--queues",
+        "intake",
+        "dispatch",
+    ]
     proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stderr=subprocess.PIPE)
     try:
         yield proc
@@ -84,8 +96,9 @@ def broker(redis_url: str) -> Iterator[RedisBroker]:
 
 
 def _send(broker: RedisBroker, queue: str, actor: str, *args: Any) -> None:
-    broker.enqueue(dramatiq.Message(queue_name=queue, actor_name=actor, args=args, kwargs={},
-                                    options={}))  # fmt: skip
+    broker.enqueue(
+        dramatiq.Message(queue_name=queue, actor_name=actor, args=args, kwargs={}, options={})
+    )
 
 
 def _outcomes(client: redis.Redis) -> list[dict[str, Any]]:
@@ -93,16 +106,20 @@ def _outcomes(client: redis.Redis) -> list[dict[str, Any]]:
 
 
 def test_enroll_tick_dispatch_outcome_end_to_end_on_a_real_worker_process(
-    worker_process: subprocess.Popen[bytes], broker: RedisBroker, redis_client: redis.Redis,
-    redis_url: str, env: dict[str, str],
-) -> None:  # fmt: skip
+    worker_process: subprocess.Popen[bytes],
+    broker: RedisBroker,
+    redis_client: redis.Redis,
+    redis_url: str,
+    env: dict[str, str],
+) -> None:
     _send(broker, "intake", "enroll_account", account())
     _wait_for(lambda: redis_client.zscore("remind:timeline", "A-1"), "the enrolment")
 
     # an invalid account on the queue is recorded as rejected and the worker keeps running
     _send(broker, "intake", "enroll_account", account(account_id="A-2", due_date="yesterday"))
-    rejected = _wait_for(lambda: [o for o in _outcomes(redis_client) if o["outcome"] == "rejected"],
-                         "the rejection")  # fmt: skip
+    rejected = _wait_for(
+        lambda: [o for o in _outcomes(redis_client) if o["outcome"] == "rejected"], "the rejection"
+    )
     assert rejected[0]["account_id"] == "A-2"
     assert rejected[0]["reason"].startswith("invalid_account: queue: due_date: ")
     assert worker_process.poll() is None
@@ -113,11 +130,16 @@ def test_enroll_tick_dispatch_outcome_end_to_end_on_a_real_worker_process(
     app = App(settings, redis.Redis.from_url(redis_url), clock)
     assert tick(app, lambda a, due: _send(broker, "dispatch", "dispatch", a, due)) == 1
 
-    sent = _wait_for(lambda: [o for o in _outcomes(redis_client) if o["outcome"] == "sent"],
-                     "the sent outcome")  # fmt: skip
+    sent = _wait_for(
+        lambda: [o for o in _outcomes(redis_client) if o["outcome"] == "sent"], "the sent outcome"
+    )
     assert {k: sent[0][k] for k in ("account_id", "step", "channel", "at", "provider")} == {
-        "account_id": "A-1", "step": "early.1", "channel": "sms", "at": NOW, "provider": "outbox",
-    }  # fmt: skip
+        "account_id": "A-1",
+        "step": "early.1",
+        "channel": "sms",
+        "at": NOW,
+        "provider": "outbox",
+    }
     lines = (Path(env["REMIND_DATA_DIR"]) / "outbox" / "sms.jsonl").read_text().splitlines()
     assert [json.loads(x)["dispatch_id"] for x in lines] == ["A-1:early.1:0"]
 

@@ -43,7 +43,7 @@ def setup_broker(settings: Settings) -> Any:
     else:
         from dramatiq.brokers.redis import RedisBroker
 
-        broker = RedisBroker(url=url)
+        broker = RedisBroker(url=url)  # type: ignore[no-untyped-call]  # untyped upstream
     broker.add_middleware(CurrentMessage())
     dramatiq.set_broker(broker)
     return broker

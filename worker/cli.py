@@ -47,7 +47,9 @@ def _instant(value: str, option: str) -> datetime:
 def demo(
     accounts: Annotated[int, typer.Option(help="How many accounts to generate.")] = 200,
     days: Annotated[int, typer.Option(help="Simulated days.")] = 60,
-    out: Annotated[Path, typer.Option(help="Where the outbox, outcomes and plot go.")] = Path("var/demo"),
+    out: Annotated[Path, typer.Option(help="Where the outbox, outcomes and plot go.")] = Path(
+        "var/demo"
+    ),
 ) -> None:
     """Run the whole pipeline on generated accounts over simulated days, then summarise."""
     from worker.demo_run import run_demo
@@ -57,21 +59,32 @@ def demo(
 
 @app.command()
 def simulate(
-    schedule: Annotated[str | None, typer.Option(help="Schedule NAME or PATH for accounts without one.")] = None,
+    schedule: Annotated[
+        str | None, typer.Option(help="Schedule NAME or PATH for accounts without one.")
+    ] = None,
     accounts: Annotated[Path, typer.Option(help="Accounts, JSON Lines or CSV.")] = ...,  # type: ignore[assignment]
     events: Annotated[Path | None, typer.Option(help="Events, JSON Lines, each with `at`.")] = None,
     start: Annotated[str, typer.Option(help="Start instant, ISO 8601 (UTC if no offset).")] = ...,  # type: ignore[assignment]
     days: Annotated[int, typer.Option(help="Days to simulate.")] = 60,
-    json_out: Annotated[Path, typer.Option("--json", help="Write one outcome per line here.")] = ...,  # type: ignore[assignment]
+    json_out: Annotated[
+        Path, typer.Option("--json", help="Write one outcome per line here.")
+    ] = ...,  # type: ignore[assignment]
     plot: Annotated[Path | None, typer.Option(help="Draw a PNG timeline here.")] = None,
 ) -> None:
     """Run the production pipeline on a simulated clock with outbox channels."""
     from worker.demo_run import run_simulation
 
     run_simulation(
-        _settings(), schedule=schedule, accounts=accounts, events=events,
-        start=_instant(start, "--start"), days=days, json_out=json_out, plot=plot, console=console,
-    )  # fmt: skip
+        _settings(),
+        schedule=schedule,
+        accounts=accounts,
+        events=events,
+        start=_instant(start, "--start"),
+        days=days,
+        json_out=json_out,
+        plot=plot,
+        console=console,
+    )
 
 
 @app.command()
@@ -119,7 +132,9 @@ def scheduler() -> None:
 
 @app.command()
 def enroll(
-    file: Annotated[str, typer.Argument(help="JSON Lines or CSV file of accounts, or - for stdin.")],
+    file: Annotated[
+        str, typer.Argument(help="JSON Lines or CSV file of accounts, or - for stdin.")
+    ],
 ) -> None:
     """Validate every account in FILE, then enroll them all (nothing is enrolled if one is bad)."""
     from worker.app import App
@@ -129,7 +144,9 @@ def enroll(
     from worker.runtime import clock_for
     from worker.simulate import read_json_lines, read_records
 
-    rows = list(read_json_lines(sys.stdin, "<stdin>") if file == "-" else _records(Path(file), read_records))
+    rows = list(
+        read_json_lines(sys.stdin, "<stdin>") if file == "-" else _records(Path(file), read_records)
+    )
     problems: list[str] = []
     parsed = []
     for source, data in rows:
@@ -159,7 +176,9 @@ def _records(path: Path, reader: Any) -> Any:
 def event(
     ctx: typer.Context,
     account: Annotated[str, typer.Argument(help="The account id.")],
-    type_: Annotated[str, typer.Argument(metavar="TYPE", help="paid, payment, promise_to_pay, ...")],
+    type_: Annotated[
+        str, typer.Argument(metavar="TYPE", help="paid, payment, promise_to_pay, ...")
+    ],
 ) -> None:
     """Apply one event, e.g. `remind event A-1 promise_to_pay --until 2026-12-01`."""
     from worker.app import App
@@ -196,14 +215,16 @@ def explain(account: Annotated[str, typer.Argument(help="The account id.")]) -> 
 @results_app.command("tail")
 def results_tail(
     from_start: Annotated[bool, typer.Option(help="Replay the stream from its beginning.")] = False,
-    count: Annotated[int, typer.Option(help="Stop after this many records (0: follow forever).")] = 0,
+    count: Annotated[
+        int, typer.Option(help="Stop after this many records (0: follow forever).")
+    ] = 0,
 ) -> None:
     """Print outcome records from the stream remind:results, one JSON object per line."""
     from worker.connect import connected
     from worker.results import tail
 
     seen = 0
-    with connected(_settings()) as (_settings_, client):
+    with connected(_settings()) as (_, client):
         try:
             for record in tail(client, last_id="0" if from_start else "$"):
                 if record:
@@ -228,8 +249,10 @@ def schedules_check(
     for name in targets:
         try:
             s = find_schedule(name, Path(settings.schedules_dir))
-            console.print(f"ok   {s.ref}: {len(s.occurrences)} steps over days "
-                          f"{s.occurrences[0].day}-{s.occurrences[-1].day}")  # fmt: skip
+            console.print(
+                f"ok   {s.ref}: {len(s.occurrences)} steps over days "
+                f"{s.occurrences[0].day}-{s.occurrences[-1].day}"
+            )
         except RemindError as e:
             bad += 1
             err.print(f"[red]fail[/] {e}", highlight=False)
@@ -251,8 +274,10 @@ def schedules_plan(
     day0 = date.fromisoformat(due)
     for o in s.occurrences:
         when = day0 + timedelta(days=o.day)
-        console.print(f"{o.key:<18} {o.tier:<6} day {o.day:>3}  {when} {o.send_time:%H:%M}  "
-                      f"{o.channel:<5} {o.template}" + (f" (fallback {o.fallback})" if o.fallback else ""))  # fmt: skip
+        console.print(
+            f"{o.key:<18} {o.tier:<6} day {o.day:>3}  {when} {o.send_time:%H:%M}  "
+            f"{o.channel:<5} {o.template}" + (f" (fallback {o.fallback})" if o.fallback else "")
+        )
 
 
 @templates_app.command("lint")

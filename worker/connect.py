@@ -13,7 +13,9 @@ from worker.embedded import EmbeddedRedis
 
 
 @contextmanager
-def connected(settings: Settings, *, db: int | None = None) -> Iterator[tuple[Settings, redis.Redis]]:
+def connected(
+    settings: Settings, *, db: int | None = None
+) -> Iterator[tuple[Settings, redis.Redis]]:
     """Settings with a concrete ``redis_url`` and a client; stops an embedded server it started."""
     server: EmbeddedRedis | None = None
     if settings.redis_url is None:

@@ -17,11 +17,19 @@ from worker.clock import isoformat_utc
 
 #: (region, area code, zone note) for US states, chosen to span every US time zone.
 US_PLACES: tuple[tuple[str, str, str], ...] = (
-    ("NY", "212", "New York"), ("MA", "617", "Boston"), ("FL", "305", "Miami"),
-    ("IL", "312", "Chicago"), ("TX", "214", "Dallas"), ("CO", "303", "Denver"),
-    ("AZ", "602", "Phoenix"), ("CA", "415", "San Francisco"), ("WA", "206", "Seattle"),
-    ("AK", "907", "Anchorage"), ("HI", "808", "Honolulu"), ("GA", "404", "Atlanta"),
-)  # fmt: skip
+    ("NY", "212", "New York"),
+    ("MA", "617", "Boston"),
+    ("FL", "305", "Miami"),
+    ("IL", "312", "Chicago"),
+    ("TX", "214", "Dallas"),
+    ("CO", "303", "Denver"),
+    ("AZ", "602", "Phoenix"),
+    ("CA", "415", "San Francisco"),
+    ("WA", "206", "Seattle"),
+    ("AK", "907", "Anchorage"),
+    ("HI", "808", "Honolulu"),
+    ("GA", "404", "Atlanta"),
+)
 FIRST = ("Alex", "Sam", "Jordan", "Taylor", "Morgan", "Casey", "Riley", "Jamie", "Avery", "Drew")
 LAST = ("Smith", "Garcia", "Chen", "Johnson", "Patel", "Brown", "Nguyen", "Davis", "Lopez", "Kim")
 CN_NAMES = ("张伟", "王芳", "李娜", "刘洋", "陈静", "杨磊", "赵敏", "黄勇")
@@ -47,15 +55,19 @@ def generate_accounts(start: date, n: int = 200, seed: int = 7) -> list[dict[str
             acct |= {
                 "schedule": "standard",
                 "name": f"{rng.choice(FIRST)} {rng.choice(LAST)}",
-                "address": {"country": "US", "region": region, "city": city,
-                            "line1": f"{rng.randint(10, 999)} Main St"},
+                "address": {
+                    "country": "US",
+                    "region": region,
+                    "city": city,
+                    "line1": f"{rng.randint(10, 999)} Main St",
+                },
                 "phones": [_phone(f"+1{area}555{i % 10000:04d}")],
                 "emails": [{"address": f"customer{i}@example.com", "consent": True}],
                 "balance": {"amount": amount, "currency": "USD"},
                 "creditor": "Northwind Lending",
                 "reference": f"NW-{100000 + i}",
                 "payment_url": f"https://pay.example.com/nw/{100000 + i}",
-            }  # fmt: skip
+            }
             if i % 40 == 3:  # Eastern mobile, Pacific address: 11:00-21:00 Eastern only
                 acct["phones"] = [_phone(f"+1212555{i % 10000:04d}")]
                 acct["address"] |= {"region": "CA", "city": "Los Angeles"}
@@ -65,36 +77,45 @@ def generate_accounts(start: date, n: int = 200, seed: int = 7) -> list[dict[str
                 "schedule": "zh-cn",
                 "name": rng.choice(TW_NAMES if traditional else CN_NAMES),
                 "locale": "zh-Hant" if traditional else "zh-Hans",
-                "address": {"country": "CN", "region": "SH" if i % 2 else "BJ",
-                            "city": "上海" if i % 2 else "北京",
-                            "line1": f"{rng.randint(1, 300)}号"},
+                "address": {
+                    "country": "CN",
+                    "region": "SH" if i % 2 else "BJ",
+                    "city": "上海" if i % 2 else "北京",
+                    "line1": f"{rng.randint(1, 300)}号",
+                },
                 "phones": [_phone(f"+86138{rng.randint(0, 99999999):08d}")],
                 "emails": [{"address": f"kehu{i}@example.cn", "consent": True}],
                 "balance": {"amount": amount, "currency": "CNY"},
                 "creditor": "华信消费金融",
                 "reference": f"HX{200000 + i}",
                 "payment_url": f"https://pay.example.cn/hx/{200000 + i}",
-            }  # fmt: skip
+            }
         else:  # United Kingdom
             acct |= {
                 "schedule": "standard",
                 "name": rng.choice(UK_NAMES),
                 "locale": "en-GB",
-                "address": {"country": "GB", "region": "ENG" if i % 3 else "SCT",
-                            "city": "Leeds" if i % 3 else "Glasgow", "line1": "1 High Street"},
+                "address": {
+                    "country": "GB",
+                    "region": "ENG" if i % 3 else "SCT",
+                    "city": "Leeds" if i % 3 else "Glasgow",
+                    "line1": "1 High Street",
+                },
                 "phones": [_phone(f"+447700900{i % 1000:03d}")],
                 "emails": [{"address": f"customer{i}@example.co.uk", "consent": True}],
                 "balance": {"amount": amount, "currency": "GBP"},
                 "creditor": "Albion Credit",
                 "reference": f"AC-{300000 + i}",
-            }  # fmt: skip
+            }
         if i % 23 == 5:  # no SMS consent: the SMS steps fall back or are suppressed
             acct["phones"][0]["sms_consent"] = False
         accounts.append(acct)
     return accounts
 
 
-def generate_events(accounts: list[dict[str, Any]], start: datetime, seed: int = 11) -> list[dict[str, Any]]:
+def generate_events(
+    accounts: list[dict[str, Any]], start: datetime, seed: int = 11
+) -> list[dict[str, Any]]:
     """A few lifecycle events: paid, promise to pay, dispute and resolution, cease, opt-out."""
     rng = random.Random(seed)
     events: list[dict[str, Any]] = []
@@ -110,8 +131,9 @@ def generate_events(accounts: list[dict[str, Any]], start: datetime, seed: int =
         elif kind == 2:
             d = rng.randint(2, 10)
             until = (start + timedelta(days=d + 7)).date().isoformat()
-            events.append({"account_id": aid, "type": "promise_to_pay", "until": until,
-                           "at": at(d)})  # fmt: skip
+            events.append(
+                {"account_id": aid, "type": "promise_to_pay", "until": until, "at": at(d)}
+            )
         elif kind == 4:
             d = rng.randint(4, 12)
             events.append({"account_id": aid, "type": "dispute", "at": at(d)})

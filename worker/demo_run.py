@@ -46,9 +46,13 @@ def _run(
         client.flushdb()
         sim_settings = _with_outbox(sim_settings, outbox)
         with Progress(
-            TextColumn("[bold]simulating"), BarColumn(), TextColumn("day {task.fields[day]:>3}/" + str(days)),
-            TimeElapsedColumn(), console=console, transient=False,
-        ) as bar:  # fmt: skip
+            TextColumn("[bold]simulating"),
+            BarColumn(),
+            TextColumn("day {task.fields[day]:>3}/" + str(days)),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
+        ) as bar:
             task = bar.add_task("sim", total=total, day=0)
 
             def progress(now: datetime) -> None:
@@ -56,13 +60,21 @@ def _run(
                 bar.update(task, completed=done, day=int(done // 86400))
 
             result = simulate(
-                sim_settings, client, accounts=accounts, events=events, start=start, days=days,
-                json_out=json_out, progress=progress,
-            )  # fmt: skip
+                sim_settings,
+                client,
+                accounts=accounts,
+                events=events,
+                start=start,
+                days=days,
+                json_out=json_out,
+                progress=progress,
+            )
         client.flushdb()
     elapsed = time.perf_counter() - t0
     if plot is not None:
-        plot_timeline(result.outcomes, start, plot, f"remind simulation: {days} days from {start:%Y-%m-%d}")
+        plot_timeline(
+            result.outcomes, start, plot, f"remind simulation: {days} days from {start:%Y-%m-%d}"
+        )
     return result, elapsed
 
 
@@ -76,8 +88,10 @@ def _with_outbox(settings: Settings, outbox: Path) -> Settings:
 def summary_tables(outcomes: list[dict[str, Any]]) -> list[Table]:
     """Sent by channel and tier; deferred by reason; suppressed (and skipped) by reason."""
     sent = Counter((o["channel"], o["tier"]) for o in outcomes if o["outcome"] == "sent")
-    tiers = sorted({t for _, t in sent}, key=lambda t: ["early", "mid", "late"].index(t)
-                   if t in ("early", "mid", "late") else 9)  # fmt: skip
+    tiers = sorted(
+        {t for _, t in sent},
+        key=lambda t: ["early", "mid", "late"].index(t) if t in ("early", "mid", "late") else 9,
+    )
     t1 = Table(title="sent, by channel and tier")
     t1.add_column("channel")
     for t in tiers:
@@ -87,11 +101,16 @@ def summary_tables(outcomes: list[dict[str, Any]]) -> list[Table]:
         row = [sent.get((ch, t), 0) for t in tiers]
         if any(row):
             t1.add_row(ch, *map(str, row), str(sum(row)))
-    t1.add_row("[bold]all", *[str(sum(sent.get((c, t), 0) for c in ("sms", "email", "voice", "visit")))
-                              for t in tiers], f"[bold]{sum(sent.values())}")  # fmt: skip
+    t1.add_row(
+        "[bold]all",
+        *[str(sum(sent.get((c, t), 0) for c in ("sms", "email", "voice", "visit"))) for t in tiers],
+        f"[bold]{sum(sent.values())}",
+    )
     tables = [t1]
     for kind in ("deferred", "suppressed", "skipped", "rejected", "failed"):
-        counts = Counter((o["reason"] or "-", o["rule"] or "-") for o in outcomes if o["outcome"] == kind)
+        counts = Counter(
+            (o["reason"] or "-", o["rule"] or "-") for o in outcomes if o["outcome"] == kind
+        )
         if not counts:
             continue
         t = Table(title=f"{kind}, by reason")
@@ -104,30 +123,50 @@ def summary_tables(outcomes: list[dict[str, Any]]) -> list[Table]:
     return tables
 
 
-def run_demo(settings: Settings, *, n_accounts: int, days: int, out: Path, console: Console) -> None:
+def run_demo(
+    settings: Settings, *, n_accounts: int, days: int, out: Path, console: Console
+) -> None:
     """``remind demo``: generate, simulate, summarise."""
     out.mkdir(parents=True, exist_ok=True)
     accounts = generate_accounts(DEMO_START.date(), n_accounts)
     events = generate_events(accounts, DEMO_START)
-    (out / "accounts.jsonl").write_text("".join(json.dumps(a, ensure_ascii=False) + "\n" for a in accounts))
-    (out / "events.jsonl").write_text("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in events))
-    console.print(f"[bold]remind demo[/]: {len(accounts)} accounts (US time zones incl. MA, HI, AK and "
-                  f"a phone/address mismatch; China; UK), {len(events)} events, {days} days from "
-                  f"{DEMO_START:%Y-%m-%d}")  # fmt: skip
+    (out / "accounts.jsonl").write_text(
+        "".join(json.dumps(a, ensure_ascii=False) + "\n" for a in accounts)
+    )
+    (out / "events.jsonl").write_text(
+        "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in events)
+    )
+    console.print(
+        f"[bold]remind demo[/]: {len(accounts)} accounts (US time zones incl. MA, HI, AK and "
+        f"a phone/address mismatch; China; UK), {len(events)} events, {days} days from "
+        f"{DEMO_START:%Y-%m-%d}"
+    )
     result, elapsed = _run(
         settings,
         accounts=[(f"demo account {a['account_id']}", a) for a in accounts],
         events=[(f"{out / 'events.jsonl'}:{i + 1}", e) for i, e in enumerate(events)],
-        start=DEMO_START, days=days, json_out=out / "outcomes.jsonl", plot=out / "timeline.png",
-        outbox=out / "outbox", console=console,
-    )  # fmt: skip
+        start=DEMO_START,
+        days=days,
+        json_out=out / "outcomes.jsonl",
+        plot=out / "timeline.png",
+        outbox=out / "outbox",
+        console=console,
+    )
     _report(result, elapsed, out / "outcomes.jsonl", out / "outbox", out / "timeline.png", console)
 
 
 def run_simulation(
-    settings: Settings, *, schedule: str | None, accounts: Path, events: Path | None,
-    start: datetime, days: int, json_out: Path, plot: Path | None, console: Console,
-) -> None:  # fmt: skip
+    settings: Settings,
+    *,
+    schedule: str | None,
+    accounts: Path,
+    events: Path | None,
+    start: datetime,
+    days: int,
+    json_out: Path,
+    plot: Path | None,
+    console: Console,
+) -> None:
     """``remind simulate``."""
     from worker.errors import InvalidInput
 
@@ -146,16 +185,27 @@ def run_simulation(
     ev = list(read_records(events)) if events else []
     json_out.parent.mkdir(parents=True, exist_ok=True)
     result, elapsed = _run(
-        settings, accounts=rows, events=ev, start=start, days=days, json_out=json_out, plot=plot,
-        outbox=json_out.parent / "outbox", console=console,
-    )  # fmt: skip
+        settings,
+        accounts=rows,
+        events=ev,
+        start=start,
+        days=days,
+        json_out=json_out,
+        plot=plot,
+        outbox=json_out.parent / "outbox",
+        console=console,
+    )
     _report(result, elapsed, json_out, json_out.parent / "outbox", plot, console)
 
 
 def _report(
-    result: SimulationResult, elapsed: float, json_out: Path, outbox: Path, plot: Path | None,
+    result: SimulationResult,
+    elapsed: float,
+    json_out: Path,
+    outbox: Path,
+    plot: Path | None,
     console: Console,
-) -> None:  # fmt: skip
+) -> None:
     for table in summary_tables(result.outcomes):
         console.print(table)
     console.print(
@@ -167,4 +217,3 @@ def _report(
     console.print(f"outbox:   {outbox}/<channel>.jsonl")
     if plot is not None:
         console.print(f"plot:     {plot}")
-

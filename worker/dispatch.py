@@ -9,6 +9,7 @@ worker died between claim and provider answer) is recorded as ``unknown`` and no
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from worker.app import App
@@ -19,10 +20,11 @@ from worker.cursor import next_step, place_at, primary_zone
 from worker.errors import DeliveryError, TemplateError
 from worker.gate.caps import Reservation
 from worker.gate.decide import FINAL_REASONS, Decision, evaluate
-from worker.gate.hours import earliest_allowed, candidate_zones
+from worker.gate.hours import candidate_zones, earliest_allowed
 from worker.gate.packs import caps_for, combined_blocked_days, combined_window
 from worker.models import Outcome
 from worker.outcomes import make_outcome
+from worker.policy import Cap
 from worker.rendering import build_context
 from worker.state import AccountState
 
@@ -100,9 +102,16 @@ def _defer(
     state.due_at = d.at
     _save(app, state, now)
     return _record(
-        state, step, now, zone, "deferred", channel=d.channel, reason=d.reason, rule=d.rule,
+        state,
+        step,
+        now,
+        zone,
+        "deferred",
+        channel=d.channel,
+        reason=d.reason,
+        rule=d.rule,
         next_attempt_at=d.at,
-    )  # fmt: skip
+    )
 
 
 def _advance(
@@ -110,9 +119,7 @@ def _advance(
 ) -> list[Outcome]:
     """Move the cursor past ``step``; record steps whose day went by; save and re-place."""
     following, missed = next_step(schedule, state.account, now, step.index)
-    out = [
-        _record(state, m, now, zone, "skipped", reason="missed", rule=None) for m in missed
-    ]
+    out = [_record(state, m, now, zone, "skipped", reason="missed", rule=None) for m in missed]
     state.attempt = 0
     if following is None:
         state.cursor, state.due_at = None, None
@@ -133,8 +140,11 @@ def _suppress(
     now: datetime,
     zone: str,
 ) -> list[Outcome]:
-    out = [_record(state, step, now, zone, "suppressed", channel=d.channel, reason=d.reason,
-                   rule=d.rule)]  # fmt: skip
+    out = [
+        _record(
+            state, step, now, zone, "suppressed", channel=d.channel, reason=d.reason, rule=d.rule
+        )
+    ]
     if d.reason in FINAL_REASONS:
         state.cursor, state.due_at = None, None  # the cadence ends here
         _save(app, state, now)
@@ -165,13 +175,21 @@ def _allow(
         )
         rendered = app.renderer.render(step.template, d.channel, locale, context)
     except TemplateError as e:
-        reason = "template_noncompliant" if str(e).startswith("template_noncompliant") else "template_error"
+        reason = (
+            "template_noncompliant"
+            if str(e).startswith("template_noncompliant")
+            else "template_error"
+        )
         log.error("template %s for %s failed: %s", step.template, d.channel, e)
         return _suppress(
-            app, state, schedule, step,
+            app,
+            state,
+            schedule,
+            step,
             Decision("suppress", d.channel, reason, f"content/{reason}@{schedule.version}"),
-            now, zone,
-        )  # fmt: skip
+            now,
+            zone,
+        )
 
     packs = app.packs(schedule)
     owned = caps_for(packs, d.channel)
@@ -188,15 +206,33 @@ def _allow(
         zones = [c.zone for c in candidate_zones(account)]
         addr = account.address
         later = earliest_allowed(
-            res.retry_at, zones, combined_window(packs, d.channel), combined_blocked_days(packs),
-            country=addr.country if addr else None, region=addr.region if addr else None,
-        ).at  # fmt: skip
+            res.retry_at,
+            zones,
+            combined_window(packs, d.channel),
+            combined_blocked_days(packs),
+            country=addr.country if addr else None,
+            region=addr.region if addr else None,
+        ).at
         if later is None:
-            return _suppress(app, state, schedule, step,
-                             Decision("suppress", d.channel, "no_contact_window", pack.rule(res.cap.id)),
-                             now, zone)  # fmt: skip
-        return [_defer(app, state, step,
-                       Decision("defer", d.channel, "cap", pack.rule(res.cap.id), later), now, zone)]  # fmt: skip
+            return _suppress(
+                app,
+                state,
+                schedule,
+                step,
+                Decision("suppress", d.channel, "no_contact_window", pack.rule(res.cap.id)),
+                now,
+                zone,
+            )
+        return [
+            _defer(
+                app,
+                state,
+                step,
+                Decision("defer", d.channel, "cap", pack.rule(res.cap.id), later),
+                now,
+                zone,
+            )
+        ]
 
     message = OutgoingMessage(
         dispatch_id=dispatch_id,
@@ -214,11 +250,23 @@ def _allow(
     try:
         receipt = channel.send(message)
     except DeliveryError as e:
-        return _failed(app, state, schedule, step, d, e, caps, dispatch_id, now, zone, rendered.locale)
-    app.caps.finish(person_id=state.person_id, dispatch_id=dispatch_id,
-                    value=f"sent:{receipt.provider_id}")  # fmt: skip
-    sent = _record(state, step, now, zone, "sent", channel=d.channel, provider=receipt.provider,
-                   provider_id=receipt.provider_id, locale=rendered.locale)  # fmt: skip
+        return _failed(
+            app, state, schedule, step, d, e, caps, dispatch_id, now, zone, rendered.locale
+        )
+    app.caps.finish(
+        person_id=state.person_id, dispatch_id=dispatch_id, value=f"sent:{receipt.provider_id}"
+    )
+    sent = _record(
+        state,
+        step,
+        now,
+        zone,
+        "sent",
+        channel=d.channel,
+        provider=receipt.provider,
+        provider_id=receipt.provider_id,
+        locale=rendered.locale,
+    )
     return [sent, *_advance(app, state, schedule, step, now, zone)]
 
 
@@ -229,7 +277,7 @@ def _failed(
     step: Occurrence,
     d: Decision,
     e: DeliveryError,
-    caps: list,  # type: ignore[type-arg]
+    caps: Sequence[Cap],
     dispatch_id: str,
     now: datetime,
     zone: str,
@@ -238,15 +286,27 @@ def _failed(
     provider = getattr(app.channels[d.channel], "name", None)
     if not e.permanent and state.attempt + 1 < MAX_ATTEMPTS:
         # never processed by the provider: give the reservation back and try again later
-        app.caps.release(person_id=state.person_id, debt_id=state.account.debt,
-                         dispatch_id=dispatch_id, caps=caps)  # fmt: skip
+        app.caps.release(
+            person_id=state.person_id,
+            debt_id=state.account.debt,
+            dispatch_id=dispatch_id,
+            caps=caps,
+        )
         state.attempt += 1
         retry = Decision("defer", d.channel, "provider_transient", None, now + RETRY_AFTER)
         return [_defer(app, state, step, retry, now, zone)]
     app.caps.finish(person_id=state.person_id, dispatch_id=dispatch_id, value=f"failed:{e.code}")
-    failed = _record(state, step, now, zone, "failed", channel=d.channel,
-                     reason=e.code or ("permanent" if e.permanent else "transient"),
-                     provider=provider, locale=locale)  # fmt: skip
+    failed = _record(
+        state,
+        step,
+        now,
+        zone,
+        "failed",
+        channel=d.channel,
+        reason=e.code or ("permanent" if e.permanent else "transient"),
+        provider=provider,
+        locale=locale,
+    )
     return [failed, *_advance(app, state, schedule, step, now, zone)]
 
 
@@ -265,12 +325,20 @@ def _duplicate(
         since = float(claimed.split(":", 1)[1])
         if to_epoch(now) - since < app.settings.lease_seconds:
             # another worker is sending it right now: leave it to that worker
-            return [_record(state, step, now, zone, "skipped", channel=d.channel,
-                            reason="in_progress")]  # fmt: skip
+            return [
+                _record(state, step, now, zone, "skipped", channel=d.channel, reason="in_progress")
+            ]
         # the claimer died between claim and provider answer: the message may have gone out
-        app.caps.finish(person_id=state.person_id, dispatch_id=f"{state.account_id}:{step.key}:{state.attempt}",
-                        value="unknown")  # fmt: skip
-        out = [_record(state, step, now, zone, "unknown", channel=d.channel, reason="claimed_not_finished")]
+        app.caps.finish(
+            person_id=state.person_id,
+            dispatch_id=f"{state.account_id}:{step.key}:{state.attempt}",
+            value="unknown",
+        )
+        out = [
+            _record(
+                state, step, now, zone, "unknown", channel=d.channel, reason="claimed_not_finished"
+            )
+        ]
         return out + _advance(app, state, schedule, step, now, zone)
     out = [_record(state, step, now, zone, "skipped", channel=d.channel, reason="duplicate")]
     return out + _advance(app, state, schedule, step, now, zone)

@@ -8,6 +8,7 @@ directory with AOF on, so a restart keeps queued messages and account state.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -147,10 +148,9 @@ class EmbeddedRedis:
         """Shut down the server if this object started it (AOF is flushed by SHUTDOWN)."""
         if not self.owned or self.url is None:
             return
-        try:
+        # SHUTDOWN closes the connection: an error here is the normal reply
+        with contextlib.suppress(redis.RedisError):
             redis.Redis.from_url(self.url, socket_timeout=5).shutdown(nosave=False)
-        except redis.RedisError:
-            pass  # SHUTDOWN closes the connection; an error here is the normal reply
         if self._proc is not None:
             try:
                 self._proc.wait(timeout=10)

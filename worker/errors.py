@@ -28,7 +28,7 @@ class ConfigError(RemindError):
 
 
 class InvalidInput(RemindError):
-    """Input that breaks a contract; ``field`` names the offending field, ``source`` where it came from."""
+    """Input that breaks a contract; ``field`` names the bad field, ``source`` its origin."""
 
     def __init__(self, message: str, *, field: str | None = None, source: str | None = None):
         self.field = field

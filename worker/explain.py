@@ -20,9 +20,11 @@ def explain_account(app: App, account_id: str, console: Console) -> None:
     now = app.clock.now()
     zones = candidate_zones(state.account)
     console.print(f"[bold]{account_id}[/] person {state.person_id}, debt {state.account.debt}")
-    console.print(f"schedule {state.schedule_ref}, status [bold]{state.status}[/]"
-                  + (f" ({state.status_reason})" if state.status_reason else "")
-                  + (f" until {isoformat_utc(state.paused_until)}" if state.paused_until else ""))  # fmt: skip
+    console.print(
+        f"schedule {state.schedule_ref}, status [bold]{state.status}[/]"
+        + (f" ({state.status_reason})" if state.status_reason else "")
+        + (f" until {isoformat_utc(state.paused_until)}" if state.paused_until else "")
+    )
     console.print("time zones: " + ", ".join(f"{z.zone} ({mask(z.source)})" for z in zones))
     contacts = [
         f"{mask_phone(p.number)} ({p.kind}; sms {'yes' if p.sms_consent else 'no'}, "
@@ -47,20 +49,34 @@ def explain_account(app: App, account_id: str, console: Console) -> None:
             f"(local {local:%Y-%m-%d %H:%M %Z})"
         )
         decision = evaluate(
-            state, step, app.packs(schedule), now,
+            state,
+            step,
+            app.packs(schedule),
+            now,
             opted_out=app.store.opted_out(state.person_id),
             opted_in=app.store.opted_in(state.person_id),
-        )  # fmt: skip
-        verdict = decision.action + (f" ({decision.reason}, {decision.rule})" if decision.reason else "")
+        )
+        verdict = decision.action + (
+            f" ({decision.reason}, {decision.rule})" if decision.reason else ""
+        )
         if decision.at:
             verdict += f" until {isoformat_utc(decision.at)}"
-        console.print(f"gate at {isoformat_utc(now)}: {verdict}"
-                      + (f" — {decision.detail}" if decision.detail else ""))  # fmt: skip
+        console.print(
+            f"gate at {isoformat_utc(now)}: {verdict}"
+            + (f" — {decision.detail}" if decision.detail else "")
+        )
     recent = app.store.recent_outcomes(state.person_id, account_id)
     table = Table(title=f"recent outcomes ({len(recent)})")
     for col in ("at", "step", "channel", "outcome", "reason", "rule", "next attempt"):
         table.add_column(col)
     for o in recent:
-        table.add_row(o["at"], o.get("step") or "-", o.get("channel") or "-", o["outcome"],
-                      o.get("reason") or "-", o.get("rule") or "-", o.get("next_attempt_at") or "-")  # fmt: skip
+        table.add_row(
+            o["at"],
+            o.get("step") or "-",
+            o.get("channel") or "-",
+            o["outcome"],
+            o.get("reason") or "-",
+            o.get("rule") or "-",
+            o.get("next_attempt_at") or "-",
+        )
     console.print(table)

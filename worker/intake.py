@@ -20,7 +20,6 @@ from worker.models import Account, Event, Outcome, parse_account, parse_event
 from worker.outcomes import rejected
 from worker.state import AccountState, Conversation, Payment
 
-
 log = logging.getLogger(__name__)
 
 
@@ -62,8 +61,10 @@ def enroll(app: App, account: Account) -> AccountState:
         )
     with app.store.locked(account.person, account.account_id):
         existing = app.store.load(account.account_id)
-        if existing is not None and existing.account.due_date == account.due_date and (
-            existing.account.schedule == account.schedule
+        if (
+            existing is not None
+            and existing.account.due_date == account.due_date
+            and (existing.account.schedule == account.schedule)
         ):
             existing.account = account  # same cadence: update contact data and variables
             _commit(app, existing, now)
@@ -113,8 +114,9 @@ def apply_event(app: App, event: Event) -> AccountState:
         elif t in schedule.resume_events and state.status == "held":
             state.status, state.status_reason = "active", None
             if state.cursor is not None:
-                following, _ = next_step(schedule, state.account, now, state.cursor - 1
-                                         if state.cursor > 0 else None)  # fmt: skip
+                following, _ = next_step(
+                    schedule, state.account, now, state.cursor - 1 if state.cursor > 0 else None
+                )
                 state.cursor = following.index if following else None
                 state.due_at = place_at(state.account, following, now) if following else None
         if t == "payment" and event.amount is not None:
@@ -150,8 +152,9 @@ def enroll_raw(app: App, data: Any, source: str | None = None) -> AccountState |
         return enroll(app, parse_account(data, source))
     except InvalidInput as e:
         account_id = data.get("account_id") if isinstance(data, dict) else None
-        out = rejected(now=app.clock.now(), account_id=str(account_id or "?"), reason=str(e),
-                       kind="account")  # fmt: skip
+        out = rejected(
+            now=app.clock.now(), account_id=str(account_id or "?"), reason=str(e), kind="account"
+        )
         app.results.publish(out)
         log.warning("rejected account %s: %s", account_id, e)
         return out
@@ -163,8 +166,9 @@ def apply_raw(app: App, data: Any, source: str | None = None) -> AccountState | 
         return apply_event(app, parse_event(data, source))
     except (InvalidInput, StateError) as e:
         account_id = data.get("account_id") if isinstance(data, dict) else None
-        out = rejected(now=app.clock.now(), account_id=str(account_id or "?"), reason=str(e),
-                       kind="event")  # fmt: skip
+        out = rejected(
+            now=app.clock.now(), account_id=str(account_id or "?"), reason=str(e), kind="event"
+        )
         app.results.publish(out)
         log.warning("rejected event for %s: %s", account_id, e)
         return out

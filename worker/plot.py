@@ -10,12 +10,18 @@ from typing import Any
 #: Colour per channel, marker per outcome kind.
 CHANNEL_COLOURS = {"sms": "#1f77b4", "email": "#2ca02c", "voice": "#d62728", "visit": "#9467bd"}
 OUTCOME_MARKERS = {
-    "sent": ("o", 18), "deferred": ("4", 22), "suppressed": ("x", 22), "skipped": (".", 8),
-    "failed": ("v", 22), "unknown": ("d", 22),
-}  # fmt: skip
+    "sent": ("o", 18),
+    "deferred": ("4", 22),
+    "suppressed": ("x", 22),
+    "skipped": (".", 8),
+    "failed": ("v", 22),
+    "unknown": ("d", 22),
+}
 
 
-def plot_timeline(outcomes: Sequence[dict[str, Any]], start: datetime, out: Path, title: str) -> Path:
+def plot_timeline(
+    outcomes: Sequence[dict[str, Any]], start: datetime, out: Path, title: str
+) -> Path:
     """Draw ``outcomes`` (x: days since ``start``, y: account) to ``out`` as PNG."""
     import matplotlib
 

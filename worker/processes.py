@@ -26,10 +26,19 @@ def child_env(settings: Settings) -> dict[str, str]:
 
 def worker_command(processes: int, threads: int) -> list[str]:
     return [
-        sys.executable, "-m", "dramatiq", "worker.broker:setup", "worker.actors",
-        "--processes", str(processes), "--threads", str(threads),
-        "--queues", "intake", "dispatch",
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "dramatiq",
+        "worker.broker:setup",
+        "worker.actors",
+        "--processes",
+        str(processes),
+        "--threads",
+        str(threads),
+        "--queues",
+        "intake",
+        "dispatch",
+    ]
 
 
 def supervise(commands: Sequence[tuple[str, list[str]]], settings: Settings) -> int:

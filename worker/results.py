@@ -76,10 +76,12 @@ def dramatiq_sink(broker: Any, queue_name: str, actor_name: str) -> Sink:
     return send
 
 
-def tail(client: redis.Redis, *, last_id: str = "$", block_ms: int = 5000) -> Iterator[dict[str, Any]]:
+def tail(
+    client: redis.Redis, *, last_id: str = "$", block_ms: int = 5000
+) -> Iterator[dict[str, Any]]:
     """Follow the results stream from ``last_id`` (``$``: only new, ``0``: from the start)."""
     while True:
-        batch = client.xread({keys.RESULTS_STREAM: last_id}, block=block_ms, count=100)
+        batch: Any = client.xread({keys.RESULTS_STREAM: last_id}, block=block_ms, count=100)
         if not batch:
             yield {}
             continue

@@ -40,15 +40,23 @@ def run_scheduler(app: App) -> None:
 
     from worker import actors
 
+    def send(account_id: str, due: float) -> None:
+        actors.dispatch.send(account_id, due)
+
     def job() -> None:
-        n = tick(app, lambda account_id, due: actors.dispatch.send(account_id, due))
+        n = tick(app, send)
         if n:
             log.info("tick enqueued %d dispatch messages", n)
 
     scheduler = BlockingScheduler(timezone=ZoneInfo("UTC"))
     scheduler.add_job(
-        job, "interval", seconds=app.settings.tick_seconds, id="tick",
-        next_run_time=app.clock.now(), max_instances=1, coalesce=True,
-    )  # fmt: skip
+        job,
+        "interval",
+        seconds=app.settings.tick_seconds,
+        id="tick",
+        next_run_time=app.clock.now(),
+        max_instances=1,
+        coalesce=True,
+    )
     log.info("scheduler ticking every %ss", app.settings.tick_seconds)
     scheduler.start()

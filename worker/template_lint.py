@@ -11,10 +11,15 @@ from worker.models import parse_account
 from worker.rendering import Renderer, build_context
 
 SAMPLE = {
-    "account_id": "lint-1", "schedule": "standard", "due_date": "2026-03-01", "name": "Sam Lee",
-    "balance": {"amount": "125.50", "currency": "USD"}, "creditor": "Northwind Lending",
-    "reference": "NW-1", "payment_url": "https://pay.example.com/1",
-}  # fmt: skip
+    "account_id": "lint-1",
+    "schedule": "standard",
+    "due_date": "2026-03-01",
+    "name": "Sam Lee",
+    "balance": {"amount": "125.50", "currency": "USD"},
+    "creditor": "Northwind Lending",
+    "reference": "NW-1",
+    "payment_url": "https://pay.example.com/1",
+}
 PARTS = {"sms": ("sms",), "email": ("email",), "voice": ("voice",), "visit": ("visit",)}
 
 
@@ -24,13 +29,24 @@ def lint_templates(templates_dir: Path, console: Console) -> int:
     account = parse_account(SAMPLE)
     failures = 0
     for name in renderer.template_names():
-        channels = sorted({p.name.split(".")[0] for p in (templates_dir / name).iterdir()
-                           if p.name.split(".")[0] in PARTS})  # fmt: skip
+        channels = sorted(
+            {
+                p.name.split(".")[0]
+                for p in (templates_dir / name).iterdir()
+                if p.name.split(".")[0] in PARTS
+            }
+        )
         for locale in sorted(renderer.locales_of(name) | {"en"}):
             for channel in channels:
                 try:
-                    ctx = build_context(account, day=10, tier="mid", channel=channel, locale=locale,
-                                        unsubscribe_url="https://example.com/u/x")  # fmt: skip
+                    ctx = build_context(
+                        account,
+                        day=10,
+                        tier="mid",
+                        channel=channel,
+                        locale=locale,
+                        unsubscribe_url="https://example.com/u/x",
+                    )
                     renderer.render(name, channel, locale, ctx)
                     console.print(f"ok   {name} {channel} {locale}")
                 except TemplateError as e:

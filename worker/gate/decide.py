@@ -65,7 +65,9 @@ def evaluate(
     version = packs[0].version if packs else state.version
     held = lifecycle_hold(state, now, version)
     if held is not None:
-        return Decision(held.action, step.channel, held.reason, held.rule, held.at, None, held.detail)
+        return Decision(
+            held.action, step.channel, held.reason, held.rule, held.at, None, held.detail
+        )
 
     account = state.account
     channel = step.channel
@@ -90,9 +92,13 @@ def evaluate(
     if timing.at is None:
         rule = packs[0].rule("quiet-hours") if packs else None
         return Decision(
-            "suppress", channel, timing.reason or "no_contact_window", rule,
-            recipient=found.recipient, detail=timing.detail,
-        )  # fmt: skip
+            "suppress",
+            channel,
+            timing.reason or "no_contact_window",
+            rule,
+            recipient=found.recipient,
+            detail=timing.detail,
+        )
     if timing.reason == "quiet_hours" and timing.zone:
         local = now.astimezone(ZoneInfo(timing.zone)).time()
         rule = window_rule(packs, channel, local)
