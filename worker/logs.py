@@ -53,3 +53,5 @@ def configure(level: int = logging.INFO) -> None:
     handler.addFilter(MaskingFilter())
     root.addHandler(handler)
     root.setLevel(level)
+    # APScheduler logs every run of the tick at INFO: one line per tick is noise, not events.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)

@@ -25,7 +25,9 @@ for i = 1, ncaps do
   if count >= limit then
     -- the (count - limit + 1)-th oldest send must leave before one more fits
     local entry = redis.call('ZRANGE', key, count - limit, count - limit, 'WITHSCORES')
-    return {'cap', i, tostring(tonumber(entry[2]) + window)}
+    -- %.17g, not tostring (%.14g): that rounds epoch seconds to 0.1 ms, sometimes to before
+    -- the slot opens, and a retry at that instant is refused again
+    return {'cap', i, string.format('%.17g', tonumber(entry[2]) + window)}
   end
 end
 for i = 1, ncaps do
