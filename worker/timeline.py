@@ -37,7 +37,9 @@ class Timeline:
         self.key = key
         self._claim = load_script(client, "claim")
 
-    def place(self, account_id: str, due: datetime, pipe: redis.client.Pipeline | None = None) -> None:
+    def place(
+        self, account_id: str, due: datetime, pipe: redis.client.Pipeline | None = None
+    ) -> None:
         (pipe or self.client).zadd(self.key, {account_id: to_epoch(due)})
 
     def remove(self, account_id: str, pipe: redis.client.Pipeline | None = None) -> None:
@@ -50,9 +52,7 @@ class Timeline:
     def claim(self, now: datetime, *, lease_seconds: float, limit: int = 500) -> list[Claim]:
         """Claim up to ``limit`` entries due at ``now``; they stay invisible for the lease."""
         flat = self._claim(keys=[self.key], args=[to_epoch(now), lease_seconds, limit])
-        return [
-            Claim(_text(flat[i]), float(flat[i + 1])) for i in range(0, len(flat), 2)
-        ]
+        return [Claim(_text(flat[i]), float(flat[i + 1])) for i in range(0, len(flat), 2)]
 
     def next_due(self) -> datetime | None:
         """The earliest due instant on the timeline (leased entries included)."""

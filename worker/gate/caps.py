@@ -48,7 +48,9 @@ class Caps:
         self._reserve = load_script(client, "reserve")
         self._release = load_script(client, "release")
 
-    def _keys(self, person_id: str, debt_id: str, dispatch_id: str, caps: Sequence[Cap]) -> list[str]:
+    def _keys(
+        self, person_id: str, debt_id: str, dispatch_id: str, caps: Sequence[Cap]
+    ) -> list[str]:
         return [keys.idempotency(person_id, dispatch_id)] + [
             keys.cap_counter(person_id, c.id, cap_scope(c, person_id, debt_id)) for c in caps
         ]
@@ -82,7 +84,7 @@ class Caps:
         self._release(keys=self._keys(person_id, debt_id, dispatch_id, caps), args=[dispatch_id])
 
     def finish(self, *, person_id: str, dispatch_id: str, value: str) -> None:
-        """Record the provider's answer on the claim (``sent:<id>``, ``unknown``, ``failed:<code>``)."""
+        """Store the outcome on the claim: ``sent:<id>``, ``unknown``, ``failed:<code>``."""
         self.client.set(keys.idempotency(person_id, dispatch_id), value, ex=self.ttl)
 
     def count(self, *, person_id: str, debt_id: str, cap: Cap, now: datetime) -> int:
