@@ -321,3 +321,32 @@ def test_the_field_visit_brief_carries_the_case_and_the_conduct_rules(locale: st
     for value in ("Chris Wong", "HB-9", "£80.00", "1 Harbour Road", "Ring the side door."):
         assert value in brief
     assert "22:00" in brief and "08:00" in brief
+
+
+def test_every_step_of_the_shipped_schedules_has_its_template_parts() -> None:
+    """A step (or its fallback) whose template lacks the channel's part would be suppressed."""
+    from worker.cadence import find_schedule, list_schedules
+    from worker.template_lint import schedule_gaps
+
+    root = Path(__file__).resolve().parent.parent
+    renderer = Renderer(root / "templates")
+    names = list_schedules(root / "schedules")
+    assert names == ["standard", "zh-cn"]
+    for name in names:
+        assert schedule_gaps(find_schedule(name, root / "schedules"), renderer) == []
+
+
+def test_a_missing_fallback_part_is_reported(tmp_path: Path) -> None:
+    from worker.cadence import parse_schedule
+    from worker.template_lint import schedule_gaps
+
+    (tmp_path / "only_voice").mkdir()
+    (tmp_path / "only_voice" / "voice.txt").write_text("Hello {{ name }}")
+    schedule = parse_schedule(
+        'name: x\nversion: "1"\nlocale: en\nsend_time: "10:00"\ntiers:\n  - name: early\n'
+        "    steps:\n      - {day: 1, channel: voice, template: only_voice, fallback: sms}\n",
+        file="x.yaml",
+    )
+    assert schedule_gaps(schedule, Renderer(tmp_path)) == [
+        "x@1 early.1: template 'only_voice' has no sms.txt for its sms fallback"
+    ]

@@ -242,13 +242,22 @@ def schedules_check(
 ) -> None:
     """Load every schedule and report the first error in each, with file, line and field."""
     from worker.cadence import find_schedule, list_schedules
+    from worker.rendering import Renderer
+    from worker.template_lint import schedule_gaps
 
     settings = _settings()
+    renderer = Renderer(Path(settings.templates_dir))
     targets = names or list_schedules(Path(settings.schedules_dir))
     bad = 0
     for name in targets:
         try:
             s = find_schedule(name, Path(settings.schedules_dir))
+            gaps = schedule_gaps(s, renderer)
+            for gap in gaps:
+                err.print(f"[red]fail[/] {gap}", highlight=False)
+            if gaps:
+                bad += 1
+                continue
             console.print(
                 f"ok   {s.ref}: {len(s.occurrences)} steps over days "
                 f"{s.occurrences[0].day}-{s.occurrences[-1].day}"

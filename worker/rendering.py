@@ -128,6 +128,11 @@ class Renderer:
             if d.is_dir() and _TEMPLATE_NAME.match(d.name) and self._files(d.name)
         )
 
+    def has_part(self, template: str, channel: str) -> bool:
+        """True when ``template`` has the main part for ``channel`` in some locale."""
+        primary = PRIMARY_PART.get(channel)
+        return primary is not None and bool(self._files(template).get(primary))
+
     def locales_of(self, template: str) -> set[str]:
         """Locales that ``template`` has files for; ``"en"`` stands for the default files."""
         files = self._existing(template)

@@ -6,9 +6,10 @@ from pathlib import Path
 
 from rich.console import Console
 
+from worker.cadence import Schedule
 from worker.errors import TemplateError
 from worker.models import parse_account
-from worker.rendering import Renderer, build_context
+from worker.rendering import PRIMARY_PART, Renderer, build_context
 
 SAMPLE = {
     "account_id": "lint-1",
@@ -21,6 +22,20 @@ SAMPLE = {
     "payment_url": "https://pay.example.com/1",
 }
 PARTS = {"sms": ("sms",), "email": ("email",), "voice": ("voice",), "visit": ("visit",)}
+
+
+def schedule_gaps(schedule: Schedule, renderer: Renderer) -> list[str]:
+    """Steps whose template lacks the part for the step's channel or its fallback channel."""
+    gaps: list[str] = []
+    for step in schedule.occurrences:
+        for channel in filter(None, (step.channel, step.fallback)):
+            if not renderer.has_part(step.template, channel):
+                gaps.append(
+                    f"{schedule.ref} {step.key}: template {step.template!r} has no "
+                    f"{PRIMARY_PART[channel]} for its {channel} "
+                    f"{'fallback' if channel == step.fallback else 'step'}"
+                )
+    return sorted(set(gaps))
 
 
 def lint_templates(templates_dir: Path, console: Console) -> int:
