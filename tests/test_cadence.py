@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from datetime import date, time
 from pathlib import Path
@@ -354,6 +355,106 @@ def test_clock_times_parse(text: str, value: time) -> None:
 def test_malformed_clock_times_are_refused(text: str) -> None:
     with pytest.raises(ValueError, match="must be a time of day HH:MM"):
         parse_clock_time(text)
+
+
+# --- who sends, unverified rules and licence numbers ---------------------------------------------
+
+
+def test_without_the_new_keys_a_schedule_is_a_creditor_enforcing_verified_rules_only() -> None:
+    schedule = parse_schedule(MINIMAL, file="minimal.yaml")
+    assert (schedule.collector, schedule.enforce_unverified, dict(schedule.licences)) == (
+        "creditor",
+        False,
+        {},
+    )
+
+
+@pytest.mark.parametrize("name", ["standard", "zh-cn"])
+def test_the_shipped_schedules_keep_the_compliance_defaults(name: str) -> None:
+    schedule = find_schedule(name, SCHEDULES)
+    assert (schedule.collector, schedule.enforce_unverified, dict(schedule.licences)) == (
+        "creditor",
+        False,
+        {},
+    )
+
+
+def test_collector_enforce_unverified_and_licences_are_read() -> None:
+    text = MINIMAL + (
+        "collector: third_party\n"
+        "enforce_unverified: true\n"
+        "licences:\n"
+        '  US-CA: "10012345"\n'
+        "  US-NY: 2073421\n"  # unquoted: still the text as written
+        "  GB-SCT: ABC/123-4\n"
+    )
+    schedule = parse_schedule(text, file="t.yaml")
+    assert schedule.collector == "third_party"
+    assert schedule.enforce_unverified is True
+    assert dict(schedule.licences) == {
+        "US-CA": "10012345",
+        "US-NY": "2073421",
+        "GB-SCT": "ABC/123-4",
+    }
+    assert parse_schedule(text, file="again.yaml") == schedule
+
+
+@pytest.mark.parametrize(
+    ("line", "value"), [("collector: creditor\n", "creditor"), ("licences: {}\n", "creditor")]
+)
+def test_explicit_defaults_read_like_absent_keys(line: str, value: str) -> None:
+    schedule = parse_schedule(MINIMAL + line, file="t.yaml")
+    assert (schedule.collector, dict(schedule.licences)) == (value, {})
+
+
+def test_equal_schedules_hash_equal_so_they_can_key_a_cache() -> None:
+    text = MINIMAL + "licences: {US-CA: '1'}\n"
+    first, second = parse_schedule(text, file="a.yaml"), parse_schedule(text, file="b.yaml")
+    assert first == second
+    assert hash(first) == hash(second)
+    assert len({first, second, parse_schedule(MINIMAL, file="c.yaml")}) == 2
+
+
+def test_a_schedule_and_its_licences_cannot_be_changed_after_reading() -> None:
+    schedule = parse_schedule(MINIMAL + "licences: {US-CA: '1'}\n", file="t.yaml")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        schedule.collector = "third_party"  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        schedule.licences["US-CA"] = "2"  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("extra", "line", "field", "message"),
+    [
+        ("collector: debt_buyer\n", 9, "collector",
+         "must be one of creditor, third_party, not 'debt_buyer'"),
+        ("collector: [creditor]\n", 9, "collector", "must be a single value"),
+        ("enforce_unverified: yes\n", 9, "enforce_unverified", "must be true or false, not 'yes'"),
+        ("licences: [US-CA]\n", 9, "licences", "must be a mapping of key: value"),
+        ("licences: US-CA 10012345\n", 9, "licences", "must be a mapping of key: value"),
+        ("licences:\n  US-CA: '1'\n  us-ny: '2'\n", 11, "licences.us-ny",
+         "must be keyed by COUNTRY-REGION such as US-CA, not 'us-ny'"),
+        ("licences: {CA: '1'}\n", 9, "licences.CA", "must be keyed by COUNTRY-REGION"),
+        ("licences: {USA-CA: '1'}\n", 9, "licences.USA-CA", "must be keyed by COUNTRY-REGION"),
+        ("licences: {US-CALI: '1'}\n", 9, "licences.US-CALI", "must be keyed by COUNTRY-REGION"),
+        ("licences:\n  US-CA:\n", 10, "licences.US-CA", "must not be empty"),
+        ("licences: {US-CA: ''}\n", 9, "licences.US-CA", "must not be empty"),
+        ("licences: {US-CA: [1, 2]}\n", 9, "licences.US-CA", "must be a single value"),
+        ("licences:\n  US-CA: '1'\n  US-CA: '2'\n", 11, "licences.US-CA", "key written twice"),
+        (f"licences: {{US-CA: '{'9' * 65}'}}\n", 9, "licences.US-CA",
+         "must be one line of at most 64 characters"),
+        ("licences:\n  US-CA: |\n    123\n    456\n", 10, "licences.US-CA",
+         "must be one line of at most 64 characters"),
+    ],
+)  # fmt: skip
+def test_malformed_compliance_keys_are_refused_naming_line_and_field(
+    extra: str, line: int, field: str, message: str
+) -> None:
+    with pytest.raises(ScheduleError) as raised:
+        parse_schedule(MINIMAL + extra, file="inline.yaml")
+    error = raised.value
+    assert (error.file, error.line, error.field) == ("inline.yaml", line, field)
+    assert message in str(error)
 
 
 # --- errors name the file, the line and the field ----------------------------------------------

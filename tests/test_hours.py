@@ -41,9 +41,17 @@ def decide(
     country: str | None = None,
     region: str | None = None,
     horizon_days: int = 60,
+    excluded: tuple[Window, ...] = (),
 ) -> TimeDecision:
     return earliest_allowed(
-        now, zones, window, blocked, country=country, region=region, horizon_days=horizon_days
+        now,
+        zones,
+        window,
+        blocked,
+        country=country,
+        region=region,
+        horizon_days=horizon_days,
+        excluded=excluded,
     )
 
 
@@ -314,6 +322,172 @@ def test_holiday_name_names_the_holiday() -> None:
     assert holiday_name(date(2026, 10, 1), "CN", None) == "National Day"
 
 
+# --- hours the person said are inconvenient (Reg F 1006.6(b)(1)) ---------------------------------
+
+LUNCH = Window(time(12), time(14))
+
+
+@pytest.mark.parametrize(
+    ("now", "at", "reason"),
+    [
+        (local(NY, 2026, 3, 2, 11, 59, 59), local(NY, 2026, 3, 2, 11, 59, 59), None),
+        (local(NY, 2026, 3, 2, 12, 0), local(NY, 2026, 3, 2, 14, 0), "stated_constraint"),
+        (local(NY, 2026, 3, 2, 13, 59, 59), local(NY, 2026, 3, 2, 14, 0), "stated_constraint"),
+        (local(NY, 2026, 3, 2, 14, 0), local(NY, 2026, 3, 2, 14, 0), None),
+        (local(NY, 2026, 3, 2, 7, 0), local(NY, 2026, 3, 2, 8, 0), "quiet_hours"),
+        (local(NY, 2026, 3, 2, 21, 0), local(NY, 2026, 3, 3, 8, 0), "quiet_hours"),
+    ],
+)
+def test_a_lunch_exclusion_splits_the_window_in_two(
+    now: datetime, at: datetime, reason: str | None
+) -> None:
+    got = decide(now, [NY], excluded=(LUNCH,))
+    assert (got.allowed, got.at, got.reason) == (now == at, at, reason)
+
+
+def test_an_instant_inside_an_exclusion_names_the_stated_constraint() -> None:
+    got = decide(local(NY, 2026, 3, 2, 12, 30), [NY], excluded=(LUNCH,))
+    assert got == TimeDecision(
+        allowed=False,
+        at=local(NY, 2026, 3, 2, 14, 0),
+        reason="stated_constraint",
+        zone=NY,
+        detail="12:30 in America/New_York is within the inconvenient 12:00-14:00",
+    )
+
+
+@pytest.mark.parametrize(
+    "excluded",
+    [
+        (Window(time(8), time(9, 30)),),  # touching the window start
+        (Window(time(6), time(9, 30)),),  # reaching over it
+        (Window(time(8), time(9)), Window(time(9), time(9, 30))),  # two that touch each other
+        (Window(time(8, 30), time(9, 30)), Window(time(8), time(9))),  # overlapping, unsorted
+    ],
+)
+def test_an_exclusion_at_the_window_start_moves_the_opening(excluded: tuple[Window, ...]) -> None:
+    before = decide(local(NY, 2026, 3, 2, 7, 0), [NY], excluded=excluded)
+    assert (before.reason, before.at) == ("quiet_hours", local(NY, 2026, 3, 2, 9, 30))
+    inside = decide(local(NY, 2026, 3, 2, 8, 0), [NY], excluded=excluded)
+    assert (inside.reason, inside.at) == ("stated_constraint", local(NY, 2026, 3, 2, 9, 30))
+
+
+def test_an_exclusion_at_the_window_end_closes_the_day_early() -> None:
+    got = decide(local(NY, 2026, 3, 2, 20, 0), [NY], excluded=(Window(time(20), time(23)),))
+    assert (got.reason, got.at) == ("stated_constraint", local(NY, 2026, 3, 3, 8, 0))
+    assert decide(local(NY, 2026, 3, 2, 19, 59, 59), [NY], excluded=(LUNCH,)).allowed
+
+
+def test_an_exclusion_outside_the_window_changes_nothing() -> None:
+    early = Window(time(5), time(8))
+    got = decide(local(NY, 2026, 3, 2, 7, 0), [NY], excluded=(early,))
+    assert (got.reason, got.at) == ("quiet_hours", local(NY, 2026, 3, 2, 8, 0))
+
+
+@pytest.mark.parametrize(
+    ("excluded", "shown"),
+    [
+        ((Window(time(7), time(22)),), "08:00-21:00 except 07:00-22:00"),
+        ((Window(time(8), time(21)),), "08:00-21:00 except 08:00-21:00"),
+        (
+            (Window(time(12), time(21)), Window(time(8), time(12))),
+            "08:00-21:00 except 08:00-12:00, 12:00-21:00",
+        ),
+    ],
+)
+def test_exclusions_covering_the_whole_window_leave_no_contact_window(
+    excluded: tuple[Window, ...], shown: str
+) -> None:
+    assert decide(local(NY, 2026, 3, 2, 10, 0), [NY], excluded=excluded) == TimeDecision(
+        False,
+        None,
+        "no_contact_window",
+        None,
+        f"the stated inconvenient hours cover the whole window ({shown})",
+    )
+
+
+def test_exclusions_that_leave_no_shared_hour_across_zones_name_them_in_the_detail() -> None:
+    # Shanghai and Los Angeles share only the Shanghai morning (see above); excluding it leaves
+    # Shanghai 12:00-20:00 (04:00-12:00Z) and Los Angeles 12:00-20:00 (19:00/20:00-03:00/04:00Z).
+    got = decide(
+        utc(2026, 3, 2, 2, 0),
+        [SHANGHAI, LA],
+        Window(time(9), time(20)),
+        excluded=(Window(time(9), time(12)),),
+    )
+    assert got == TimeDecision(
+        allowed=False,
+        at=None,
+        reason="no_contact_window",
+        zone=SHANGHAI,
+        detail="no instant in the next 60 days is allowed in all of Asia/Shanghai, "
+        "America/Los_Angeles (09:00-20:00 except 09:00-12:00); now: 10:00 in Asia/Shanghai is "
+        "within the inconvenient 09:00-12:00",
+    )
+
+
+@pytest.mark.parametrize(
+    ("now", "at"),
+    [
+        (local(NY, 2026, 3, 2, 11, 30), local(NY, 2026, 3, 2, 11, 30)),
+        (local(NY, 2026, 3, 2, 12, 0), local(NY, 2026, 3, 2, 14, 0)),  # lunch in New York
+        (local(NY, 2026, 3, 2, 14, 30), local(NY, 2026, 3, 2, 14, 30)),
+        (local(NY, 2026, 3, 2, 15, 0), local(NY, 2026, 3, 2, 17, 0)),  # lunch in Los Angeles
+        (local(NY, 2026, 3, 2, 20, 59), local(NY, 2026, 3, 2, 20, 59)),
+    ],
+)
+def test_an_exclusion_holds_in_every_candidate_zone(now: datetime, at: datetime) -> None:
+    got = decide(now, eastern_mobile_with_pacific_address(), excluded=(LUNCH,))
+    assert (got.allowed, got.at) == (now == at, at)
+
+
+def test_lunch_in_los_angeles_is_named_as_the_blocking_zone() -> None:
+    got = decide(
+        local(NY, 2026, 3, 2, 15, 0), eastern_mobile_with_pacific_address(), excluded=(LUNCH,)
+    )
+    assert (got.reason, got.zone, got.detail) == (
+        "stated_constraint",
+        LA,
+        "12:00 in America/Los_Angeles is within the inconvenient 12:00-14:00",
+    )
+
+
+@pytest.mark.parametrize(
+    ("zone", "window", "excluded", "now", "at"),
+    [
+        # Lunch on the day London springs forward: 12:00-14:00 BST is 11:00-13:00Z.
+        (LONDON, DAYTIME, LUNCH, utc(2026, 3, 29, 10, 59), utc(2026, 3, 29, 10, 59)),
+        (LONDON, DAYTIME, LUNCH, utc(2026, 3, 29, 11, 0), utc(2026, 3, 29, 13, 0)),
+        # An exclusion ending inside New York's gap (02:00-03:00 on 2026-03-08) ends at the jump.
+        (NY, Window(time(0), time(21)), Window(time(1, 30), time(2, 30)),
+         utc(2026, 3, 8, 6, 30), utc(2026, 3, 8, 7, 0)),
+        # An exclusion starting inside the gap starts at the jump: 01:59:59 EST is still open.
+        (NY, Window(time(0), time(21)), Window(time(2, 30), time(4)),
+         utc(2026, 3, 8, 6, 59, 59), utc(2026, 3, 8, 6, 59, 59)),
+        (NY, Window(time(0), time(21)), Window(time(2, 30), time(4)),
+         utc(2026, 3, 8, 7, 0), utc(2026, 3, 8, 8, 0)),
+        # 01:30-01:45 happens twice in New York on 2026-11-01, so it is excluded twice; the spans
+        # either side interleave in UTC (01:45 EDT comes before 01:00 EST).
+        (NY, Window(time(0), time(21)), Window(time(1, 30), time(1, 45)),
+         utc(2026, 11, 1, 5, 30), utc(2026, 11, 1, 5, 45)),
+        (NY, Window(time(0), time(21)), Window(time(1, 30), time(1, 45)),
+         utc(2026, 11, 1, 5, 59, 59), utc(2026, 11, 1, 5, 59, 59)),
+        (NY, Window(time(0), time(21)), Window(time(1, 30), time(1, 45)),
+         utc(2026, 11, 1, 6, 0), utc(2026, 11, 1, 6, 0)),
+        (NY, Window(time(0), time(21)), Window(time(1, 30), time(1, 45)),
+         utc(2026, 11, 1, 6, 30), utc(2026, 11, 1, 6, 45)),
+    ],
+)  # fmt: skip
+def test_an_exclusion_on_a_dst_day_gives_the_exact_instant(
+    zone: str, window: Window, excluded: Window, now: datetime, at: datetime
+) -> None:
+    got = decide(now, [zone], window, excluded=(excluded,))
+    assert (got.allowed, got.at) == (now == at, at)
+    if not got.allowed:
+        assert got.reason == "stated_constraint"
+
+
 # --- property: the answer is allowed, and nothing before it is ----------------------------------
 
 POOL = (NY, LA, LONDON, SHANGHAI, "Australia/Lord_Howe", "America/Santiago", "Asia/Kolkata")
@@ -325,12 +499,28 @@ TRANSITIONS = (
 SAMPLE_MINUTES = 2 * 24 * 60
 
 
-def allowed_by_spec(t: datetime, zones: list[str], window: Window, blocked: BlockedDays) -> bool:
-    for zone in zones:
-        wall = t.astimezone(ZoneInfo(zone))
-        if not window.start <= wall.time() < window.end or wall.weekday() in blocked.weekdays:
-            return False
-    return True
+def blocked_by_spec(
+    t: datetime, zone: str, window: Window, blocked: BlockedDays, excluded: list[Window]
+) -> str | None:
+    """Why ``zone`` refuses ``t``, written from the rules directly; None when it allows it."""
+    wall = t.astimezone(ZoneInfo(zone))
+    if wall.weekday() in blocked.weekdays:
+        return "blocked_day"
+    if not window.start <= wall.time() < window.end:
+        return "quiet_hours"
+    if any(e.start <= wall.time() < e.end for e in excluded):
+        return "stated_constraint"
+    return None
+
+
+def allowed_by_spec(
+    t: datetime,
+    zones: list[str],
+    window: Window,
+    blocked: BlockedDays,
+    excluded: list[Window] | None = None,
+) -> bool:
+    return all(blocked_by_spec(t, z, window, blocked, excluded or []) is None for z in zones)
 
 
 seconds = st.integers(min_value=0, max_value=86_399)
@@ -360,20 +550,35 @@ windows = (
     zones=st.lists(st.sampled_from(POOL), min_size=1, max_size=3, unique=True),
     window=windows,
     weekdays=st.frozensets(st.integers(0, 6), max_size=3),
+    excluded=st.lists(windows, max_size=3),
 )
 def test_the_answer_is_allowed_and_no_earlier_instant_is(
-    now: datetime, zones: list[str], window: Window, weekdays: frozenset[int]
+    now: datetime,
+    zones: list[str],
+    window: Window,
+    weekdays: frozenset[int],
+    excluded: list[Window],
 ) -> None:
     blocked = BlockedDays(weekdays)
-    got = decide(now, zones, window, blocked)
-    assert got.allowed == allowed_by_spec(now, zones, window, blocked)
+
+    def allowed(t: datetime) -> bool:
+        return allowed_by_spec(t, zones, window, blocked, excluded)
+
+    got = decide(now, zones, window, blocked, excluded=tuple(excluded))
+    assert got.allowed == allowed(now)
+    if not got.allowed and got.reason != "no_contact_window":
+        first = next(z for z in zones if blocked_by_spec(now, z, window, blocked, excluded))
+        assert (got.zone, got.reason) == (
+            first,
+            blocked_by_spec(now, first, window, blocked, excluded),
+        )
     if got.at is not None:
         assert got.at >= now
-        assert allowed_by_spec(got.at, zones, window, blocked)
+        assert allowed(got.at)
         if got.at > now:
-            assert not allowed_by_spec(got.at - timedelta(seconds=1), zones, window, blocked)
+            assert not allowed(got.at - timedelta(seconds=1))
     end = got.at if got.at is not None else now + timedelta(minutes=SAMPLE_MINUTES)
     step = 0
     while step < SAMPLE_MINUTES and now + timedelta(minutes=step) < end:
-        assert not allowed_by_spec(now + timedelta(minutes=step), zones, window, blocked)
+        assert not allowed(now + timedelta(minutes=step))
         step += 1

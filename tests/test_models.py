@@ -391,6 +391,30 @@ VALID_EVENTS: list[tuple[dict[str, Any], dict[str, Any]]] = [
         {"type": "dispute", "reason": "not my debt"},
     ),
     ({"type": "dispute_resolved"}, {"type": "dispute_resolved"}),
+    (
+        {
+            "type": "constraint",
+            "until": "2026-04-01",
+            "constraint": {"kind": "inconvenient_hours", "start": "12:00", "end": "14:00"},
+        },
+        {
+            "type": "constraint",
+            "until": "2026-04-01",
+            "constraint": {"kind": "inconvenient_hours", "start": "12:00:00", "end": "14:00:00"},
+        },
+    ),
+    (
+        {"type": "constraint", "constraint": {"kind": "refuse_channel", "channel": "sms"}},
+        {"type": "constraint", "constraint": {"kind": "refuse_channel", "channel": "sms"}},
+    ),
+    (
+        {"type": "call_result", "result": "voicemail"},
+        {"type": "call_result", "result": "voicemail"},
+    ),
+    (
+        {"type": "call_result", "result": "answered", "dispatch_id": "A-1:early.1:0"},
+        {"type": "call_result", "result": "answered", "dispatch_id": "A-1:early.1:0"},
+    ),
     ({"type": "cease"}, {"type": "cease"}),
     ({"type": "opt_out", "channel": "sms"}, {"type": "opt_out", "channel": "sms"}),
     (
@@ -479,6 +503,8 @@ def test_the_valid_event_table_covers_every_event_type_of_the_contract() -> None
         "conversation",
         "contact_update",
         "close",
+        "constraint",
+        "call_result",
     )
 
 
@@ -504,7 +530,7 @@ def test_an_aware_at_is_converted_to_utc(at: str, utc: datetime) -> None:
 
 ALL_TYPES = (
     "paid, payment, promise_to_pay, dispute, dispute_resolved, cease, opt_out, opt_in, "
-    "conversation, contact_update, close"
+    "conversation, contact_update, close, constraint, call_result"
 )
 
 

@@ -364,7 +364,8 @@ def test_voice_and_visit_are_not_checked_for_the_sms_opt_out(tmp_path: Path) -> 
 
 KEYS = {
     "name", "amount", "currency", "creditor", "reference", "payment_url", "due_date",
-    "days_past_due", "tier", "channel", "opt_out", "unsubscribe_url", "vars",
+    "days_past_due", "tier", "channel", "opt_out", "unsubscribe_url", "disclosure",
+    "licence_number", "vars",
 }  # fmt: skip
 
 
@@ -378,7 +379,14 @@ def test_build_context_gives_a_full_account_every_variable() -> None:
         vars={"callback_number": "+1 800 555 0100"},
     )
     ctx = build_context(
-        full, day=12, tier="mid", channel="email", locale="en-US", unsubscribe_url="https://u/x"
+        full,
+        day=12,
+        tier="mid",
+        channel="email",
+        locale="en-US",
+        unsubscribe_url="https://u/x",
+        disclosure="This is a communication from a debt collector.",
+        licence_number="10059-12",
     )
     assert ctx == {
         "name": "Ana Lopez",
@@ -393,6 +401,8 @@ def test_build_context_gives_a_full_account_every_variable() -> None:
         "channel": "email",
         "opt_out": OPT_OUT,
         "unsubscribe_url": "https://u/x",
+        "disclosure": "This is a communication from a debt collector.",
+        "licence_number": "10059-12",
         "vars": {"callback_number": "+1 800 555 0100"},
     }
 
@@ -402,6 +412,7 @@ def test_build_context_gives_a_bare_account_the_same_keys_with_none() -> None:
     assert set(ctx) == KEYS
     assert [k for k, v in ctx.items() if v is None] == [
         "amount", "currency", "creditor", "reference", "payment_url", "unsubscribe_url",
+        "disclosure", "licence_number",
     ]  # fmt: skip
 
 
@@ -446,3 +457,20 @@ def test_the_context_vars_are_a_copy_of_the_account_vars() -> None:
     ctx = build_context(acct, day=3, tier="t", channel="sms", locale="en")
     ctx["vars"]["a"] = 2
     assert acct.vars == {"a": 1}
+
+
+def test_the_disclosure_and_licence_number_are_printed_only_when_given(tmp_path: Path) -> None:
+    renderer = make_templates(
+        tmp_path,
+        {
+            "t/sms.txt": "Hi.\n{% if disclosure %}\n{{ disclosure }}\n{% endif %}\n"
+            "{% if licence_number %}\nLicence no. {{ licence_number }}\n{% endif %}\n"
+            "{{ opt_out }}\n"
+        },
+    )
+    with_both = build_context(
+        account(), day=1, tier="t", channel="sms", locale="en", disclosure="D.", licence_number="7"
+    )
+    without = build_context(account(), day=1, tier="t", channel="sms", locale="en")
+    assert renderer.render("t", "sms", "en", with_both).text == f"Hi.\nD.\nLicence no. 7\n{OPT_OUT}"
+    assert renderer.render("t", "sms", "en", without).text == f"Hi.\n{OPT_OUT}"

@@ -64,7 +64,7 @@ ACCOUNTS: dict[str, dict[str, Any]] = {
         "reference": "HB-9", "payment_url": "https://hb.example/9",
         "vars": {
             "callback_number": "+44 20 7946 0000", "contact_name": "Jo Lee",
-            "disclosure": "Harbour Bank is authorised by the Regulator (no. 123).",
+            "business_name": "Harbour Services",
             "next_steps": "We will write to you by post next week.",
             "visit_address": "1 Harbour Road", "visit_notes": "Ring the side door.",
         },
@@ -76,10 +76,38 @@ def _account(key: str) -> Account:
     return parse_account({**_BASE, **ACCOUNTS[key]})
 
 
-def _render(template: str, channel: str, locale: str, key: str, day: int = 12) -> Rendered:
+#: The short disclosure of a later communication from a debt collector, in each language.
+DISCLOSURES = {
+    "en": "This is a communication from a debt collector.",
+    "zh-Hans": "本信息来自债务催收机构。",
+    "zh-Hant": "本訊息來自債務催收機構。",
+}
+LICENCE = "10059-12"
+OPT_OUTS = {"en": "Reply STOP to opt out.", "zh-Hans": "回复TD退订", "zh-Hant": "回覆TD退訂"}
+
+
+def _render(
+    template: str,
+    channel: str,
+    locale: str,
+    key: str,
+    day: int = 12,
+    *,
+    disclosed: bool | None = None,
+) -> Rendered:
+    """Render for account ``key``; ``disclosed`` (default: only for ``full``) sets the
+    disclosure and the licence number as a third-party collector's rule packs would."""
     url = UNSUBSCRIBE if key in ("us", "full") and channel == "email" else None
+    extra = disclosed if disclosed is not None else key == "full"
     ctx = build_context(
-        _account(key), day=day, tier="mid", channel=channel, locale=locale, unsubscribe_url=url
+        _account(key),
+        day=day,
+        tier="mid",
+        channel=channel,
+        locale=locale,
+        unsubscribe_url=url,
+        disclosure=DISCLOSURES[locale] if extra else None,
+        licence_number=LICENCE if extra else None,
     )
     return _renderer().render(template, channel, locale, ctx)
 
@@ -145,8 +173,7 @@ def test_every_sms_ends_with_the_opt_out_and_holds_no_odd_space(
     template: str, channel: str, locale: str, key: str
 ) -> None:
     rendered = _render(template, channel, locale, key)
-    opt_out = {"en": "Reply STOP to opt out.", "zh-Hans": "回复TD退订", "zh-Hant": "回覆TD退訂"}
-    assert rendered.text.splitlines()[-1] == opt_out[locale]
+    assert rendered.text.splitlines()[-1] == OPT_OUTS[locale]
     assert "\xa0" not in rendered.text
     assert "\n\n" not in rendered.text
 
@@ -158,12 +185,11 @@ def test_every_email_ends_with_the_opt_out_and_shows_the_unsubscribe_link_when_s
     template: str, channel: str, locale: str, key: str
 ) -> None:
     rendered = _render(template, channel, locale, key)
-    opt_out = {"en": "Reply STOP to opt out.", "zh-Hans": "回复TD退订", "zh-Hant": "回覆TD退訂"}
-    assert rendered.text.splitlines()[-1] == opt_out[locale]
+    assert rendered.text.splitlines()[-1] == OPT_OUTS[locale]
     has_link = key in ("us", "full")
     assert (UNSUBSCRIBE in rendered.text) == has_link
     if rendered.html is not None:
-        assert opt_out[locale] in rendered.html
+        assert OPT_OUTS[locale] in rendered.html
         assert (f'href="{UNSUBSCRIBE}"' in rendered.html) == has_link
 
 
@@ -224,6 +250,30 @@ def test_a_chinese_sms_for_a_typical_account_fits_two_ucs2_segments(
     assert info.segments <= 2
 
 
+@pytest.mark.parametrize("key", ["us", "hk"])
+@pytest.mark.parametrize("template", SMS_TEMPLATES)
+def test_an_english_sms_with_the_disclosure_and_licence_fits_three_gsm7_segments(
+    template: str, key: str
+) -> None:
+    text = _render(template, "sms", "en", key, disclosed=True).text
+    info = segment_info(text)
+    assert DISCLOSURES["en"] in text and f"Licence no. {LICENCE}" in text
+    assert info.encoding == "GSM-7"
+    assert info.segments <= 3
+
+
+@pytest.mark.parametrize("locale", ["zh-Hans", "zh-Hant"])
+@pytest.mark.parametrize("template", SMS_TEMPLATES)
+def test_a_chinese_sms_with_the_disclosure_and_licence_fits_three_ucs2_segments(
+    template: str, locale: str
+) -> None:
+    text = _render(template, "sms", locale, "cn", disclosed=True).text
+    info = segment_info(text)
+    assert DISCLOSURES[locale] in text and LICENCE in text
+    assert info.encoding == "UCS-2"
+    assert info.segments <= 3
+
+
 CALL_TEMPLATES = [t for t, parts in SHIPPED.items() if "voicemail.txt" in parts]
 #: Words that would tell whoever hears a voicemail what it is about.
 REVEALING = (
@@ -241,13 +291,16 @@ def test_a_voicemail_is_limited_content(template: str, locale: str, key: str) ->
     assert voicemail is not None
     account = _account(key)
     ctx = build_context(account, day=12, tier="mid", channel="voice", locale=locale)
-    for secret in (ctx["amount"], account.reference, account.name, account.payment_url):
+    secrets = (ctx["amount"], account.reference, account.name, account.payment_url)
+    # Never the creditor: whoever hears the message would learn whom the person owes.
+    for secret in (*secrets, account.creditor, DISCLOSURES[locale]):
         if secret:
             assert secret not in voicemail
     assert [w for w in REVEALING if w in voicemail.lower()] == []
-    for shown in (account.creditor, account.vars.get("callback_number")):
-        if shown:
-            assert shown in voicemail
+    neutral = {"en": "our office", "zh-Hans": "客户服务中心", "zh-Hant": "客戶服務中心"}
+    assert (account.vars.get("business_name") or neutral[locale]) in voicemail
+    if account.vars.get("callback_number"):
+        assert account.vars["callback_number"] in voicemail
 
 
 @pytest.mark.parametrize("key", ["us", "cn"])
@@ -263,6 +316,41 @@ def test_a_call_script_asks_anyone_else_to_hang_up_before_the_account_is_mention
     assert hang_up[locale] in first_paragraph
     assert ctx["amount"] not in first_paragraph
     assert str(account.reference) not in first_paragraph
+
+
+LICENCE_LINES = {
+    "en": f"Licence no. {LICENCE}",
+    "zh-Hans": f"许可证号：{LICENCE}",
+    "zh-Hant": f"許可證號：{LICENCE}",
+}
+
+
+@pytest.mark.parametrize(
+    ("template", "channel", "locale", "key"),
+    [c for c in CASES if c.values[1] in ("sms", "email") and c.values[3] == "full"],
+)
+def test_written_messages_show_the_disclosure_and_licence_just_before_the_opt_out(
+    template: str, channel: str, locale: str, key: str
+) -> None:
+    rendered = _render(template, channel, locale, key)
+    lines = rendered.text.splitlines()
+    footer = [DISCLOSURES[locale], LICENCE_LINES[locale]]
+    if channel == "email":
+        footer.append(next(line for line in lines if UNSUBSCRIBE in line))
+    assert lines[-len(footer) - 1 :] == [*footer, OPT_OUTS[locale]]
+    if rendered.html is not None:
+        assert f"<p>{DISCLOSURES[locale]}</p>" in rendered.html
+        assert f"{LICENCE_LINES[locale]}<br>" in rendered.html
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("template", CALL_TEMPLATES)
+def test_a_call_script_gives_the_disclosure_right_after_the_request_to_hang_up(
+    template: str, locale: str
+) -> None:
+    paragraphs = _render(template, "voice", locale, "full").text.split("\n\n")
+    assert paragraphs[1] == DISCLOSURES[locale]
+    assert _render(template, "voice", locale, "us").text.count(DISCLOSURES[locale]) == 0
 
 
 THREATS = (

@@ -7,7 +7,7 @@ functions of ``worker.intake`` and ``worker.dispatch`` with it; tests do the sam
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import redis
@@ -19,8 +19,9 @@ from worker.clock import Clock
 from worker.config import Settings
 from worker.errors import ConfigError, StateError
 from worker.gate.caps import Caps
-from worker.gate.packs import RulePack, house_pack
-from worker.models import CHANNELS
+from worker.gate.packs import rules_for
+from worker.gate.rules import Rule
+from worker.models import CHANNELS, Account
 from worker.rendering import Renderer
 from worker.results import Results, Sink
 from worker.store import Store
@@ -38,15 +39,20 @@ class App:
         *,
         channels: Mapping[str, Channel] | None = None,
         sinks: list[Sink] | None = None,
+        simulated_calls: bool = False,
     ):
         self.settings = settings
+        #: the simulator: a placed call is unanswered unless an event says otherwise
+        self.simulated_calls = simulated_calls
         self.client = client
         self.clock = clock
         self.store = Store(client)
         self.timeline = Timeline(client)
         self.caps = Caps(client)
         self.renderer = Renderer(settings.templates_dir)
-        self.results = Results(client, sinks=sinks)
+        self.results = Results(
+            client, sinks=sinks, audit_retention_days=settings.audit_retention_days
+        )
         self.channels: dict[str, Channel] = dict(channels or default_channels(settings, clock))
         self._pinned: dict[str, Schedule] = {}
         self._current: dict[tuple[str, float], Schedule] = {}
@@ -78,9 +84,19 @@ class App:
             self._pinned[ref] = schedule
         return schedule
 
-    def packs(self, schedule: Schedule) -> list[RulePack]:
-        """The rule packs that apply to ``schedule``'s steps (the house policy for now)."""
-        return [house_pack(schedule.version, schedule.policy)]
+    def rules(self, schedule: Schedule, account: Account) -> list[Rule]:
+        """Every rule of the packs that apply to ``account`` under ``schedule``, house last."""
+        return rules_for(schedule, account)
+
+    def read_logs(self, cap_keys: Sequence[str]) -> dict[str, list[float]]:
+        """The send instants each cap log holds, ascending (one round trip for all)."""
+        pipe = self.client.pipeline(transaction=False)
+        for key in cap_keys:
+            pipe.zrange(key, 0, -1, withscores=True)
+        return {
+            key: [float(score) for _, score in entries]
+            for key, entries in zip(cap_keys, pipe.execute(), strict=True)
+        }
 
 
 def default_channels(settings: Settings, clock: Clock) -> dict[str, Channel]:

@@ -8,6 +8,9 @@ A schedule file holds::
     locale: en                    # default BCP 47 locale of the templates
     send_time: "10:00"            # default local send time
     packs: []                     # rule packs applied on top of the person's jurisdiction
+    collector: creditor           # creditor (first party) | third_party (a debt collector)
+    enforce_unverified: false     # true: enforce pack rules marked U instead of only warning
+    licences: {US-CA: "10012345"} # licence numbers by COUNTRY-REGION, shown where a pack says
     policy: {...}                 # house policy, see worker.cadence_policy
     events: {stop: [...], pause: [...], hold: [...], resume: [...]}
     tiers: [...]                  # see worker.cadence_tiers
@@ -21,10 +24,12 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
 from types import MappingProxyType
+
+import yaml
 
 from worker.cadence_policy import read_policy
 from worker.cadence_tiers import Occurrence, read_tiers
@@ -34,6 +39,7 @@ from worker.policy import Policy
 from worker.yamlnodes import Node, compose
 
 __all__ = [
+    "COLLECTORS",
     "DEFAULT_EVENTS",
     "SCHEDULE_SUFFIX",
     "Occurrence",
@@ -44,6 +50,9 @@ __all__ = [
     "parse_schedule",
 ]
 
+#: Who sends: a first-party creditor, or a third-party debt collector (some rules, e.g. the
+#: FDCPA disclosures, bind only collectors). The first is the default.
+COLLECTORS: tuple[str, ...] = ("creditor", "third_party")
 #: Schedule files are ``<schedules_dir>/<name>.yaml``.
 SCHEDULE_SUFFIX = ".yaml"
 #: The events block used when a schedule has none: stop, pause, hold, resume.
@@ -64,7 +73,12 @@ _NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
 _VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _LOCALE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*")
 _TOP_REQUIRED = ("name", "version", "locale", "send_time", "tiers")
-_TOP_OPTIONAL = ("description", "packs", "policy", "events")
+_TOP_OPTIONAL = (
+    "description", "packs", "policy", "events", "collector", "enforce_unverified", "licences",
+)  # fmt: skip
+# ISO 3166-1 alpha-2 country, then an ISO 3166-2 subdivision code without the country.
+_LICENCE_KEY = re.compile(r"[A-Z]{2}-[A-Z0-9]{1,3}")
+_LICENCE_MAX = 64
 
 
 @dataclass(frozen=True)
@@ -84,6 +98,15 @@ class Schedule:
     resume_events: frozenset[str]
     occurrences: tuple[Occurrence, ...]  # sorted by (day, send_time, declaration order)
     source: str  # the raw YAML text, so a version can be pinned and stored
+    collector: str = "creditor"  # one of COLLECTORS
+    enforce_unverified: bool = False  # enforce rules of certainty U, not only record a warning
+    #: licence numbers by "COUNTRY-REGION" ("US-CA"), for packs that require showing them
+    licences: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+    def __hash__(self) -> int:
+        # Read-only mappings (licences, the policy's channel hours) do not hash, yet schedules
+        # key caches; the source text decides every other field, so equal schedules hash equal.
+        return hash((self.name, self.version, self.source))
 
     @property
     def ref(self) -> str:
@@ -176,6 +199,11 @@ def _parse(text: str, *, file: str, expected_name: str | None) -> Schedule:
         resume_events=events["resume"],
         occurrences=read_tiers(fields["tiers"], send_time=send_time, policy=policy),
         source=text,
+        collector=fields["collector"].one_of(COLLECTORS) if "collector" in fields else "creditor",
+        enforce_unverified=(
+            fields["enforce_unverified"].boolean() if "enforce_unverified" in fields else False
+        ),
+        licences=_read_licences(fields.get("licences")),
     )
 
 
@@ -187,6 +215,34 @@ def _read_packs(node: Node | None) -> tuple[str, ...]:
             raise item.error(f"pack {pack!r} listed twice")
         packs.append(pack)
     return tuple(packs)
+
+
+def _read_licences(node: Node | None) -> Mapping[str, str]:
+    """``{US-CA: "10012345"}``: a licence number per COUNTRY-REGION code."""
+    if node is None:
+        return MappingProxyType({})
+    licences: dict[str, str] = {}
+    for key, value in node.mapping(required=_written_keys(node)).items():
+        if not _LICENCE_KEY.fullmatch(key):
+            raise value.error(f"must be keyed by COUNTRY-REGION such as US-CA, not {key!r}")
+        number = value.text()
+        if "\n" in number or len(number) > _LICENCE_MAX:
+            raise value.error(f"must be one line of at most {_LICENCE_MAX} characters")
+        licences[key] = number
+    return MappingProxyType(licences)
+
+
+def _written_keys(node: Node) -> list[str]:
+    """The keys of a mapping node as written, so ``Node.mapping`` accepts open-ended keys.
+
+    ``Node.mapping`` checks keys against a known list; here any key may appear (it is checked
+    after), and ``mapping`` still refuses duplicates, empty values and non-mappings.
+    """
+    # yamlnodes has no public reader for open-ended keys, so peek at the wrapped PyYAML node.
+    raw = node._node
+    if not isinstance(raw, yaml.MappingNode):
+        return []  # node.mapping() reports it
+    return [Node(key, path=node.path, file=node.file).text() for key, _ in raw.value]
 
 
 def _read_events(node: Node | None) -> dict[str, frozenset[str]]:

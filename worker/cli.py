@@ -27,6 +27,17 @@ templates_app = typer.Typer(help="Lint and preview templates.", no_args_is_help=
 app.add_typer(results_app, name="results")
 app.add_typer(schedules_app, name="schedules")
 app.add_typer(templates_app, name="templates")
+audit_app = typer.Typer(help="Export the decision audit log.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+
+
+def _register_packs() -> None:
+    from worker.cli_packs import packs_app
+
+    app.add_typer(packs_app, name="packs")
+
+
+_register_packs()
 console = Console()
 err = Console(stderr=True)
 
@@ -242,6 +253,9 @@ def schedules_check(
 ) -> None:
     """Load every schedule and report the first error in each, with file, line and field."""
     from worker.cadence import find_schedule, list_schedules
+    from worker.gate.packfiles import builtin_packs
+    from worker.gate.packs import house_pack
+    from worker.gate.plancheck import check_schedule
     from worker.rendering import Renderer
     from worker.template_lint import schedule_gaps
 
@@ -258,6 +272,14 @@ def schedules_check(
             if gaps:
                 bad += 1
                 continue
+            for report in check_schedule(s, [*builtin_packs().values(), house_pack(s)]):
+                console.print(
+                    f"[yellow]warn[/] {s.ref}: for {report.scope}, {report.rule} "
+                    f"({report.text}) would defer "
+                    f"{report.deferred} step(s), the longest by {_days(report.longest)}, and skip "
+                    f"{report.skipped} whose day would pass",
+                    highlight=False,
+                )
             console.print(
                 f"ok   {s.ref}: {len(s.occurrences)} steps over days "
                 f"{s.occurrences[0].day}-{s.occurrences[-1].day}"
@@ -267,6 +289,33 @@ def schedules_check(
             err.print(f"[red]fail[/] {e}", highlight=False)
     if bad:
         raise typer.Exit(1)
+
+
+@audit_app.command("export")
+def audit_export(
+    since: Annotated[str, typer.Option(help="From this instant or date (inclusive), ISO 8601.")],
+    until: Annotated[str, typer.Option(help="To this instant or date (exclusive), ISO 8601.")],
+    out: Annotated[Path | None, typer.Option(help="Write here instead of standard output.")] = None,
+) -> None:
+    """Every decision with the rules evaluated for it, as JSON Lines, oldest first."""
+    from worker.connect import connected
+    from worker.results import audit_export as export
+
+    lo, hi = _instant(since, "--since"), _instant(until, "--until")
+    if hi <= lo:
+        raise InvalidInput("must be after --since", field="--until")
+    n = 0
+    with connected(_settings()) as (_, client):
+        sink = open(out, "w", encoding="utf-8") if out else sys.stdout  # noqa: SIM115
+        try:
+            for record in export(client, since=lo, until=hi):
+                sink.write(json.dumps(record, ensure_ascii=False) + "\n")
+                n += 1
+        finally:
+            if out:
+                sink.close()
+    if out:
+        console.print(f"exported {n} decision record(s) to {out}")
 
 
 @schedules_app.command("plan")
@@ -297,6 +346,14 @@ def templates_lint() -> None:
     problems = lint_templates(Path(_settings().templates_dir), console)
     if problems:
         raise typer.Exit(1)
+
+
+def _days(delta: object) -> str:
+    from datetime import timedelta
+
+    assert isinstance(delta, timedelta)
+    hours = delta.total_seconds() / 3600
+    return f"{hours / 24:.1f} days" if hours >= 24 else f"{hours:.1f} hours"
 
 
 def main() -> None:

@@ -29,6 +29,8 @@ DEFAULT_RESULTS_ACTOR = "reminder_result"
 DEFAULT_BROKER_DB = 1
 #: How long a claimed timeline entry stays invisible to other schedulers before it comes back.
 DEFAULT_LEASE_SECONDS = 600
+#: Days decision records are kept in the audit log: 3 years (Reg F 1006.100) and a leap day.
+DEFAULT_AUDIT_RETENTION_DAYS = 1096
 #: Audit/results stream approximate length cap.
 DEFAULT_RESULTS_MAXLEN = 1_000_000
 
@@ -61,6 +63,7 @@ class Settings:
     results_actor: str = DEFAULT_RESULTS_ACTOR
     #: A fixed instant for every clock in the process (``REMIND_FIXED_NOW``): tests and drills.
     fixed_now: datetime | None = None
+    audit_retention_days: int = DEFAULT_AUDIT_RETENTION_DAYS
 
     def __repr__(self) -> str:
         # A Redis or broker URL may carry a password; repr() reaches logs, so it is masked.
@@ -149,6 +152,9 @@ class Settings:
             results_queue=get("REMIND_RESULTS_QUEUE") or DEFAULT_RESULTS_QUEUE,
             results_actor=get("REMIND_RESULTS_ACTOR") or DEFAULT_RESULTS_ACTOR,
             fixed_now=_instant(get("REMIND_FIXED_NOW"), "REMIND_FIXED_NOW"),
+            audit_retention_days=int(
+                _positive_number(env, "REMIND_AUDIT_RETENTION_DAYS", DEFAULT_AUDIT_RETENTION_DAYS)
+            ),
         )
 
 

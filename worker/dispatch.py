@@ -11,7 +11,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any, cast
 
+from worker import keys
 from worker.app import App
 from worker.cadence import Occurrence, Schedule
 from worker.channels.base import OutgoingMessage
@@ -19,12 +21,12 @@ from worker.clock import to_epoch
 from worker.cursor import next_step, place_at, primary_zone
 from worker.errors import DeliveryError, TemplateError
 from worker.gate.caps import Reservation
-from worker.gate.decide import FINAL_REASONS, Decision, evaluate
-from worker.gate.hours import candidate_zones, earliest_allowed
-from worker.gate.packs import caps_for, combined_blocked_days, combined_window
+from worker.gate.content import check_content, disclosure_text
+from worker.gate.decide import FINAL_REASONS, Decision, Setting, evaluate
+from worker.gate.engine import Check, Judgement
+from worker.gate.packs import jurisdiction
 from worker.models import Outcome
 from worker.outcomes import make_outcome
-from worker.policy import Cap
 from worker.rendering import build_context
 from worker.state import AccountState
 
@@ -44,38 +46,57 @@ def dispatch(app: App, account_id: str, claimed_due: float | None = None) -> lis
         return []
     with app.store.locked(state.person_id, account_id):
         state = app.store.require(account_id)  # re-read under the lock
-        outcomes = _dispatch_locked(app, state, claimed_due)
+        outcomes, checks = _dispatch_locked(app, state, claimed_due)
     for o in outcomes:
-        app.results.publish(o)
+        app.results.publish(o, checks=() if o.reason == "missed" else checks)
     return outcomes
 
 
-def _dispatch_locked(app: App, state: AccountState, claimed_due: float | None) -> list[Outcome]:
+def _dispatch_locked(
+    app: App, state: AccountState, claimed_due: float | None
+) -> tuple[list[Outcome], tuple[Check, ...]]:
     now = app.clock.now()
     if state.cursor is None or state.due_at is None:
         app.timeline.remove(state.account_id)  # nothing pending: a leftover entry
-        return []
+        return [], ()
     if state.due_at > now or (
         claimed_due is not None and abs(to_epoch(state.due_at) - claimed_due) > 0.5
     ):
         # Stale message: the step it was claimed for has been decided already. Put the
         # entry back at the state's due instant (the lease may have hidden it) and record it.
         app.timeline.place(state.account_id, state.due_at)
-        return []
+        return [], ()
     schedule = app.pinned_schedule(state.schedule_ref)
     step = schedule.occurrences[state.cursor]
     if state.status == "paused" and state.paused_until and now >= state.paused_until:
         state.status, state.status_reason, state.paused_until = "active", None, None
-    opted_out = app.store.opted_out(state.person_id)
-    opted_in = app.store.opted_in(state.person_id)
-    packs = app.packs(schedule)
-    decision = evaluate(state, step, packs, now, opted_out=opted_out, opted_in=opted_in)
+    decision = _evaluate(app, state, schedule, step, now)
     zone = primary_zone(state.account)
+    checks = decision.judgement.checks if decision.judgement else ()
     if decision.action == "defer":
-        return [_defer(app, state, step, decision, now, zone)]
+        return [_defer(app, state, step, decision, now, zone)], checks
     if decision.action == "suppress":
-        return _suppress(app, state, schedule, step, decision, now, zone)
-    return _allow(app, state, schedule, step, decision, now, zone)
+        return _suppress(app, state, schedule, step, decision, now, zone), checks
+    return _allow(app, state, schedule, step, decision, now, zone), checks
+
+
+def setting_of(schedule: Schedule) -> Setting:
+    return Setting(schedule.version, schedule.collector, schedule.enforce_unverified)
+
+
+def _evaluate(
+    app: App, state: AccountState, schedule: Schedule, step: Occurrence, at: datetime
+) -> Decision:
+    return evaluate(
+        state,
+        step,
+        app.rules(schedule, state.account),
+        at,
+        opted_out=app.store.opted_out(state.person_id),
+        opted_in=app.store.opted_in(state.person_id),
+        read_logs=app.read_logs,
+        setting=setting_of(schedule),
+    )
 
 
 def _record(
@@ -168,71 +189,70 @@ def _allow(
 ) -> list[Outcome]:
     account = state.account
     locale = account.locale or schedule.locale
-    assert d.recipient is not None
+    assert d.recipient is not None and d.judgement is not None
+    j = d.judgement
+    checks = {r.content for r in j.content if r.content}
+    disclosure = next((r for r in j.content if r.content == "disclosure"), None)
+    country, region = jurisdiction(account)
+    licence = schedule.licences.get(f"{country}-{region}")
+    if licence is None:
+        checks.discard("licence")  # CA1 asks for the licence number where one is configured
     try:
         context = build_context(
-            account, day=step.day, tier=step.tier, channel=d.channel, locale=locale
+            account,
+            day=step.day,
+            tier=step.tier,
+            channel=d.channel,
+            locale=locale,
+            disclosure=disclosure_text(
+                disclosure.texts, initial=state.sent_count == 0, locale=locale
+            )
+            if disclosure
+            else None,
+            licence_number=licence,
         )
         rendered = app.renderer.render(step.template, d.channel, locale, context)
+        problems = check_content(rendered, checks=checks, context=context)
     except TemplateError as e:
-        reason = (
-            "template_noncompliant"
-            if str(e).startswith("template_noncompliant")
-            else "template_error"
-        )
-        log.error("template %s for %s failed: %s", step.template, d.channel, e)
+        problems, rendered = [], None
+        failure = str(e)
+    if rendered is None or problems:
+        noncompliant = bool(problems) or failure.startswith("template_noncompliant")
+        reason = "template_noncompliant" if noncompliant else "template_error"
+        rule = f"content/{reason}@{schedule.version}"
+        if problems:
+            rule = next((r.ref for r in j.content if r.content == problems[0].check), rule)
+            failure = "; ".join(p.message for p in problems)
+        log.error("template %s for %s refused: %s", step.template, d.channel, failure)
         return _suppress(
-            app,
-            state,
-            schedule,
-            step,
-            Decision("suppress", d.channel, reason, f"content/{reason}@{schedule.version}"),
-            now,
-            zone,
+            app, state, schedule, step, Decision("suppress", d.channel, reason, rule), now, zone
         )
 
-    packs = app.packs(schedule)
-    owned = caps_for(packs, d.channel)
-    caps = [c for _, c in owned]
+    specs = [spec for _, spec in j.specs]
     dispatch_id = f"{account.account_id}:{step.key}:{state.attempt}"
-    res = app.caps.reserve(
-        person_id=state.person_id, debt_id=account.debt, dispatch_id=dispatch_id, caps=caps, now=now
+    res = app.caps.reserve_specs(
+        person_id=state.person_id, dispatch_id=dispatch_id, specs=specs, now=now
     )
     if res.status == "dup":
         return _duplicate(app, state, schedule, step, d, res, now, zone)
     if res.status == "cap":
-        assert res.cap is not None and res.retry_at is not None
-        pack = next(p for p, c in owned if c is res.cap)
-        zones = [c.zone for c in candidate_zones(account)]
-        addr = account.address
-        later = earliest_allowed(
-            res.retry_at,
-            zones,
-            combined_window(packs, d.channel),
-            combined_blocked_days(packs),
-            country=addr.country if addr else None,
-            region=addr.region if addr else None,
-        ).at
-        if later is None:
+        # another worker filled a cap since the evaluation: wait for the earliest instant
+        # every rule allows, judged again from the moment the cap frees a slot
+        assert res.index is not None and res.retry_at is not None
+        rule = j.specs[res.index][0].ref
+        later = _evaluate(app, state, schedule, step, res.retry_at)
+        at = res.retry_at if later.action == "allow" else later.at
+        if later.action == "suppress" or at is None:
             return _suppress(
                 app,
                 state,
                 schedule,
                 step,
-                Decision("suppress", d.channel, "no_contact_window", pack.rule(res.cap.id)),
+                Decision("suppress", d.channel, "no_contact_window", rule),
                 now,
                 zone,
             )
-        return [
-            _defer(
-                app,
-                state,
-                step,
-                Decision("defer", d.channel, "cap", pack.rule(res.cap.id), later),
-                now,
-                zone,
-            )
-        ]
+        return [_defer(app, state, step, Decision("defer", d.channel, "cap", rule, at), now, zone)]
 
     message = OutgoingMessage(
         dispatch_id=dispatch_id,
@@ -250,12 +270,15 @@ def _allow(
     try:
         receipt = channel.send(message)
     except DeliveryError as e:
+        cap_keys = [s.key for s in specs]
         return _failed(
-            app, state, schedule, step, d, e, caps, dispatch_id, now, zone, rendered.locale
+            app, state, schedule, step, d, e, cap_keys, dispatch_id, now, zone, rendered.locale
         )
     app.caps.finish(
         person_id=state.person_id, dispatch_id=dispatch_id, value=f"sent:{receipt.provider_id}"
     )
+    state.sent_count += 1
+    _count_after_send(app, state, j, d.channel, dispatch_id, now)
     sent = _record(
         state,
         step,
@@ -270,6 +293,50 @@ def _allow(
     return [sent, *_advance(app, state, schedule, step, now, zone)]
 
 
+def _count_after_send(
+    app: App, state: AccountState, j: Judgement, channel: str, dispatch_id: str, now: datetime
+) -> None:
+    """Count the send under unverified caps (warnings only), and for a call remember which
+    logs depend on its result, so a result can move it (``record_call_result``)."""
+    pipe = app.client.pipeline(transaction=False)
+    for _, spec in j.unverified_specs:
+        pipe.zadd(spec.key, {dispatch_id: to_epoch(now)})
+        pipe.expire(spec.key, int(spec.keep_seconds) + 1)
+    if channel == "voice":
+        state.last_call = dispatch_id
+        fields = {
+            spec.key: f"{to_epoch(now)}|{','.join(sorted(rule.counts))}"
+            for rule, spec in (*j.specs, *j.unverified_specs)
+            if rule.counts != frozenset({"sent"})
+        }
+        if fields:
+            key = keys.call_counts(state.person_id, dispatch_id)
+            pipe.hset(key, mapping=cast("dict[Any, Any]", fields))
+            pipe.expire(key, 40 * 86400)
+    pipe.execute()
+    if channel == "voice" and app.simulated_calls:
+        record_call_result(app, state.person_id, dispatch_id, "unanswered")
+
+
+def record_call_result(app: App, person_id: str, dispatch_id: str, result: str) -> None:
+    """Move a placed call into the logs of the caps that count its result, out of the others.
+
+    Until its result is known a call counts under every cap of its channel (the cautious
+    reading); the result takes it out of those that do not count it (an answered call is not
+    an unanswered one). Applying a later, different result moves it back.
+    """
+    fields = app.client.hgetall(keys.call_counts(person_id, dispatch_id))
+    pipe = app.client.pipeline(transaction=False)
+    for raw_key, raw in fields.items():
+        key = raw_key.decode() if isinstance(raw_key, bytes) else raw_key
+        score, counts = (raw.decode() if isinstance(raw, bytes) else raw).split("|", 1)
+        if result in counts.split(","):
+            pipe.zadd(key, {dispatch_id: float(score)})
+        else:
+            pipe.zrem(key, dispatch_id)
+    pipe.execute()
+
+
 def _failed(
     app: App,
     state: AccountState,
@@ -277,7 +344,7 @@ def _failed(
     step: Occurrence,
     d: Decision,
     e: DeliveryError,
-    caps: Sequence[Cap],
+    cap_keys: Sequence[str],
     dispatch_id: str,
     now: datetime,
     zone: str,
@@ -286,12 +353,7 @@ def _failed(
     provider = getattr(app.channels[d.channel], "name", None)
     if not e.permanent and state.attempt + 1 < MAX_ATTEMPTS:
         # never processed by the provider: give the reservation back and try again later
-        app.caps.release(
-            person_id=state.person_id,
-            debt_id=state.account.debt,
-            dispatch_id=dispatch_id,
-            caps=caps,
-        )
+        app.caps.release_keys(person_id=state.person_id, dispatch_id=dispatch_id, cap_keys=cap_keys)
         state.attempt += 1
         retry = Decision("defer", d.channel, "provider_transient", None, now + RETRY_AFTER)
         return [_defer(app, state, step, retry, now, zone)]

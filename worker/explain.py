@@ -1,4 +1,4 @@
-"""``remind explain ACCOUNT``: state, next step and when, the gate's view now, recent outcomes."""
+"""``remind explain ACCOUNT``: state, next step and when, every rule's verdict, recent outcomes."""
 
 from __future__ import annotations
 
@@ -9,22 +9,28 @@ from rich.table import Table
 
 from worker.app import App
 from worker.clock import isoformat_utc
-from worker.gate.decide import evaluate
 from worker.gate.hours import candidate_zones, mask_email, mask_phone
+from worker.gate.packs import jurisdiction
 from worker.logs import mask
 
 
 def explain_account(app: App, account_id: str, console: Console) -> None:
+    from worker.dispatch import _evaluate
+
     state = app.store.require(account_id)
     schedule = app.pinned_schedule(state.schedule_ref)
     now = app.clock.now()
     zones = candidate_zones(state.account)
+    country, region = jurisdiction(state.account)
     console.print(f"[bold]{account_id}[/] person {state.person_id}, debt {state.account.debt}")
-    console.print(
-        f"schedule {state.schedule_ref}, status [bold]{state.status}[/]"
-        + (f" ({state.status_reason})" if state.status_reason else "")
-        + (f" until {isoformat_utc(state.paused_until)}" if state.paused_until else "")
-    )
+    status = f"schedule {state.schedule_ref}, status [bold]{state.status}[/]"
+    if state.status_reason:
+        status += f" ({state.status_reason})"
+    if state.paused_until:
+        status += f" until {isoformat_utc(state.paused_until)}"
+    console.print(status)
+    console.print(f"jurisdiction: {country or '?'}{'-' + region if region else ''}; "
+                  f"collector: {schedule.collector}")  # fmt: skip
     console.print("time zones: " + ", ".join(f"{z.zone} ({mask(z.source)})" for z in zones))
     contacts = [
         f"{mask_phone(p.number)} ({p.kind}; sms {'yes' if p.sms_consent else 'no'}, "
@@ -38,6 +44,10 @@ def explain_account(app: App, account_id: str, console: Console) -> None:
     opted = sorted(app.store.opted_out(state.person_id))
     if opted:
         console.print("opted out: " + ", ".join(mask(o) for o in opted))
+    for sc in state.constraints:
+        if sc.active(now):
+            until = f" until {sc.until}" if sc.until else ""
+            console.print(f"stated constraint: {sc.constraint.kind}{until}")
     if state.cursor is None or state.due_at is None:
         console.print("next step: none (the cadence has ended or is held)")
     else:
@@ -48,35 +58,32 @@ def explain_account(app: App, account_id: str, console: Console) -> None:
             f"template {step.template}, due {isoformat_utc(state.due_at)} "
             f"(local {local:%Y-%m-%d %H:%M %Z})"
         )
-        decision = evaluate(
-            state,
-            step,
-            app.packs(schedule),
-            now,
-            opted_out=app.store.opted_out(state.person_id),
-            opted_in=app.store.opted_in(state.person_id),
-        )
-        verdict = decision.action + (
-            f" ({decision.reason}, {decision.rule})" if decision.reason else ""
-        )
-        if decision.at:
-            verdict += f" until {isoformat_utc(decision.at)}"
+        d = _evaluate(app, state, schedule, step, now)
+        verdict = d.action + (f" ({d.reason}, {d.rule})" if d.reason else "")
+        if d.at and d.action == "defer":
+            verdict += f" until {isoformat_utc(d.at)}"
         console.print(
-            f"gate at {isoformat_utc(now)}: {verdict}"
-            + (f" — {decision.detail}" if decision.detail else "")
+            f"gate at {isoformat_utc(now)}: {verdict}" + (f" — {d.detail}" if d.detail else "")
         )
+        if d.judgement is not None:
+            rules = Table(title=f"rules evaluated for {step.key} on {d.channel}")
+            for col in ("rule", "kind", "verdict", "why", "not before"):
+                rules.add_column(col)
+            for c in d.judgement.checks:
+                colour = {"allow": "green", "defer": "yellow", "block": "red", "warn": "magenta"}
+                v = f"[{colour[c.verdict]}]{c.verdict}[/]" if c.verdict in colour else c.verdict
+                rules.add_row(
+                    c.rule, c.kind, v, mask(c.detail or c.reason or "-"),
+                    isoformat_utc(c.at) if c.at else "-",
+                )  # fmt: skip
+            console.print(rules)
     recent = app.store.recent_outcomes(state.person_id, account_id)
     table = Table(title=f"recent outcomes ({len(recent)})")
     for col in ("at", "step", "channel", "outcome", "reason", "rule", "next attempt"):
         table.add_column(col)
     for o in recent:
         table.add_row(
-            o["at"],
-            o.get("step") or "-",
-            o.get("channel") or "-",
-            o["outcome"],
-            o.get("reason") or "-",
-            o.get("rule") or "-",
-            o.get("next_attempt_at") or "-",
-        )
+            o["at"], o.get("step") or "-", o.get("channel") or "-", o["outcome"],
+            o.get("reason") or "-", o.get("rule") or "-", o.get("next_attempt_at") or "-",
+        )  # fmt: skip
     console.print(table)

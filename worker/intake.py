@@ -15,10 +15,11 @@ from zoneinfo import ZoneInfo
 from worker.app import App
 from worker.cadence import Schedule
 from worker.cursor import next_step, place_at, primary_zone
+from worker.dispatch import record_call_result
 from worker.errors import InvalidInput, ScheduleError, StateError
 from worker.models import Account, Event, Outcome, parse_account, parse_event
-from worker.outcomes import rejected
-from worker.state import AccountState, Conversation, Payment
+from worker.outcomes import make_outcome, rejected
+from worker.state import AccountState, Constraint, Conversation, Payment
 
 log = logging.getLogger(__name__)
 
@@ -131,6 +132,19 @@ def apply_event(app: App, event: Event) -> AccountState:
                 app.store.set_opt_in(state.person_id, entry)
         elif t == "contact_update":
             state.account = _updated(state.account, event)
+        elif t == "constraint" and event.constraint is not None:
+            state.constraints.append(
+                Constraint(at=at, until=event.until, constraint=event.constraint)
+            )
+        elif t == "call_result" and event.result is not None:
+            call = event.dispatch_id or state.last_call
+            if call is None:
+                raise InvalidInput("no call has been placed on this account", field="dispatch_id")
+            record_call_result(app, state.person_id, call, event.result)
+            if event.result in ("answered", "voicemail"):
+                outcome = call_outcome(app, state, call, event.result, at)
+                if outcome is not None:
+                    app.results.publish(outcome)
         _commit(app, state, now)
         return state
 
@@ -175,3 +189,22 @@ def apply_raw(app: App, data: Any, source: str | None = None) -> AccountState | 
 
 
 __all__ = ["apply_event", "apply_raw", "enroll", "enroll_raw"]
+
+
+def call_outcome(
+    app: App, state: AccountState, dispatch_id: str, result: str, at: datetime
+) -> Outcome | None:
+    """The outcome record of a call's result (``answered`` or ``voicemail``)."""
+    schedule = app.pinned_schedule(state.schedule_ref)
+    parts = dispatch_id.rsplit(":", 2)  # account id (may hold ":"), step key, attempt
+    step_key = parts[1] if len(parts) == 3 else None
+    step = schedule.find(step_key) if step_key else None
+    return make_outcome(
+        now=at,
+        state=state,
+        step=step,
+        zone=primary_zone(state.account),
+        channel="voice",
+        outcome=result,  # type: ignore[arg-type]
+        provider_id=dispatch_id,
+    )

@@ -56,3 +56,12 @@ def cap_counter(person_id: str, cap_id: str, scope: str) -> str:
 def pinned_schedule(ref: str) -> str:
     """String: the YAML source of schedule ``name@version`` as first enrolled under."""
     return f"{PREFIX}:schedule:{ref}"
+
+
+def call_counts(person_id: str, dispatch_id: str) -> str:
+    """Hash: cap log key -> "score|counts" for a placed call whose result moves it between logs."""
+    return f"{PREFIX}:{person_tag(person_id)}:call:{dispatch_id}"
+
+
+AUDIT = f"{PREFIX}:audit"
+"""Sorted set of decision records (score = decision instant), kept for the retention period."""

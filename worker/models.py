@@ -7,7 +7,7 @@ errors into one ``InvalidInput`` whose message names the field (``phones.0.numbe
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -187,9 +187,46 @@ EventType = Literal[
     "conversation",
     "contact_update",
     "close",
+    "constraint",
+    "call_result",
 ]
 EVENT_TYPES: tuple[str, ...] = EventType.__args__  # type: ignore[attr-defined]
 CLOSE_REASONS = ("bankrupt", "deceased", "settled", "recalled", "other")
+
+
+ConstraintKind = Literal[
+    "inconvenient_hours", "inconvenient_days", "no_work_calls", "refuse_channel"
+]
+CallResult = Literal["answered", "unanswered", "voicemail"]
+WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+class StatedConstraint(_Strict):
+    """Something the person said about when or how not to be contacted (Reg F 1006.6(b)(1),
+    1006.14(h); CONC 7.9.4R): honoured by the gate until the event's ``until`` date."""
+
+    kind: ConstraintKind
+    start: time | None = None
+    end: time | None = None
+    weekdays: list[str] | None = None
+    channel: Channel | None = None
+
+    @model_validator(mode="after")
+    def _fields_for_kind(self) -> StatedConstraint:
+        if self.kind == "inconvenient_hours":
+            if self.start is None or self.end is None:
+                raise ValueError("inconvenient_hours needs start and end, e.g. 12:00 and 14:00")
+            if not self.start < self.end:
+                raise ValueError("start must be before end")
+        if self.kind == "inconvenient_days":
+            if not self.weekdays:
+                raise ValueError("inconvenient_days needs weekdays, e.g. [sunday]")
+            bad = [d for d in self.weekdays if d.lower() not in WEEKDAY_NAMES]
+            if bad:
+                raise ValueError(f"weekdays must be English day names, not {bad[0]!r}")
+        if self.kind == "refuse_channel" and self.channel is None:
+            raise ValueError("refuse_channel needs the channel refused")
+        return self
 
 
 class Event(_Strict):
@@ -210,6 +247,10 @@ class Event(_Strict):
     phones: list[Phone] | None = None
     emails: list[Email] | None = None
     postal_address: Address | None = None
+    # constraint and call_result fields
+    constraint: StatedConstraint | None = None
+    result: CallResult | None = None
+    dispatch_id: str | None = None
 
     @field_validator("account_id")
     @classmethod
@@ -251,6 +292,8 @@ class Event(_Strict):
             "opt_in": ("channel",),
             "conversation": ("channel",),
             "close": ("reason",),
+            "constraint": ("constraint",),
+            "call_result": ("result",),
         }.get(self.type, ())
         for name in required:
             if getattr(self, name) is None:
@@ -268,6 +311,8 @@ class Event(_Strict):
             "close": {"reason"},
             "dispute": {"reason"},
             "contact_update": {"name", "locale", "timezone", "phones", "emails", "postal_address"},
+            "constraint": {"constraint", "until"},
+            "call_result": {"result", "dispatch_id"},
         }.get(self.type, set())
         optional = {
             "amount",
@@ -281,6 +326,9 @@ class Event(_Strict):
             "phones",
             "emails",
             "postal_address",
+            "constraint",
+            "result",
+            "dispatch_id",
         }
         for name in optional - allowed_extra:
             if getattr(self, name) is not None:

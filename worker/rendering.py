@@ -308,8 +308,16 @@ def build_context(
     channel: str,
     locale: str,
     unsubscribe_url: str | None = None,
+    disclosure: str | None = None,
+    licence_number: str | None = None,
 ) -> dict[str, Any]:
-    """The variables every template sees; the same keys for every account (None when absent)."""
+    """The variables every template sees; the same keys for every account (None when absent).
+
+    ``disclosure`` is the text the applicable rule packs require on this message (see
+    ``worker.gate.content.disclosure_text``) and ``licence_number`` the collector's licence
+    number to show on written messages. Both are the caller's (rule packs, schedule), never the
+    account's, so ``check_content`` verifies the message against the values it was given.
+    """
     strings = _STRINGS[_language(locale)]
     balance = account.balance
     return {
@@ -325,5 +333,7 @@ def build_context(
         "channel": channel,
         "opt_out": strings["opt_out"],
         "unsubscribe_url": unsubscribe_url,
+        "disclosure": disclosure,
+        "licence_number": licence_number,
         "vars": dict(account.vars),  # a copy: a template never reaches the account itself
     }

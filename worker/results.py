@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, is_dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 import redis
 
 from worker import keys
-from worker.config import DEFAULT_RESULTS_MAXLEN
+from worker.config import DEFAULT_AUDIT_RETENTION_DAYS, DEFAULT_RESULTS_MAXLEN
 from worker.models import Outcome
 from worker.store import RECENT_OUTCOMES
 
@@ -31,17 +33,25 @@ class Results:
         *,
         sinks: list[Sink] | None = None,
         maxlen: int = DEFAULT_RESULTS_MAXLEN,
+        audit_retention_days: int = DEFAULT_AUDIT_RETENTION_DAYS,
     ):
         self.client = client
         self.sinks = list(sinks or [])
         self.maxlen = maxlen
+        self.audit_retention_days = audit_retention_days
         self._lock = threading.Lock()
 
-    def publish(self, outcome: Outcome) -> dict[str, Any]:
+    def publish(self, outcome: Outcome, checks: Sequence[Any] = ()) -> dict[str, Any]:
+        """Send ``outcome`` everywhere and append it, with the rule checks behind it, to the
+        audit log (kept ``audit_retention_days``, then trimmed)."""
         record = outcome.to_json_dict()
         line = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+        audit = {**record, "checks": [_check_dict(c) for c in checks]}
+        at = datetime.fromisoformat(record["at"].replace("Z", "+00:00")).timestamp()
         pipe = self.client.pipeline(transaction=False)
         pipe.xadd(keys.RESULTS_STREAM, {"outcome": line}, maxlen=self.maxlen, approximate=True)
+        pipe.zadd(keys.AUDIT, {json.dumps(audit, ensure_ascii=False, separators=(",", ":")): at})
+        pipe.zremrangebyscore(keys.AUDIT, "-inf", f"({at - self.audit_retention_days * 86400}")
         if outcome.person_id:
             recent = keys.recent_outcomes(outcome.person_id, outcome.account_id)
             pipe.lpush(recent, line)
@@ -91,3 +101,26 @@ def tail(
                 raw = fields.get(b"outcome") or fields.get("outcome")
                 if raw is not None:
                     yield json.loads(raw)
+
+
+def _check_dict(check: Any) -> dict[str, Any]:
+    data = asdict(check) if is_dataclass(check) and not isinstance(check, type) else dict(check)
+    at = data.get("at")
+    if isinstance(at, datetime):
+        data["at"] = at.isoformat().replace("+00:00", "Z")
+    return data
+
+
+def audit_export(
+    client: redis.Redis, *, since: datetime, until: datetime
+) -> Iterator[dict[str, Any]]:
+    """Decision records with ``since <= at < until``, oldest first, in pages."""
+    lo, hi = since.timestamp(), until.timestamp()
+    offset, page = 0, 1000
+    while True:
+        batch: Any = client.zrangebyscore(keys.AUDIT, lo, f"({hi}", start=offset, num=page)
+        for raw in batch:
+            yield json.loads(raw)
+        if len(batch) < page:
+            return
+        offset += page

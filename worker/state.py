@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from worker.models import Account
+from worker.models import Account, StatedConstraint
 
 Status = Literal["active", "paused", "held", "stopped", "completed"]
 
@@ -20,6 +20,17 @@ class Payment(BaseModel):
 class Conversation(BaseModel):
     at: datetime
     channel: str
+
+
+class Constraint(BaseModel):
+    """A stated constraint as recorded: what, since when, until which date (inclusive)."""
+
+    at: datetime
+    until: date | None = None
+    constraint: StatedConstraint
+
+    def active(self, now: datetime) -> bool:
+        return self.until is None or now.date() <= self.until
 
 
 class AccountState(BaseModel):
@@ -43,6 +54,11 @@ class AccountState(BaseModel):
     updated_at: datetime
     payments: list[Payment] = Field(default_factory=list)
     conversations: list[Conversation] = Field(default_factory=list)
+    constraints: list[Constraint] = Field(default_factory=list)
+    #: messages sent on this account's debt (the first is the "initial communication", F16)
+    sent_count: int = 0
+    #: the last call placed, so a call_result event without a dispatch id finds it
+    last_call: str | None = None
 
     @property
     def account_id(self) -> str:

@@ -9,7 +9,7 @@ two workers racing on one person can neither both pass a full cap nor both send 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
@@ -33,6 +33,37 @@ class Reservation:
     retry_at: datetime | None = None
     #: for ``dup``: what the first claimer stored (``claimed:<epoch>`` or ``sent:<provider id>``)
     claimed: str | None = None
+    #: for ``cap``: the position of the full cap in the list given to ``reserve_specs``
+    index: int | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class CapSpec:
+    """One counter to check and write: the sorted set, and how to count it at an instant."""
+
+    key: str
+    limit: int
+    #: rolling window in seconds; None for a calendar-day cap
+    window_seconds: float | None = None
+    #: calendar caps: the instant counting starts (local midnight) and when the days end
+    day_start: datetime | None = None
+    day_end: datetime | None = None
+
+    @property
+    def keep_seconds(self) -> float:
+        """How long entries must be kept to count this cap."""
+        if self.window_seconds is not None:
+            return self.window_seconds
+        assert self.day_start is not None and self.day_end is not None
+        return (self.day_end - self.day_start).total_seconds() + 2 * 86400
+
+    def lua_args(self, now: datetime) -> list[object]:
+        if self.window_seconds is not None:
+            return [to_epoch(now) - self.window_seconds, self.limit, self.window_seconds, 0,
+                    self.keep_seconds]  # fmt: skip
+        assert self.day_start is not None and self.day_end is not None
+        return [to_epoch(self.day_start) - 1e-6, self.limit, 0, to_epoch(self.day_end),
+                self.keep_seconds]  # fmt: skip
 
 
 def cap_scope(cap: Cap, person_id: str, debt_id: str) -> str:
@@ -65,17 +96,39 @@ class Caps:
         now: datetime,
     ) -> Reservation:
         """Claim ``dispatch_id`` and count it under every cap, or say which cap is full."""
+        specs = [
+            CapSpec(key, c.limit, window_seconds=c.window_seconds)
+            for key, c in zip(
+                self._keys(person_id, debt_id, dispatch_id, caps)[1:], caps, strict=True
+            )
+        ]
+        res = self.reserve_specs(person_id=person_id, dispatch_id=dispatch_id, specs=specs, now=now)
+        if res.status == "cap" and res.index is not None:
+            return Reservation("cap", cap=caps[res.index], retry_at=res.retry_at, index=res.index)
+        return res
+
+    def reserve_specs(
+        self, *, person_id: str, dispatch_id: str, specs: Sequence[CapSpec], now: datetime
+    ) -> Reservation:
+        """Claim ``dispatch_id`` and count it under every spec, or say which one is full."""
         args: list[object] = [to_epoch(now), dispatch_id, self.ttl]
-        for c in caps:
-            args += [c.window_seconds, c.limit]
-        reply = self._reserve(keys=self._keys(person_id, debt_id, dispatch_id, caps), args=args)
+        for spec in specs:
+            args += spec.lua_args(now)
+        keys_ = [keys.idempotency(person_id, dispatch_id)] + [s.key for s in specs]
+        reply = self._reserve(keys=keys_, args=args)
         status = _text(reply[0])
         if status == "ok":
             return Reservation("ok")
         if status == "dup":
             return Reservation("dup", claimed=_text(reply[1]))
         index = int(reply[1]) - 1
-        return Reservation("cap", cap=caps[index], retry_at=from_epoch(float(_text(reply[2]))))
+        return Reservation("cap", retry_at=from_epoch(float(_text(reply[2]))), index=index)
+
+    def release_keys(self, *, person_id: str, dispatch_id: str, cap_keys: Sequence[str]) -> None:
+        """Undo a reservation (claim and cap entries) whose message never reached a provider."""
+        self._release(
+            keys=[keys.idempotency(person_id, dispatch_id), *cap_keys], args=[dispatch_id]
+        )
 
     def release(
         self, *, person_id: str, debt_id: str, dispatch_id: str, caps: Sequence[Cap]

@@ -7,7 +7,7 @@ address is opted out. ``opt_out`` without an address stops the whole channel.
 
 from __future__ import annotations
 
-from collections.abc import Set
+from collections.abc import Sequence, Set
 from dataclasses import dataclass
 
 from worker.models import Account
@@ -19,6 +19,8 @@ class Reach:
 
     recipient: str | None
     reason: str | None  # opted_out | no_consent | invalid_contact
+    kind: str | None = None  # the contact's kind: mobile | landline | work | personal
+    consent: bool = False
 
 
 def _entries(channel: str, address: str) -> tuple[str, str]:
@@ -27,7 +29,7 @@ def _entries(channel: str, address: str) -> tuple[str, str]:
 
 def _pick(
     channel: str,
-    candidates: list[tuple[str, bool]],
+    candidates: Sequence[tuple[str, bool, str]],
     opted_out: Set[str],
     opted_in: Set[str],
 ) -> Reach:
@@ -36,28 +38,30 @@ def _pick(
     if channel in opted_out:
         return Reach(None, "opted_out")
     saw_opted_out = False
-    for address, consent in candidates:
+    for address, consent, kind in candidates:
         whole, one = _entries(channel, address)
         if one in opted_out:
             saw_opted_out = True
             continue
         if consent or whole in opted_in or one in opted_in:
-            return Reach(address, None)
+            return Reach(address, None, kind, True)
     return Reach(None, "opted_out" if saw_opted_out else "no_consent")
 
 
 def reach(account: Account, channel: str, opted_out: Set[str], opted_in: Set[str]) -> Reach:
     """The first usable recipient for ``channel`` in the account's order of contacts."""
     if channel == "sms":
-        phones = [(p.number, p.sms_consent) for p in account.phones if p.kind == "mobile"]
+        phones = [(p.number, p.sms_consent, p.kind) for p in account.phones if p.kind == "mobile"]
         return _pick(channel, phones, opted_out, opted_in)
     if channel == "voice":
         order = {"mobile": 0, "landline": 1, "work": 2}
         ranked = sorted(account.phones, key=lambda p: order[p.kind])
-        return _pick(channel, [(p.number, p.voice_consent) for p in ranked], opted_out, opted_in)
+        by_rank = [(p.number, p.voice_consent, p.kind) for p in ranked]
+        return _pick(channel, by_rank, opted_out, opted_in)
     if channel == "email":
         ranked_e = sorted(account.emails, key=lambda e: e.kind != "personal")
-        return _pick(channel, [(e.address, e.consent) for e in ranked_e], opted_out, opted_in)
+        by_kind = [(e.address, e.consent, e.kind) for e in ranked_e]
+        return _pick(channel, by_kind, opted_out, opted_in)
     if channel == "visit":
         a = account.address
         if a is None or not (a.line1 or a.city):
@@ -65,5 +69,5 @@ def reach(account: Account, channel: str, opted_out: Set[str], opted_in: Set[str
         if "visit" in opted_out:
             return Reach(None, "opted_out")
         line = ", ".join(x for x in (a.line1, a.city, a.region, a.postal_code, a.country) if x)
-        return Reach(line, None)
+        return Reach(line, None, "address", True)
     return Reach(None, "invalid_contact")

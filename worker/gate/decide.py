@@ -1,9 +1,11 @@
-"""The gate's decision for one pending step, before caps: lifecycle, consent, time.
+"""The gate's decision for one pending step, before the atomic reservation.
 
-``evaluate`` is pure: it reads the account state, the step, the rule packs and the instant, and
-says allow, defer (until when, why) or suppress (which rule). Caps and the at-most-once claim
-come after an ``allow``, in one atomic Lua call (``worker.gate.caps``), because they must be
-checked and written together.
+``evaluate`` reads the account state, the step, the applicable rules and the instant, and says
+allow, defer (until when, why, which rule) or suppress (which rule). In order: lifecycle holds,
+consent and opt-outs (with the step's fallback channel), then every rule of every applicable pack
+(``worker.gate.engine``). Caps are checked again and written atomically with the at-most-once
+claim when the message is sent (``worker.gate.caps``), because only that can be trusted when
+two workers race.
 """
 
 from __future__ import annotations
@@ -12,12 +14,12 @@ from collections.abc import Sequence, Set
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
-from zoneinfo import ZoneInfo
 
 from worker.cadence import Occurrence
 from worker.gate.consent import reach
-from worker.gate.hours import candidate_zones, earliest_allowed, person_country
-from worker.gate.packs import RulePack, combined_blocked_days, combined_window, window_rule
+from worker.gate.engine import Context, Judgement, LogReader, Target, judge
+from worker.gate.hours import candidate_zones
+from worker.gate.rules import Rule
 from worker.state import AccountState
 
 Action = Literal["allow", "defer", "suppress"]
@@ -35,6 +37,8 @@ class Decision:
     at: datetime | None = None  # next attempt, when deferred
     recipient: str | None = None
     detail: str | None = None
+    judgement: Judgement | None = None
+    target: Target | None = None
 
 
 def lifecycle_hold(state: AccountState, now: datetime, version: str) -> Decision | None:
@@ -52,18 +56,28 @@ def lifecycle_hold(state: AccountState, now: datetime, version: str) -> Decision
     return None
 
 
+@dataclass(frozen=True)
+class Setting:
+    """What the schedule says about the rules: its version, collector type and U-rule mode."""
+
+    version: str
+    collector: str = "creditor"
+    enforce_unverified: bool = False
+
+
 def evaluate(
     state: AccountState,
     step: Occurrence,
-    packs: Sequence[RulePack],
+    rules: Sequence[Rule],
     now: datetime,
     *,
     opted_out: Set[str],
     opted_in: Set[str],
+    read_logs: LogReader,
+    setting: Setting,
 ) -> Decision:
-    """Decide allow / defer / suppress for ``step`` at ``now`` (caps excepted)."""
-    version = packs[0].version if packs else state.version
-    held = lifecycle_hold(state, now, version)
+    """Decide allow / defer / suppress for ``step`` at ``now`` (the reservation excepted)."""
+    held = lifecycle_hold(state, now, setting.version)
     if held is not None:
         return Decision(
             held.action, step.channel, held.reason, held.rule, held.at, None, held.detail
@@ -78,33 +92,27 @@ def evaluate(
             channel, found = step.fallback, fallback
     if found.recipient is None:
         reason = found.reason or "invalid_contact"
-        return Decision("suppress", step.channel, reason, f"consent/{reason}@{version}")
+        return Decision("suppress", step.channel, reason, f"consent/{reason}@{setting.version}")
 
-    zones = [c.zone for c in candidate_zones(account)]
-    country = person_country(account)
-    region = account.address.region if account.address else None
-    window = combined_window(packs, channel)
-    timing = earliest_allowed(
-        now, zones, window, combined_blocked_days(packs), country=country, region=region
+    from worker.gate.packs import jurisdiction
+
+    zones = tuple(dict.fromkeys(c.zone for c in candidate_zones(account)))
+    country, region = jurisdiction(account)
+    target = Target(channel, found.recipient, found.kind, found.consent)
+    ctx = Context(
+        state,
+        target,
+        zones,
+        zones[0],
+        country,
+        region,
+        setting.collector,
+        setting.enforce_unverified,
     )
-    if timing.allowed:
-        return Decision("allow", channel, recipient=found.recipient)
-    if timing.at is None:
-        rule = packs[0].rule("quiet-hours") if packs else None
-        return Decision(
-            "suppress",
-            channel,
-            timing.reason or "no_contact_window",
-            rule,
-            recipient=found.recipient,
-            detail=timing.detail,
-        )
-    if timing.reason == "quiet_hours" and timing.zone:
-        local = now.astimezone(ZoneInfo(timing.zone)).time()
-        rule = window_rule(packs, channel, local)
-    else:
-        rule_id = "public-holidays" if timing.reason == "holiday" else "blocked-days"
-        rule = packs[0].rule(rule_id) if packs else None
-    return Decision(
-        "defer", channel, timing.reason, rule, timing.at, found.recipient, timing.detail
-    )
+    j = judge(rules, ctx, now, read_logs)
+    d = j.deciding
+    if j.action == "allow":
+        return Decision("allow", channel, recipient=found.recipient, judgement=j, target=target)
+    assert d is not None
+    reason = d.reason or ("no_contact_window" if j.action == "suppress" else "quiet_hours")
+    return Decision(j.action, channel, reason, d.rule, j.at, found.recipient, d.detail, j, target)

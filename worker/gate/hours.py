@@ -1,16 +1,18 @@
 """The gate's time rules: local contact hours, blocked weekdays and dates, public holidays.
 
 An instant is allowed when, in EVERY candidate zone of the person (COMPLIANCE F8), its local
-time lies in the window ``[start, end)`` and its local date is neither a blocked weekday, nor a
-blocked date, nor (when the policy says so) a public holiday of the person's country and region.
-``earliest_allowed`` finds the first such instant at or after ``now``, to the second and exactly
-across daylight-saving changes, so a deferred step lands where the window really opens.
+time lies in the window ``[start, end)`` but in none of the hours the person said are
+inconvenient (``excluded``, Reg F 1006.6(b)(1)), and its local date is neither a blocked
+weekday, nor a blocked date, nor (when the policy says so) a public holiday of the person's
+country and region. ``earliest_allowed`` finds the first such instant at or after ``now``, to
+the second and exactly across daylight-saving changes, so a deferred step lands where the
+window really opens.
 
-How: per zone, a local date's allowed instants are computed as UTC intervals from the zone's
-offsets over that date (a DST change splits the date into pieces of constant offset). Then, from
-``now``, each zone that does not allow ``t`` moves ``t`` to its own next allowed instant; no
-allowed instant is skipped (every zone forbids everything in between), so the first ``t`` all
-zones accept is the earliest.
+How: the window minus the excluded hours is a few local spans. Per zone, a local date's allowed
+instants are computed as UTC intervals from the zone's offsets over that date (a DST change
+splits the date into pieces of constant offset). Then, from ``now``, each zone that does not
+allow ``t`` moves ``t`` to its own next allowed instant; no allowed instant is skipped (every
+zone forbids everything in between), so the first ``t`` all zones accept is the earliest.
 """
 
 from __future__ import annotations
@@ -70,7 +72,8 @@ class TimeDecision:
 
     allowed: bool  # True when `now` itself is allowed
     at: datetime | None  # earliest allowed instant >= now (== now when allowed); None: none found
-    reason: str | None  # "quiet_hours" | "blocked_day" | "holiday" | "no_contact_window"
+    #: "quiet_hours" | "stated_constraint" | "blocked_day" | "holiday" | "no_contact_window"
+    reason: str | None
     zone: str | None  # the candidate zone that blocked `now` (None when allowed)
     detail: str | None  # human text, e.g. "21:30 in America/Los_Angeles is outside 09:00-20:00"
 
@@ -84,13 +87,16 @@ def earliest_allowed(
     country: str | None,
     region: str | None,
     horizon_days: int = DEFAULT_HORIZON_DAYS,
+    excluded: Sequence[Window] = (),
 ) -> TimeDecision:
     """The earliest instant at or after ``now`` allowed in every zone of ``zones``.
 
-    ``window`` is the combined contact window (None when the combination is empty). Holidays
-    are those of ``country``/``region`` when ``blocked.public_holidays`` is set. ``now`` must be
-    aware; the returned ``at`` is aware UTC, or None when no instant within ``horizon_days``
-    is allowed (reported as ``no_contact_window``).
+    ``window`` is the combined contact window (None when the combination is empty).
+    ``excluded`` are local hours ``[start, end)`` the person said are inconvenient: closed on
+    every day in every zone, wherever they fall (an instant inside one is reported as
+    ``stated_constraint``). Holidays are those of ``country``/``region`` when
+    ``blocked.public_holidays`` is set. ``now`` must be aware; the returned ``at`` is aware UTC,
+    or None when no instant within ``horizon_days`` is allowed (``no_contact_window``).
     """
     if now.tzinfo is None:
         raise ValueError("now must be an aware datetime")
@@ -100,17 +106,21 @@ def earliest_allowed(
     if window is None:
         detail = "the combined contact window is empty"
         return TimeDecision(False, None, "no_contact_window", None, detail)
+    hours = _Hours(window, tuple(sorted(set(excluded), key=_bounds)))
+    if not hours.spans:
+        detail = f"the stated inconvenient hours cover the whole window ({hours})"
+        return TimeDecision(False, None, "no_contact_window", None, detail)
     days = _Days(blocked, country, region)
     distinct = tuple(dict.fromkeys(zones))
-    blocker = next((z for z in distinct if not _allows(now, z, window, days)), None)
+    blocker = next((z for z in distinct if not _allows(now, z, hours, days)), None)
     if blocker is None:
         return TimeDecision(True, now, None, None, None)
-    reason, detail = _why(now, blocker, window, days)
-    at = _search(now, distinct, window, days, now + timedelta(days=horizon_days))
+    reason, detail = _why(now, blocker, hours, days)
+    at = _search(now, distinct, hours, days, now + timedelta(days=horizon_days))
     if at is None:
         detail = (
             f"no instant in the next {horizon_days} days is allowed in all of "
-            f"{', '.join(distinct)} ({window}); now: {detail}"
+            f"{', '.join(distinct)} ({hours}); now: {detail}"
         )
         return TimeDecision(False, None, "no_contact_window", blocker, detail)
     return TimeDecision(False, at, reason, blocker, detail)
@@ -141,6 +151,48 @@ def _holiday_calendar(country: str, region: str | None, year: int) -> Mapping[da
     return MappingProxyType({d: str(name) for d, name in calendar.items()})
 
 
+def _bounds(w: Window) -> tuple[time, time]:
+    return (w.start, w.end)
+
+
+@dataclass(frozen=True)
+class _Hours:
+    """The contact window less the excluded hours: the local spans in which contact may happen."""
+
+    window: Window
+    excluded: tuple[Window, ...]  # sorted by start
+
+    @property
+    def spans(self) -> tuple[tuple[time, time], ...]:
+        """``window`` minus every excluded interval, as sorted disjoint ``[start, end)`` spans."""
+        return _subtract(self.window, self.excluded)
+
+    def excluding(self, t: time) -> Window | None:
+        """The excluded interval that holds ``t``, if any."""
+        return next((w for w in self.excluded if w.contains(t)), None)
+
+    def __str__(self) -> str:
+        if not self.excluded:
+            return str(self.window)
+        return f"{self.window} except {', '.join(map(str, self.excluded))}"
+
+
+@lru_cache(maxsize=1024)
+def _subtract(window: Window, excluded: tuple[Window, ...]) -> tuple[tuple[time, time], ...]:
+    spans: list[tuple[time, time]] = []
+    cursor = window.start  # everything before it is either emitted or excluded
+    for cut in excluded:  # sorted by start, so each cut can only move the cursor forward
+        if cut.start >= window.end:
+            break
+        if cut.start > cursor:
+            spans.append((cursor, cut.start))
+        cursor = max(cursor, cut.end)
+        if cursor >= window.end:
+            return tuple(spans)
+    spans.append((cursor, window.end))
+    return tuple(spans)
+
+
 @dataclass(frozen=True)
 class _Days:
     """Which local dates are closed: blocked weekdays and dates, and public holidays."""
@@ -158,12 +210,14 @@ class _Days:
         return None
 
 
-def _allows(t: datetime, zone: str, window: Window, days: _Days) -> bool:
+def _allows(t: datetime, zone: str, hours: _Hours, days: _Days) -> bool:
     local = t.astimezone(ZoneInfo(zone))
-    return window.contains(local.time()) and days.closed(local.date()) is None
+    wall = local.time()
+    in_span = any(start <= wall < end for start, end in hours.spans)
+    return in_span and days.closed(local.date()) is None
 
 
-def _why(t: datetime, zone: str, window: Window, days: _Days) -> tuple[str, str]:
+def _why(t: datetime, zone: str, hours: _Hours, days: _Days) -> tuple[str, str]:
     local = t.astimezone(ZoneInfo(zone))
     day = local.date()
     closed = days.closed(day)
@@ -172,18 +226,21 @@ def _why(t: datetime, zone: str, window: Window, days: _Days) -> tuple[str, str]
         return closed, f"{day} in {zone} is a public holiday ({name})"
     if closed == "blocked_day":
         return closed, f"{day:%A} {day} in {zone} is a blocked day"
-    return "quiet_hours", f"{local:%H:%M} in {zone} is outside {window}"
+    if not hours.window.contains(local.time()):
+        return "quiet_hours", f"{local:%H:%M} in {zone} is outside {hours.window}"
+    cut = hours.excluding(local.time())
+    return "stated_constraint", f"{local:%H:%M} in {zone} is within the inconvenient {cut}"
 
 
 def _search(
-    now: datetime, zones: Sequence[str], window: Window, days: _Days, limit: datetime
+    now: datetime, zones: Sequence[str], hours: _Hours, days: _Days, limit: datetime
 ) -> datetime | None:
     """The first instant in [now, limit] every zone allows (a fixed point of the moves)."""
     t = now
     settled = 0  # zones in a row that accepted t unchanged
     i = 0
     while settled < len(zones):
-        moved = _next_open(t, zones[i % len(zones)], window, days, limit)
+        moved = _next_open(t, zones[i % len(zones)], hours, days, limit)
         if moved is None:
             return None
         settled = settled + 1 if moved == t else 1
@@ -193,7 +250,7 @@ def _search(
 
 
 def _next_open(
-    t: datetime, zone: str, window: Window, days: _Days, limit: datetime
+    t: datetime, zone: str, hours: _Hours, days: _Days, limit: datetime
 ) -> datetime | None:
     """The first instant >= t (and <= limit) that ``zone`` alone allows."""
     # Local dates are not in UTC order around a fall-back at midnight (the previous date comes
@@ -205,13 +262,32 @@ def _next_open(
         if earliest_of_day > limit or (best is not None and earliest_of_day > best):
             break
         if days.closed(day) is None:
-            for start, end in _open_intervals(zone, day, window.start, window.end):
+            for start, end in _day_intervals(zone, day, hours.spans):
                 if end > t:
                     found = max(start, t)
                     best = found if best is None else min(best, found)
                     break
         day += _DAY
     return best if best is not None and best <= limit else None
+
+
+@lru_cache(maxsize=8192)
+def _day_intervals(
+    zone: str, day: date, spans: tuple[tuple[time, time], ...]
+) -> tuple[tuple[datetime, datetime], ...]:
+    """The UTC intervals, sorted and merged, whose local time on ``day`` lies in any span.
+
+    Spans are disjoint in local time, but a fold can interleave their instants (the later span's
+    first pass comes before the earlier span's repeat), and a gap can make two spans touch.
+    """
+    pieces = sorted(i for start, end in spans for i in _open_intervals(zone, day, start, end))
+    merged: list[tuple[datetime, datetime]] = []
+    for a, b in pieces:
+        if merged and merged[-1][1] >= a:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], b))
+        else:
+            merged.append((a, b))
+    return tuple(merged)
 
 
 @lru_cache(maxsize=8192)
