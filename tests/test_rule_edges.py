@@ -1,0 +1,466 @@
+"""Each jurisdiction rule at its edges, judged by the production gate on the real Redis.
+
+The schedule here is permissive on purpose (open all day, no caps), so every deferral below is
+the rule pack's doing, and each test names the rule that must decide.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from worker.app import App
+from worker.clock import SimulatedClock
+from worker.dispatch import _evaluate, record_call_result
+from worker.gate.decide import Decision
+from worker.gate.engine import Target, cap_key, cap_spec
+from worker.gate.packfiles import find_pack
+from worker.intake import apply_event, enroll
+from worker.models import parse_account, parse_event
+
+from .pipeline_helpers import account, make_app
+
+OPEN_SCHEDULE = """\
+name: t
+version: "1"
+locale: en
+send_time: "10:00"
+policy:
+  hours: {start: "00:00", end: "23:59"}
+tiers:
+  - name: early
+    steps:
+      - {day: 1, channel: voice, template: reminder_call}
+      - {day: 2, channel: sms, template: reminder}
+"""
+
+NY = {"timezone": "America/New_York"}
+
+
+@pytest.fixture
+def app(redis_url: str, redis_client: object, tmp_path: Path, clock: SimulatedClock) -> App:
+    return make_app(redis_url, tmp_path, clock, schedule=OPEN_SCHEDULE)
+
+
+def enrolled(app: App, **fields: Any) -> str:
+    data = account(**fields)
+    enroll(app, parse_account(data))
+    return str(data["account_id"])
+
+
+def judge_at(app: App, account_id: str, at: datetime, step_index: int = 0) -> Decision:
+    state = app.store.require(account_id)
+    schedule = app.pinned_schedule(state.schedule_ref)
+    return _evaluate(app, state, schedule, schedule.occurrences[step_index], at)
+
+
+def prefill(
+    app: App,
+    account_id: str,
+    pack: str,
+    rule_id: str,
+    instants: list[datetime],
+    *,
+    channel: str = "voice",
+    result: str | None = None,
+) -> None:
+    """Record sends under one rule's counter through the production Lua reservation."""
+    state = app.store.require(account_id)
+    rule = find_pack(pack).rule(rule_id)
+    phone = state.account.phones[0]
+    target = Target(channel, phone.number, phone.kind, True)
+    key = cap_key(rule, state, target)
+    assert key is not None
+    for n, t in enumerate(instants):
+        spec = cap_spec(rule, key, t, "America/New_York")
+        res = app.caps.reserve_specs(
+            person_id=state.person_id, dispatch_id=f"{account_id}:x:{n}", specs=[spec], now=t
+        )
+        assert res.status == "ok", (n, res)
+        if result is not None:
+            app.client.hset(
+                f"remind:{{p:{state.person_id}}}:call:{account_id}:x:{n}",
+                key,
+                f"{t.timestamp()}|{','.join(sorted(rule.counts))}",
+            )
+            record_call_result(app, state.person_id, f"{account_id}:x:{n}", result)
+
+
+def utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+
+
+# --- US federal ----------------------------------------------------------------------------
+
+
+def test_f1_the_seventh_call_in_seven_days_is_allowed(app: App) -> None:
+    a = enrolled(app, **NY)
+    first = utc(2026, 3, 2, 15)
+    prefill(app, a, "us-federal", "F1", [first + timedelta(days=d) for d in range(6)])
+    d = judge_at(app, a, first + timedelta(days=6))
+    assert d.action == "allow"
+
+
+def test_f1_the_eighth_call_waits_for_the_instant_the_first_leaves_the_window(app: App) -> None:
+    a = enrolled(app, **NY)
+    first = utc(2026, 3, 2, 15)
+    prefill(app, a, "us-federal", "F1", [first + timedelta(days=d) for d in range(7)])
+    d = judge_at(app, a, first + timedelta(days=6, hours=1))
+    assert (d.action, d.reason, d.rule, d.at) == (
+        "defer",
+        "cap",
+        "us-federal/F1@2026-11-01",
+        first + timedelta(days=7),
+    )
+    assert judge_at(app, a, first + timedelta(days=7) - timedelta(seconds=1)).action == "defer"
+    assert judge_at(app, a, first + timedelta(days=7)).action == "allow"
+
+
+def test_f1_counts_per_debt_so_another_debt_of_the_person_is_not_held(app: App) -> None:
+    a = enrolled(app, account_id="A-1", person_id="P", debt_id="D1", **NY)
+    b = enrolled(app, account_id="A-2", person_id="P", debt_id="D2", **NY)
+    first = utc(2026, 3, 2, 15)
+    prefill(app, a, "us-federal", "F1", [first + timedelta(days=d) for d in range(7)])
+    assert judge_at(app, a, first + timedelta(days=6, hours=1)).action == "defer"
+    assert judge_at(app, b, first + timedelta(days=6, hours=1)).action == "allow"
+
+
+def test_f2_a_conversation_on_day_1_blocks_calls_through_day_7(app: App) -> None:
+    a = enrolled(app, **NY)
+    apply_event(
+        app,
+        parse_event(
+            {
+                "account_id": a,
+                "type": "conversation",
+                "channel": "voice",
+                "at": "2026-03-02T15:00:00Z",
+            }
+        ),
+    )
+    d = judge_at(app, a, utc(2026, 3, 9, 0, 30))  # day 7: 2026-03-08 20:30 EDT
+    # day 8 starts at local midnight; F7 then opens the window at 08:00 EDT
+    assert (d.action, d.reason, d.rule, d.at) == (
+        "defer",
+        "cooldown",
+        "us-federal/F2@2026-11-01",
+        utc(2026, 3, 9, 12),
+    )
+    assert judge_at(app, a, utc(2026, 3, 9, 12)).action == "allow"
+
+
+def test_f2_does_not_hold_sms(app: App) -> None:
+    a = enrolled(app, **NY)
+    apply_event(
+        app,
+        parse_event(
+            {
+                "account_id": a,
+                "type": "conversation",
+                "channel": "voice",
+                "at": "2026-03-02T15:00:00Z",
+            }
+        ),
+    )
+    assert judge_at(app, a, utc(2026, 3, 3, 15), step_index=1).action == "allow"
+
+
+def test_f6_two_unanswered_calls_to_one_number_are_five_minutes_apart(app: App) -> None:
+    a = enrolled(app, **NY)
+    t = utc(2026, 3, 2, 15)
+    prefill(app, a, "us-federal", "F6-gap", [t], result="unanswered")
+    d = judge_at(app, a, t + timedelta(minutes=4, seconds=59))
+    assert (d.action, d.rule, d.at) == (
+        "defer",
+        "us-federal/F6-gap@2026-11-01",
+        t + timedelta(minutes=5),
+    )
+
+
+def test_f6_an_answered_call_does_not_start_the_five_minutes(app: App) -> None:
+    a = enrolled(app, **NY)
+    t = utc(2026, 3, 2, 15)
+    prefill(app, a, "us-federal", "F6-gap", [t], result="answered")
+    assert judge_at(app, a, t + timedelta(minutes=1)).action == "allow"
+
+
+@pytest.mark.parametrize(
+    ("at", "action", "next_at"),
+    [
+        (utc(2026, 3, 8, 11, 59), "defer", utc(2026, 3, 8, 12)),  # 07:59 EDT, the day DST starts
+        (utc(2026, 3, 8, 12), "allow", None),  # 08:00 EDT
+        (utc(2026, 3, 8, 0, 59, 59), "allow", None),  # 19:59:59 EST on the 7th
+        (utc(2026, 3, 8, 2), "defer", utc(2026, 3, 8, 12)),  # 21:00 EST -> 08:00 EDT
+    ],
+)
+def test_f7_hours_across_the_march_dst_change(
+    app: App, at: datetime, action: str, next_at: datetime | None
+) -> None:
+    a = enrolled(app, **NY)
+    d = judge_at(app, a, at)
+    assert d.action == action
+    if next_at:
+        assert (d.rule, d.at) == ("us-federal/F7@2026-11-01", next_at)
+
+
+MISMATCH = {
+    "timezone": None,  # no stated zone: the phone and the address are the candidates
+    "phones": [
+        {"number": "+12125550123", "kind": "mobile", "sms_consent": True, "voice_consent": True}
+    ],
+    "address": {"country": "US", "region": "CA", "city": "Los Angeles"},
+}
+
+
+@pytest.mark.parametrize(
+    ("at", "action", "next_at"),
+    [
+        (utc(2026, 3, 3, 15, 59), "defer", utc(2026, 3, 3, 16)),  # 10:59 ET = 07:59 PT
+        (utc(2026, 3, 3, 16), "allow", None),  # 11:00 ET = 08:00 PT
+        (utc(2026, 3, 4, 1, 59, 59), "allow", None),  # 20:59:59 ET
+        (utc(2026, 3, 4, 2), "defer", utc(2026, 3, 4, 16)),  # 21:00 ET -> 11:00 ET next day
+    ],
+)
+def test_f8_an_eastern_mobile_with_a_pacific_address_allows_11_to_21_eastern(
+    app: App, at: datetime, action: str, next_at: datetime | None
+) -> None:
+    a = enrolled(app, **MISMATCH)
+    d = judge_at(app, a, at)
+    assert d.action == action
+    if next_at:
+        assert (d.rule, d.at) == ("us-federal/F7@2026-11-01", next_at)
+
+
+# --- China -----------------------------------------------------------------------------------
+
+CN = {
+    "timezone": "Asia/Shanghai",
+    "phones": [
+        {"number": "+8613800138000", "kind": "mobile", "sms_consent": True, "voice_consent": True}
+    ],
+    "address": {"country": "CN", "region": "SH"},
+}
+
+
+@pytest.mark.parametrize(
+    ("at", "action", "next_at"),
+    [
+        (utc(2026, 3, 3, 13, 59, 59), "allow", None),  # 21:59:59 Shanghai
+        (utc(2026, 3, 3, 14), "defer", utc(2026, 3, 4, 0)),  # 22:00 -> 08:00 next day
+        (utc(2026, 3, 3, 23, 59, 59), "defer", utc(2026, 3, 4, 0)),  # 07:59:59
+        (utc(2026, 3, 4, 0), "allow", None),  # 08:00
+    ],
+)
+def test_cn1_no_contact_from_22_00_to_08_00(
+    app: App, at: datetime, action: str, next_at: datetime | None
+) -> None:
+    a = enrolled(app, **CN)
+    d = judge_at(app, a, at)
+    assert d.action == action
+    if next_at:
+        assert (d.rule, d.at) == ("cn/CN1@2026-11-01", next_at)
+
+
+def test_cn2_six_unanswered_calls_a_day_to_one_number_then_the_next_local_day(app: App) -> None:
+    a = enrolled(app, **CN)
+    morning = utc(2026, 3, 3, 1)  # 09:00 Shanghai
+    calls = [morning + timedelta(minutes=10 * n) for n in range(6)]
+    # CN2 counts local days in the person's zone: prefill with the Shanghai day
+    state = app.store.require(a)
+    rule = find_pack("cn").rule("CN2")
+    key = cap_key(rule, state, Target("voice", "+8613800138000", "mobile", True))
+    assert key is not None
+    for n, t in enumerate(calls):
+        spec = cap_spec(rule, key, t, "Asia/Shanghai")
+        assert (
+            app.caps.reserve_specs(
+                person_id=state.person_id, dispatch_id=f"c{n}", specs=[spec], now=t
+            ).status
+            == "ok"
+        )
+    d = judge_at(app, a, morning + timedelta(hours=2))
+    assert (d.action, d.reason, d.rule, d.at) == (
+        "defer",
+        "cap",
+        "cn/CN2@2026-11-01",
+        utc(2026, 3, 4, 0),  # 08:00 the next day (CN1)
+    )
+    assert judge_at(app, a, utc(2026, 3, 4, 0)).action == "allow"
+
+
+def test_cn4_three_connected_calls_a_day_per_person(app: App) -> None:
+    a = enrolled(app, **CN)
+    state = app.store.require(a)
+    rule = find_pack("cn").rule("CN4")
+    key = cap_key(rule, state, Target("voice", "+8613800138000", "mobile", True))
+    assert key is not None
+    morning = utc(2026, 3, 3, 1)
+    for n in range(3):
+        t = morning + timedelta(hours=n)
+        spec = cap_spec(rule, key, t, "Asia/Shanghai")
+        assert (
+            app.caps.reserve_specs(
+                person_id=state.person_id, dispatch_id=f"k{n}", specs=[spec], now=t
+            ).status
+            == "ok"
+        )
+    d = judge_at(app, a, morning + timedelta(hours=4))
+    assert (d.rule, d.at) == ("cn/CN4@2026-11-01", utc(2026, 3, 4, 0))
+
+
+# --- Massachusetts ---------------------------------------------------------------------------
+
+MA = {
+    "timezone": "America/New_York",  # Boston
+    "address": {"country": "US", "region": "MA", "city": "Boston"},
+}
+
+
+def test_ma1_calls_that_reached_voicemail_count_two_per_seven_days_per_debt(app: App) -> None:
+    a = enrolled(app, **MA)
+    t0 = utc(2026, 3, 2, 15)
+    prefill(app, a, "us-ma", "MA1", [t0, t0 + timedelta(days=2)], result="voicemail")
+    d = judge_at(app, a, t0 + timedelta(days=3))
+    assert (d.action, d.reason, d.rule, d.at) == (
+        "defer",
+        "cap",
+        "us-ma/MA1@2026-11-01",
+        t0 + timedelta(days=7),
+    )
+
+
+def test_ma1_unanswered_calls_that_left_no_voicemail_do_not_count(app: App) -> None:
+    a = enrolled(app, **MA)
+    t0 = utc(2026, 3, 2, 15)
+    prefill(app, a, "us-ma", "MA1", [t0, t0 + timedelta(days=2)], result="unanswered")
+    assert judge_at(app, a, t0 + timedelta(days=3)).action == "allow"
+
+
+def test_ma1_a_call_whose_result_is_unknown_counts_until_it_is_known(app: App) -> None:
+    a = enrolled(app, **MA)
+    t0 = utc(2026, 3, 2, 15)
+    prefill(app, a, "us-ma", "MA1", [t0, t0 + timedelta(days=2)])
+    assert judge_at(app, a, t0 + timedelta(days=3)).rule == "us-ma/MA1@2026-11-01"
+
+
+# --- United Kingdom --------------------------------------------------------------------------
+
+UK = {
+    "timezone": "Europe/London",
+    "phones": [
+        {"number": "+447700900123", "kind": "mobile", "sms_consent": True, "voice_consent": True}
+    ],
+    "address": {"country": "GB", "region": "ENG"},
+}
+
+
+@pytest.mark.parametrize(
+    ("at", "action", "next_at"),
+    [
+        (utc(2026, 3, 27, 7, 59), "defer", utc(2026, 3, 27, 8)),  # GMT: 07:59
+        (utc(2026, 3, 30, 6, 59), "defer", utc(2026, 3, 30, 7)),  # BST: 07:59 -> 08:00 BST
+        (utc(2026, 3, 30, 19, 59), "allow", None),  # 20:59 BST
+        (utc(2026, 3, 30, 20), "defer", utc(2026, 3, 31, 7)),  # 21:00 BST
+    ],
+)
+def test_uk1_the_uk_window_in_gmt_and_bst(
+    app: App, at: datetime, action: str, next_at: datetime | None
+) -> None:
+    a = enrolled(app, **UK)
+    d = judge_at(app, a, at)
+    assert d.action == action
+    if next_at:
+        assert (d.rule, d.at) == ("uk/UK1@2026-11-01", next_at)
+
+
+# --- certainty, stated constraints, explainability -------------------------------------------
+
+WA = {"timezone": "America/Los_Angeles", "address": {"country": "US", "region": "WA"}}
+
+
+def test_an_unverified_rule_warns_without_deferring(app: App) -> None:
+    a = enrolled(app, **WA)
+    t0 = utc(2026, 3, 2, 18)
+    prefill(app, a, "us-wa", "WA1-written", [t0 + timedelta(hours=h) for h in range(3)])
+    d = judge_at(app, a, t0 + timedelta(hours=4))
+    assert d.action == "allow"
+    assert d.judgement is not None
+    [wa1w] = [c for c in d.judgement.checks if c.rule == "us-wa/WA1-written@2026-11-01"]
+    assert (wa1w.verdict, wa1w.reason) == ("warn", "cap")
+
+
+def test_stated_inconvenient_hours_defer_to_their_end(app: App) -> None:
+    a = enrolled(app, **NY)
+    apply_event(
+        app,
+        parse_event(
+            {
+                "account_id": a,
+                "type": "constraint",
+                "at": "2026-03-02T12:00:00Z",
+                "constraint": {"kind": "inconvenient_hours", "start": "12:00", "end": "14:00"},
+            }
+        ),
+    )
+    d = judge_at(app, a, utc(2026, 3, 2, 17, 30))  # 12:30 EST
+    assert (d.action, d.reason, d.rule, d.at) == (
+        "defer",
+        "stated_constraint",
+        "person/inconvenient-hours@2026-03-02",
+        utc(2026, 3, 2, 19),
+    )
+
+
+def test_a_stated_constraint_expires_after_its_until_date(app: App) -> None:
+    a = enrolled(app, **NY)
+    apply_event(
+        app,
+        parse_event(
+            {
+                "account_id": a,
+                "type": "constraint",
+                "until": "2026-03-02",
+                "constraint": {"kind": "inconvenient_days", "weekdays": ["tuesday"]},
+            }
+        ),
+    )
+    assert judge_at(app, a, utc(2026, 3, 3, 15)).action == "allow"  # Tuesday, after expiry
+
+
+def test_a_refused_channel_is_blocked_and_cited(app: App) -> None:
+    a = enrolled(app, **NY)
+    apply_event(
+        app,
+        parse_event(
+            {
+                "account_id": a,
+                "type": "constraint",
+                "constraint": {"kind": "refuse_channel", "channel": "voice"},
+            }
+        ),
+    )
+    d = judge_at(app, a, utc(2026, 3, 2, 15))
+    assert (d.action, d.reason, d.rule) == (
+        "suppress",
+        "stated_constraint",
+        "person/refused-channel@2026-03-02",
+    )
+
+
+def test_every_applicable_rule_is_listed_with_its_verdict(app: App) -> None:
+    a = enrolled(app, **MA)
+    d = judge_at(app, a, utc(2026, 3, 2, 15))
+    assert d.judgement is not None
+    rules = {c.rule: c.verdict for c in d.judgement.checks}
+    for expected in (
+        "us-federal/F1@2026-11-01",
+        "us-federal/F7@2026-11-01",
+        "us-ma/MA1@2026-11-01",
+        "us-ma/MA3@2026-11-01",
+        "house/quiet-hours@1",
+    ):
+        assert rules[expected] == "allow", expected
+    assert "us-ma/MA2@2026-11-01" not in rules  # work numbers only: this is a mobile
