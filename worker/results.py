@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, is_dataclass
+from dataclasses import is_dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -104,7 +104,8 @@ def tail(
 
 
 def _check_dict(check: Any) -> dict[str, Any]:
-    data = asdict(check) if is_dataclass(check) and not isinstance(check, type) else dict(check)
+    # a shallow copy: dataclasses.asdict deep-copies and was a tenth of a simulation's time
+    data = dict(vars(check)) if is_dataclass(check) else dict(check)
     at = data.get("at")
     if isinstance(at, datetime):
         data["at"] = at.isoformat().replace("+00:00", "Z")

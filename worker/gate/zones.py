@@ -97,12 +97,24 @@ def candidate_zones(
     """
     if account.timezone:
         return (ZoneCandidate(account.timezone, "timezone"),)
-    found: list[ZoneCandidate] = []
     address = account.address
-    if address is not None and address.country:
-        found += _candidates(address_zones(address.country, address.region), "address")
-    for phone in account.phones:
-        found += _candidates(phone_zones(phone.number), f"phone {mask_phone(phone.number)}")
+    return _inferred(
+        (address.country, address.region) if address is not None and address.country else None,
+        tuple(p.number for p in account.phones),
+        tuple(default_zones),
+    )
+
+
+@lru_cache(maxsize=4096)
+def _inferred(
+    place: tuple[str, str | None] | None, numbers: tuple[str, ...], default_zones: tuple[str, ...]
+) -> tuple[ZoneCandidate, ...]:
+    # cached: every decision asks, and parsing phone numbers is the costly part
+    found: list[ZoneCandidate] = []
+    if place is not None:
+        found += _candidates(address_zones(place[0], place[1]), "address")
+    for number in numbers:
+        found += _candidates(phone_zones(number), f"phone {mask_phone(number)}")
     if not found:
         found = list(_candidates(default_zones, "default"))
     return tuple(dict.fromkeys(found))
