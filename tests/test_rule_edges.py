@@ -13,10 +13,12 @@ from typing import Any
 import pytest
 
 from worker.app import App
+from worker.calls import record_call_result
 from worker.clock import SimulatedClock
-from worker.dispatch import _evaluate, record_call_result
+from worker.dispatch import _evaluate
+from worker.gate.counters import cap_key, cap_spec
 from worker.gate.decide import Decision
-from worker.gate.engine import Target, cap_key, cap_spec
+from worker.gate.engine import Target
 from worker.gate.packfiles import find_pack
 from worker.intake import apply_event, enroll
 from worker.models import parse_account, parse_event

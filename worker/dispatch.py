@@ -11,11 +11,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any, cast
 
-from worker import keys
 from worker.app import App
 from worker.cadence import Occurrence, Schedule
+from worker.calls import count_after_send
 from worker.channels.base import OutgoingMessage
 from worker.clock import to_epoch
 from worker.cursor import next_step, place_at, primary_zone
@@ -23,7 +22,7 @@ from worker.errors import DeliveryError, TemplateError
 from worker.gate.caps import Reservation
 from worker.gate.content import check_content, disclosure_text
 from worker.gate.decide import FINAL_REASONS, Decision, Setting, evaluate
-from worker.gate.engine import Check, Judgement
+from worker.gate.engine import Check
 from worker.gate.packs import jurisdiction
 from worker.models import Outcome
 from worker.outcomes import make_outcome
@@ -278,7 +277,7 @@ def _allow(
         person_id=state.person_id, dispatch_id=dispatch_id, value=f"sent:{receipt.provider_id}"
     )
     state.sent_count += 1
-    _count_after_send(app, state, j, d.channel, dispatch_id, now)
+    count_after_send(app, state, j, d.channel, dispatch_id, now)
     sent = _record(
         state,
         step,
@@ -291,50 +290,6 @@ def _allow(
         locale=rendered.locale,
     )
     return [sent, *_advance(app, state, schedule, step, now, zone)]
-
-
-def _count_after_send(
-    app: App, state: AccountState, j: Judgement, channel: str, dispatch_id: str, now: datetime
-) -> None:
-    """Count the send under unverified caps (warnings only), and for a call remember which
-    logs depend on its result, so a result can move it (``record_call_result``)."""
-    pipe = app.client.pipeline(transaction=False)
-    for _, spec in j.unverified_specs:
-        pipe.zadd(spec.key, {dispatch_id: to_epoch(now)})
-        pipe.expire(spec.key, int(spec.keep_seconds) + 1)
-    if channel == "voice":
-        state.last_call = dispatch_id
-        fields = {
-            spec.key: f"{to_epoch(now)}|{','.join(sorted(rule.counts))}"
-            for rule, spec in (*j.specs, *j.unverified_specs)
-            if rule.counts != frozenset({"sent"})
-        }
-        if fields:
-            key = keys.call_counts(state.person_id, dispatch_id)
-            pipe.hset(key, mapping=cast("dict[Any, Any]", fields))
-            pipe.expire(key, 40 * 86400)
-    pipe.execute()
-    if channel == "voice" and app.simulated_calls:
-        record_call_result(app, state.person_id, dispatch_id, "unanswered")
-
-
-def record_call_result(app: App, person_id: str, dispatch_id: str, result: str) -> None:
-    """Move a placed call into the logs of the caps that count its result, out of the others.
-
-    Until its result is known a call counts under every cap of its channel (the cautious
-    reading); the result takes it out of those that do not count it (an answered call is not
-    an unanswered one). Applying a later, different result moves it back.
-    """
-    fields = app.client.hgetall(keys.call_counts(person_id, dispatch_id))
-    pipe = app.client.pipeline(transaction=False)
-    for raw_key, raw in fields.items():
-        key = raw_key.decode() if isinstance(raw_key, bytes) else raw_key
-        score, counts = (raw.decode() if isinstance(raw, bytes) else raw).split("|", 1)
-        if result in counts.split(","):
-            pipe.zadd(key, {dispatch_id: float(score)})
-        else:
-            pipe.zrem(key, dispatch_id)
-    pipe.execute()
 
 
 def _failed(

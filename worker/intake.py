@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 
 from worker.app import App
 from worker.cadence import Schedule
+from worker.calls import record_call_result
 from worker.cursor import next_step, place_at, primary_zone
-from worker.dispatch import record_call_result
 from worker.errors import InvalidInput, ScheduleError, StateError
 from worker.models import Account, Event, Outcome, parse_account, parse_event
 from worker.outcomes import make_outcome, rejected

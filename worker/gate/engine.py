@@ -12,14 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, Literal
+from datetime import datetime, time, timedelta
+from typing import Literal
 from zoneinfo import ZoneInfo
 
-from worker import keys
 from worker.gate.caps import CapSpec
+from worker.gate.counters import cap_key, cap_retry, cap_spec, cap_text, local_midnight
 from worker.gate.hours import earliest_allowed
 from worker.gate.rules import Rule
+from worker.gate.stated import stated_rules
 from worker.policy import BlockedDays, Window, combine_windows
 from worker.state import AccountState
 
@@ -73,59 +74,6 @@ def enforced(rule: Rule, enforce_unverified: bool) -> bool:
     return rule.certainty != "U" or enforce_unverified
 
 
-def local_midnight(day: date, zone: str) -> datetime:
-    return datetime.combine(day, time(0, 0), tzinfo=ZoneInfo(zone)).astimezone(UTC)
-
-
-def cap_key(rule: Rule, state: AccountState, target: Target) -> str | None:
-    """The counter this rule keeps for this target, or None when the rule does not apply."""
-    if rule.per == "person":
-        scope = "person"
-    elif rule.per == "debt":
-        scope = f"debt:{state.account.debt}"
-    elif target.channel not in ("sms", "voice"):
-        return None  # per-number rules count phone contacts only
-    elif rule.per == "number":
-        scope = f"number:{target.address}"
-    else:
-        scope = f"class:{target.kind}"
-    return keys.cap_counter(state.person_id, rule.counter_id, scope)
-
-
-def cap_spec(rule: Rule, key: str, at: datetime, zone: str) -> CapSpec:
-    """The spec of ``rule``'s counter as counted at instant ``at``."""
-    assert rule.limit is not None
-    if rule.window_seconds is not None:
-        return CapSpec(key, rule.limit, window_seconds=rule.window_seconds)
-    n = rule.calendar_days or 1
-    today = at.astimezone(ZoneInfo(zone)).date()
-    start = local_midnight(today - timedelta(days=n - 1), zone)
-    return CapSpec(
-        key, rule.limit, day_start=start, day_end=local_midnight(today + timedelta(days=1), zone)
-    )
-
-
-def _cap_retry(
-    rule: Rule, spec: CapSpec, scores: list[float], at: datetime, zone: str
-) -> datetime | None:
-    """None when one more send fits at ``at``; else the instant one more would fit."""
-    assert rule.limit is not None
-    t = at.timestamp()
-    if spec.window_seconds is not None:
-        counted = [s for s in scores if t - spec.window_seconds < s <= t]
-        if len(counted) < rule.limit:
-            return None
-        return datetime.fromtimestamp(counted[len(counted) - rule.limit] + spec.window_seconds, UTC)
-    assert spec.day_start is not None
-    start = spec.day_start.timestamp()
-    counted = [s for s in scores if start <= s <= t]
-    if len(counted) < rule.limit:
-        return None
-    leaving = datetime.fromtimestamp(counted[len(counted) - rule.limit], UTC)
-    leave_day = leaving.astimezone(ZoneInfo(zone)).date() + timedelta(days=rule.calendar_days or 1)
-    return local_midnight(leave_day, zone)
-
-
 @dataclass(frozen=True)
 class Context:
     """Everything ``judge`` reads besides the rules."""
@@ -146,74 +94,6 @@ def _applies(rule: Rule, ctx: Context) -> bool:
     if rule.collectors and ctx.collector not in rule.collectors:
         return False
     return not (rule.number_kinds and ctx.target.kind not in rule.number_kinds)
-
-
-def stated_rules(state: AccountState, now: datetime) -> list[Rule]:
-    """The person's active stated constraints as rules of a pseudo-pack ``person``."""
-    out: list[Rule] = []
-    for c in state.constraints:
-        if not c.active(now):
-            continue
-        sc = c.constraint
-        base: dict[str, Any] = dict(
-            pack="person",
-            pack_version=c.at.date().isoformat(),
-            citation="stated by the person (12 CFR 1006.6(b)(1), 1006.14(h))",
-            certainty="V",
-        )
-        channels = frozenset({sc.channel}) if sc.channel else frozenset()
-        if sc.kind == "inconvenient_hours" and sc.start and sc.end:
-            out.append(
-                Rule(
-                    id="inconvenient-hours",
-                    title=f"not {sc.start:%H:%M}-{sc.end:%H:%M}",
-                    kind="hours",
-                    action="defer",
-                    channels=channels,
-                    window=Window(sc.start, sc.end),
-                    **base,
-                )
-            )
-        elif sc.kind == "inconvenient_days" and sc.weekdays:
-            from worker.policy import WEEKDAYS
-
-            days = frozenset(WEEKDAYS.index(d.lower()) for d in sc.weekdays)
-            out.append(
-                Rule(
-                    id="inconvenient-days",
-                    title="days the person named",
-                    kind="days",
-                    channels=channels,
-                    blocked=BlockedDays(weekdays=days),
-                    **base,
-                )
-            )
-        elif sc.kind == "no_work_calls":
-            out.append(
-                Rule(
-                    id="no-work-calls",
-                    title="no calls at work",
-                    kind="consent",
-                    action="block",
-                    channels=frozenset({"voice"}),
-                    number_kinds=frozenset({"work"}),
-                    requires="never",
-                    **base,
-                )
-            )
-        elif sc.kind == "refuse_channel":
-            out.append(
-                Rule(
-                    id="refused-channel",
-                    title=f"refused {sc.channel}",
-                    kind="consent",
-                    action="block",
-                    channels=channels,
-                    requires="never",
-                    **base,
-                )
-            )
-    return out
 
 
 def judge(rules: Sequence[Rule], ctx: Context, now: datetime, read_logs: LogReader) -> Judgement:
@@ -353,26 +233,14 @@ def _time_checks(
             )
     for r, key in caps:
         spec = cap_spec(r, key, t, ctx.zone)
-        retry = _cap_retry(r, spec, logs.get(key, []), t, ctx.zone)
+        retry = cap_retry(r, spec, logs.get(key, []), t, ctx.zone)
         if retry is None:
-            out.append(Check(r.ref, "cap", "allow", detail=_cap_text(r)))
+            out.append(Check(r.ref, "cap", "allow", detail=cap_text(r)))
         else:
             out.append(
-                Check(r.ref, "cap", "defer" if r in on else "warn", "cap", retry, _cap_text(r))
+                Check(r.ref, "cap", "defer" if r in on else "warn", "cap", retry, cap_text(r))
             )
     return out
-
-
-def _cap_text(r: Rule) -> str:
-    per = (
-        f"{r.window_seconds // 86400}d"
-        if r.window_seconds and r.window_seconds % 86400 == 0
-        else (
-            f"{r.window_seconds}s" if r.window_seconds else f"{r.calendar_days or 1} local day(s)"
-        )
-    )
-    counts = "/".join(sorted(r.counts))
-    return f"{r.limit} per {per} per {r.per} ({counts})"
 
 
 def _clock_check(r: Rule, on: bool, ctx: Context, t: datetime) -> Check:

@@ -1,0 +1,85 @@
+"""Cap counters: which Redis log a rule counts in, and how full it is at an instant.
+
+A cap counts sends in a sorted set per rule and scope (person, debt, number or number class).
+Rolling windows count ``(t - window, t]``; calendar caps count whole local days of the person's
+primary zone and free a slot at the local midnight after the oldest counted send's last day.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from worker import keys
+from worker.gate.caps import CapSpec
+from worker.gate.rules import Rule
+from worker.state import AccountState
+
+if TYPE_CHECKING:
+    from worker.gate.engine import Target
+
+
+def local_midnight(day: date, zone: str) -> datetime:
+    return datetime.combine(day, time(0, 0), tzinfo=ZoneInfo(zone)).astimezone(UTC)
+
+
+def cap_key(rule: Rule, state: AccountState, target: Target) -> str | None:
+    """The counter this rule keeps for this target, or None when the rule does not apply."""
+    if rule.per == "person":
+        scope = "person"
+    elif rule.per == "debt":
+        scope = f"debt:{state.account.debt}"
+    elif target.channel not in ("sms", "voice"):
+        return None  # per-number rules count phone contacts only
+    elif rule.per == "number":
+        scope = f"number:{target.address}"
+    else:
+        scope = f"class:{target.kind}"
+    return keys.cap_counter(state.person_id, rule.counter_id, scope)
+
+
+def cap_spec(rule: Rule, key: str, at: datetime, zone: str) -> CapSpec:
+    """The spec of ``rule``'s counter as counted at instant ``at``."""
+    assert rule.limit is not None
+    if rule.window_seconds is not None:
+        return CapSpec(key, rule.limit, window_seconds=rule.window_seconds)
+    n = rule.calendar_days or 1
+    today = at.astimezone(ZoneInfo(zone)).date()
+    start = local_midnight(today - timedelta(days=n - 1), zone)
+    return CapSpec(
+        key, rule.limit, day_start=start, day_end=local_midnight(today + timedelta(days=1), zone)
+    )
+
+
+def cap_retry(
+    rule: Rule, spec: CapSpec, scores: list[float], at: datetime, zone: str
+) -> datetime | None:
+    """None when one more send fits at ``at``; else the instant one more would fit."""
+    assert rule.limit is not None
+    t = at.timestamp()
+    if spec.window_seconds is not None:
+        counted = [s for s in scores if t - spec.window_seconds < s <= t]
+        if len(counted) < rule.limit:
+            return None
+        return datetime.fromtimestamp(counted[len(counted) - rule.limit] + spec.window_seconds, UTC)
+    assert spec.day_start is not None
+    start = spec.day_start.timestamp()
+    counted = [s for s in scores if start <= s <= t]
+    if len(counted) < rule.limit:
+        return None
+    leaving = datetime.fromtimestamp(counted[len(counted) - rule.limit], UTC)
+    leave_day = leaving.astimezone(ZoneInfo(zone)).date() + timedelta(days=rule.calendar_days or 1)
+    return local_midnight(leave_day, zone)
+
+
+def cap_text(r: Rule) -> str:
+    per = (
+        f"{r.window_seconds // 86400}d"
+        if r.window_seconds and r.window_seconds % 86400 == 0
+        else (
+            f"{r.window_seconds}s" if r.window_seconds else f"{r.calendar_days or 1} local day(s)"
+        )
+    )
+    counts = "/".join(sorted(r.counts))
+    return f"{r.limit} per {per} per {r.per} ({counts})"
