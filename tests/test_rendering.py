@@ -139,6 +139,21 @@ def test_template_names_and_locales_come_from_the_files(tmp_path: Path) -> None:
     assert renderer.locales_of("a") == {"en"}
 
 
+def test_a_folder_whose_name_starts_with_an_underscore_is_not_a_template(tmp_path: Path) -> None:
+    renderer = make_templates(
+        tmp_path,
+        {
+            "_layouts/email.html": "<p>{{ opt_out }}</p>",
+            "_layouts/sms.txt": "{{ opt_out }}",
+            "a/sms.txt": "{{ opt_out }}",
+        },
+    )
+    assert renderer.template_names() == ["a"]
+    assert renderer.has_part("_layouts", "sms") is False
+    with pytest.raises(TemplateError, match=r"^'_layouts' is not a template name"):
+        renderer.render("_layouts", "sms", "en", context())
+
+
 def test_a_missing_templates_directory_is_an_error_at_construction(tmp_path: Path) -> None:
     with pytest.raises(TemplateError, match="does not exist"):
         Renderer(tmp_path / "missing")
@@ -194,6 +209,79 @@ def test_a_syntax_error_names_the_file_and_line(tmp_path: Path) -> None:
     renderer = make_templates(tmp_path, {"greet/sms.txt": "ok\n{% if %}\n{{ opt_out }}"})
     with pytest.raises(TemplateError, match=r"^greet/sms\.txt:2: syntax error"):
         renderer.render("greet", "sms", "en", context())
+
+
+LAYOUT_FILES = {
+    "_layouts/email.html": (
+        "<h1>{% block title %}{% endblock %}</h1>\n{% block body %}{% endblock %}\n"
+        '{% include "_layouts/footer.html" %}\n'
+    ),
+    "_layouts/footer.html": "<p>{{ opt_out }} {{ name }}</p>",
+    "_layouts/footer.txt": "{{ opt_out }} {{ name }}",
+    "mail/email.subject.txt": "Hi",
+    "mail/email.txt": '{% include "_layouts/footer.txt" %}',
+}
+
+
+def test_a_template_extends_and_includes_files_of_a_layout_folder_in_the_sandbox(
+    tmp_path: Path,
+) -> None:
+    child = (
+        '{% extends "_layouts/email.html" %}\n'
+        "{% block title %}For {{ name }}{% endblock %}\n"
+        "{% block body %}\n<p>Hi {{ name }}</p>\n{% endblock %}\n"
+    )
+    renderer = make_templates(tmp_path, {**LAYOUT_FILES, "mail/email.html": child})
+    rendered = renderer.render("mail", "email", "en", context(name="<b>Tom</b>"))
+    # A layout is escaped by its own extension: the .html footer is, the .txt one is not.
+    assert (rendered.text, rendered.html) == (
+        f"{OPT_OUT} <b>Tom</b>",
+        "<h1>For &lt;b&gt;Tom&lt;/b&gt;</h1>\n<p>Hi &lt;b&gt;Tom&lt;/b&gt;</p>\n"
+        f"<p>{OPT_OUT} &lt;b&gt;Tom&lt;/b&gt;</p>",
+    )
+
+
+@pytest.mark.parametrize(
+    ("layout", "child", "message"),
+    [
+        (
+            "ok\n{{ nme }}\n",
+            '{% extends "_layouts/email.html" %}',
+            "mail/email.html via _layouts/email.html:2: 'nme' is undefined",
+        ),
+        (
+            "ok\n{% if %}\n",
+            '{% extends "_layouts/email.html" %}',
+            "mail/email.html via _layouts/email.html:2: syntax error: "
+            "Expected an expression, got 'end of statement block'",
+        ),
+        (
+            "ok\n{{ ''.__class__.__mro__ }}\n",
+            'ok\n{% include "_layouts/email.html" %}',
+            "mail/email.html via _layouts/email.html:2: sandbox violation: "
+            "access to attribute '__class__' of 'str' object is unsafe.",
+        ),
+        (
+            "ok\n",
+            '{{ name }}\n{% extends "_layouts/nope.html" %}',
+            "mail/email.html:2: no file '_layouts/nope.html' in the templates directory",
+        ),
+        (
+            "ok\n",
+            '{% include "../outside.html" %}',
+            "mail/email.html:1: no file '../outside.html' in the templates directory",
+        ),
+    ],
+)
+def test_an_error_in_a_layout_names_the_layout_file_and_line(
+    tmp_path: Path, layout: str, child: str, message: str
+) -> None:
+    (tmp_path / "outside.html").write_text("{{ opt_out }}")
+    files = {**LAYOUT_FILES, "_layouts/email.html": layout, "mail/email.html": child}
+    renderer = make_templates(tmp_path / "templates", files)
+    with pytest.raises(TemplateError) as error:
+        renderer.render("mail", "email", "en", context())
+    assert str(error.value) == message
 
 
 # --- escaping and clean-up -----------------------------------------------------------------------

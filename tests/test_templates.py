@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from functools import cache
 from html.parser import HTMLParser
 from pathlib import Path
@@ -32,6 +33,9 @@ SHIPPED = {
     "cn_final": {"sms.txt", "email.subject.txt", "email.txt"},
     "cn_field_visit": {"visit.txt"},
 }
+#: The shared HTML email layouts the ``email.html`` files extend; not templates themselves.
+LAYOUTS = "_layouts"
+HTML_TEMPLATES = [t for t, parts in SHIPPED.items() if "email.html" in parts]
 CHANNEL_OF = {"sms.txt": "sms", "email.txt": "email", "voice.txt": "voice", "visit.txt": "visit"}
 UNSUBSCRIBE = "https://remind.example/unsubscribe/tok123"
 
@@ -94,6 +98,7 @@ def _render(
     day: int = 12,
     *,
     disclosed: bool | None = None,
+    renderer: Renderer | None = None,
 ) -> Rendered:
     """Render for account ``key``; ``disclosed`` (default: only for ``full``) sets the
     disclosure and the licence number as a third-party collector's rule packs would."""
@@ -109,7 +114,7 @@ def _render(
         disclosure=DISCLOSURES[locale] if extra else None,
         licence_number=LICENCE if extra else None,
     )
-    return _renderer().render(template, channel, locale, ctx)
+    return (renderer or _renderer()).render(template, channel, locale, ctx)
 
 
 @cache
@@ -136,7 +141,7 @@ def test_the_shipped_files_are_exactly_the_templates_parts_and_locales_promised(
     on_disk = {d.name: {f.name for f in d.iterdir()} for d in TEMPLATES.iterdir() if d.is_dir()}
     promised = {
         name: {_localised(part, locale) for part in parts for locale in LOCALES}
-        for name, parts in SHIPPED.items()
+        for name, parts in {**SHIPPED, LAYOUTS: {"email.html"}}.items()
     }
     assert on_disk == promised
     assert (TEMPLATES / "README.md").is_file()
@@ -148,6 +153,53 @@ def test_the_renderer_sees_every_template_in_three_locales() -> None:
     assert {name: renderer.locales_of(name) for name in SHIPPED} == {
         name: set(LOCALES) for name in SHIPPED
     }
+
+
+def test_the_layout_folder_is_not_listed_as_a_template() -> None:
+    assert (TEMPLATES / LAYOUTS / "email.html").is_file()
+    assert LAYOUTS not in Renderer(TEMPLATES).template_names()
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("template", HTML_TEMPLATES)
+def test_every_html_email_extends_the_layout_of_its_own_locale(template: str, locale: str) -> None:
+    """So the look and the footer stay in one place: no email carries a skeleton of its own."""
+    file = _localised("email.html", locale)
+    lines = (TEMPLATES / template / file).read_text(encoding="utf-8").splitlines()
+    assert lines[0] == f'{{% extends "{LAYOUTS}/{file}" %}}'
+    assert [line for line in lines if "<html" in line or "opt_out" in line] == []
+
+
+@pytest.mark.parametrize(
+    ("layout", "old", "new", "locales"),
+    [
+        ("email.html", "line-height:", "line-height: ", LOCALES),
+        ("email.html", "font-size:13px;", "font-size:12px;", LOCALES),
+        ("email.html", "background:#1f5fa8;", "background:#0b3d6e;", LOCALES),
+        ("email.html", "Unsubscribe from these emails", "Stop these emails", ("en",)),
+        ("email.zh-Hans.html", "退订邮件", "取消订阅邮件", ("zh-Hans",)),
+        ("email.zh-Hant.html", "線上付款", "網上付款", ("zh-Hant",)),
+    ],
+)
+def test_a_change_to_a_layout_shows_in_every_email_that_uses_it_and_nowhere_else(
+    tmp_path: Path, layout: str, old: str, new: str, locales: tuple[str, ...]
+) -> None:
+    shutil.copytree(TEMPLATES, tmp_path / "templates")
+    path = tmp_path / "templates" / LAYOUTS / layout
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == 1
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    changed = Renderer(tmp_path / "templates")
+    for template in HTML_TEMPLATES:
+        for locale in LOCALES:
+            before = _render(template, "email", locale, "full").html
+            after = _render(template, "email", locale, "full", renderer=changed).html
+            assert before is not None and after is not None
+            if locale in locales:
+                assert before.count(old) == 1
+                assert after == before.replace(old, new)
+            else:
+                assert after == before
 
 
 @pytest.mark.parametrize(("template", "channel", "locale", "key"), CASES)

@@ -1,13 +1,16 @@
 """Rendering: template files + an account's context -> the text a channel sends.
 
 Templates live in ``<templates_dir>/<template>/<part>[.<locale>].<ext>``; a file without a locale
-is the default (English). They run in Jinja's immutable sandbox with ``StrictUndefined``, HTML
-parts are autoescaped, and every SMS and email must carry the opt-out instruction: one without it
-raises a ``TemplateError`` starting ``template_noncompliant:`` and is never sent.
+is the default (English). A folder whose name starts with ``_`` (``_layouts``) is not a template:
+it holds files the templates ``{% extends %}`` or ``{% include %}``. They run in Jinja's
+immutable sandbox with ``StrictUndefined``, HTML parts are autoescaped, and every SMS and email
+must carry the opt-out instruction: one without it raises a ``TemplateError`` starting
+``template_noncompliant:`` and is never sent.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import traceback
 from collections.abc import Mapping
@@ -20,6 +23,7 @@ from typing import Any
 from jinja2 import (
     FileSystemLoader,
     StrictUndefined,
+    TemplateNotFound,
     TemplateSyntaxError,
     UndefinedError,
     select_autoescape,
@@ -47,7 +51,8 @@ PARTS = frozenset({*PRIMARY_PART.values(), "email.subject.txt", "email.html", "v
 #: What ``Rendered.locale`` says when the default (suffix-less) files were used.
 DEFAULT_LOCALE = "en"
 
-_TEMPLATE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+# A leading letter or digit: "_layouts" and the like hold shared files, not messages.
+_TEMPLATE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 # "voicemail" before "voice" and "email.subject" before "email": the regex takes the first fit.
 _PART_FILE = re.compile(
     r"^(?P<base>email\.subject|email|sms|voicemail|voice|visit)"
@@ -131,7 +136,9 @@ class Renderer:
     def has_part(self, template: str, channel: str) -> bool:
         """True when ``template`` has the main part for ``channel`` in some locale."""
         primary = PRIMARY_PART.get(channel)
-        return primary is not None and bool(self._files(template).get(primary))
+        if primary is None or not _TEMPLATE_NAME.match(template):
+            return False  # a schedule naming "_layouts" has a gap to report, not a crash
+        return bool(self._files(template).get(primary))
 
     def locales_of(self, template: str) -> set[str]:
         """Locales that ``template`` has files for; ``"en"`` stands for the default files."""
@@ -203,7 +210,10 @@ class Renderer:
     def _files(self, template: str) -> dict[str, dict[str, tuple[str, str]]]:
         """``{part: {lower-cased locale or "" for default: (locale tag, file name)}}``."""
         if not _TEMPLATE_NAME.match(template):
-            raise TemplateError(f"{template!r} is not a template name (letters, digits, _ and -)")
+            raise TemplateError(
+                f"{template!r} is not a template name (a letter or digit, then letters, "
+                "digits, _ and -)"
+            )
         folder = self.templates_dir / template
         found: dict[str, dict[str, tuple[str, str]]] = {}
         if not folder.is_dir():
@@ -224,13 +234,31 @@ class Renderer:
         try:
             return self._env.get_template(name).render(context)
         except TemplateSyntaxError as e:
-            raise TemplateError(f"{name}:{e.lineno}: syntax error: {e.message}") from e
+            where = _via(name, e.name or name, e.lineno)
+            raise TemplateError(f"{where}: syntax error: {e.message}") from e
+        except TemplateNotFound as e:  # an {% extends %}, {% include %} or {% import %}
+            where = self._where(e, name)
+            raise TemplateError(f"{where}: no file {e.name!r} in the templates directory") from e
         except UndefinedError as e:
-            raise TemplateError(f"{name}{_line(e, name)}: {e.message}") from e
+            raise TemplateError(f"{self._where(e, name)}: {e.message}") from e
         except SecurityError as e:
-            raise TemplateError(f"{name}{_line(e, name)}: sandbox violation: {e}") from e
+            raise TemplateError(f"{self._where(e, name)}: sandbox violation: {e}") from e
         except Exception as e:  # whatever a template does wrong, it is a template error
-            raise TemplateError(f"{name}{_line(e, name)}: {e}") from e
+            raise TemplateError(f"{self._where(e, name)}: {e}") from e
+
+    def _where(self, error: BaseException, name: str) -> str:
+        """The template file and line where ``error`` was raised while rendering ``name``.
+
+        The innermost frame of a file under the templates directory: an error in a layout that
+        ``name`` extends or includes names the layout, so nobody hunts for it in ``name``.
+        """
+        root = Path(os.path.abspath(self.templates_dir))
+        for frame in reversed(traceback.extract_tb(error.__traceback__)):
+            path = Path(os.path.abspath(frame.filename))
+            # Not .py: a templates directory could hold a virtualenv with Jinja's own code.
+            if frame.lineno and path.is_relative_to(root) and path.suffix != ".py":
+                return _via(name, path.relative_to(root).as_posix(), frame.lineno)
+        return name
 
     def _checked(self, rendered: Rendered, context: Mapping[str, Any]) -> Rendered:
         """Fail closed: an SMS or email without the opt-out instruction is never sent."""
@@ -248,12 +276,10 @@ class Renderer:
         return rendered
 
 
-def _line(error: BaseException, name: str) -> str:
-    """``:N`` for the line of template file ``name`` in ``error``'s traceback, or ``""``."""
-    parts = tuple(name.split("/"))
-    frames = traceback.extract_tb(error.__traceback__)
-    lines = [f.lineno for f in frames if Path(f.filename).parts[-2:] == parts and f.lineno]
-    return f":{lines[-1]}" if lines else ""
+def _via(name: str, file: str, line: int | None) -> str:
+    """``name:N``, or ``name via _layouts/email.html:N`` when the line is in another file."""
+    at = "" if line is None else f":{line}"
+    return f"{name}{at}" if file == name else f"{name} via {file}{at}"
 
 
 def _tidy(text: str) -> str:
