@@ -10,9 +10,10 @@ window really opens.
 
 How: the window minus the excluded hours is a few local spans. Per zone, a local date's allowed
 instants are computed as UTC intervals from the zone's offsets over that date (a DST change
-splits the date into pieces of constant offset). Then, from ``now``, each zone that does not
-allow ``t`` moves ``t`` to its own next allowed instant; no allowed instant is skipped (every
-zone forbids everything in between), so the first ``t`` all zones accept is the earliest.
+splits the date into pieces of constant offset; ``worker.gate.localtime`` does this). Then,
+from ``now``, each zone that does not allow ``t`` moves ``t`` to its own next allowed instant;
+no allowed instant is skipped (every zone forbids everything in between), so the first ``t``
+all zones accept is the earliest.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
+from worker.gate.localtime import day_intervals, earliest_instant
 from worker.gate.zones import (
     US_ZONES,
     ZoneCandidate,
@@ -56,13 +58,6 @@ __all__ = [
 #: How far ahead ``earliest_allowed`` looks before deciding that nothing is allowed.
 DEFAULT_HORIZON_DAYS = 60
 
-# Local dates lie within this distance of the same wall-clock reading taken as UTC: real UTC
-# offsets stay within -12:00..+14:00 (historical local mean times reached about 15:56).
-_OFFSET_BOUND = timedelta(hours=16)
-# Offsets are sampled this far apart before bisecting to the changing second; no zone changes
-# its offset twice within this span (transitions are months, at the least weeks, apart).
-_SAMPLE_STEP = timedelta(hours=4)
-_SECOND = timedelta(seconds=1)
 _DAY = timedelta(days=1)
 
 
@@ -258,96 +253,14 @@ def _next_open(
     day = t.astimezone(ZoneInfo(zone)).date() - _DAY
     best: datetime | None = None
     while True:
-        earliest_of_day = _wall(day, time.min) - _OFFSET_BOUND
+        earliest_of_day = earliest_instant(day)
         if earliest_of_day > limit or (best is not None and earliest_of_day > best):
             break
         if days.closed(day) is None:
-            for start, end in _day_intervals(zone, day, hours.spans):
+            for start, end in day_intervals(zone, day, hours.spans):
                 if end > t:
                     found = max(start, t)
                     best = found if best is None else min(best, found)
                     break
         day += _DAY
     return best if best is not None and best <= limit else None
-
-
-@lru_cache(maxsize=8192)
-def _day_intervals(
-    zone: str, day: date, spans: tuple[tuple[time, time], ...]
-) -> tuple[tuple[datetime, datetime], ...]:
-    """The UTC intervals, sorted and merged, whose local time on ``day`` lies in any span.
-
-    Spans are disjoint in local time, but a fold can interleave their instants (the later span's
-    first pass comes before the earlier span's repeat), and a gap can make two spans touch.
-    """
-    pieces = sorted(i for start, end in spans for i in _open_intervals(zone, day, start, end))
-    merged: list[tuple[datetime, datetime]] = []
-    for a, b in pieces:
-        if merged and merged[-1][1] >= a:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], b))
-        else:
-            merged.append((a, b))
-    return tuple(merged)
-
-
-@lru_cache(maxsize=8192)
-def _open_intervals(
-    zone: str, day: date, start: time, end: time
-) -> tuple[tuple[datetime, datetime], ...]:
-    """The UTC intervals [a, b) whose local time in ``zone`` is on ``day`` within [start, end).
-
-    Usually one interval; a DST change inside the window shifts or splits it (a wall-clock
-    start inside a spring-forward gap opens at the first instant after the gap).
-    """
-    result: list[tuple[datetime, datetime]] = []
-    for piece_start, piece_end, offset in _pieces(zone, day):
-        a = max(piece_start, _wall(day, start) - offset)
-        b = min(piece_end, _wall(day, end) - offset)
-        if a < b:
-            if result and result[-1][1] == a:
-                a = result.pop()[0]
-            result.append((a, b))
-    return tuple(result)
-
-
-@lru_cache(maxsize=4096)
-def _pieces(zone: str, day: date) -> tuple[tuple[datetime, datetime, timedelta], ...]:
-    """Spans of constant UTC offset covering every instant whose local date may be ``day``."""
-    tz = ZoneInfo(zone)
-    lo = _wall(day, time.min) - _OFFSET_BOUND
-    hi = _wall(day + _DAY, time.min) + _OFFSET_BOUND
-    pieces: list[tuple[datetime, datetime, timedelta]] = []
-    piece_start, offset = lo, _offset(tz, lo)
-    probe = lo
-    while probe < hi:
-        nxt = min(probe + _SAMPLE_STEP, hi)
-        if _offset(tz, nxt) != offset:
-            change = _first_change(tz, probe, nxt, offset)
-            pieces.append((piece_start, change, offset))
-            piece_start, offset = change, _offset(tz, change)
-        probe = nxt
-    pieces.append((piece_start, hi, offset))
-    return tuple(pieces)
-
-
-def _first_change(tz: ZoneInfo, lo: datetime, hi: datetime, offset: timedelta) -> datetime:
-    """The first second in (lo, hi] whose offset differs from ``offset`` (the one at ``lo``)."""
-    lo_s, hi_s = 0, int((hi - lo).total_seconds())
-    while hi_s - lo_s > 1:
-        mid = (lo_s + hi_s) // 2
-        if _offset(tz, lo + mid * _SECOND) == offset:
-            lo_s = mid
-        else:
-            hi_s = mid
-    return lo + hi_s * _SECOND
-
-
-def _offset(tz: ZoneInfo, t: datetime) -> timedelta:
-    offset = t.astimezone(tz).utcoffset()
-    assert offset is not None  # a ZoneInfo always knows its offset
-    return offset
-
-
-def _wall(day: date, at: time) -> datetime:
-    """The wall-clock reading ``day at`` taken as UTC: minus a UTC offset, it is an instant."""
-    return datetime.combine(day, at, tzinfo=UTC)
