@@ -118,7 +118,8 @@ def simulate(
         if out_file:
             out_file.write(json.dumps(record, ensure_ascii=False) + "\n")
 
-    app = App(settings, client, clock, sinks=[sink])
+    # simulated calls are unanswered unless a call_result event says otherwise (DESIGN §4.4)
+    app = App(settings, client, clock, sinks=[sink], simulated_calls=True)
     try:
         for source, data in accounts:
             if isinstance(enroll_raw(app, data, source), AccountState):
