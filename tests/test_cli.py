@@ -60,6 +60,11 @@ def test_enroll_reads_json_lines_and_explain_shows_the_next_step(
     assert "(local 2026-03-02 10:00 EST)" in shown.stdout
     assert "gate at 2026-03-02T12:00:00Z: defer (quiet_hours, house/quiet-hours@1)" in shown.stdout
     assert "+1********23" in shown.stdout and "+12125550123" not in shown.stdout
+    # every rule evaluated for the step, with its verdict
+    assert "rules evaluated for early.1 on sms" in shown.stdout
+    for line in ("us-federal/F7@2026-11-01", "house/quiet-hours@1", "house/sms-2-per-7d@1",
+                 "us-federal/F10@2026-11-01"):  # fmt: skip
+        assert line in shown.stdout, line
 
 
 def test_enroll_refuses_the_whole_file_when_one_row_is_bad_and_names_line_and_field(

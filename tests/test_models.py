@@ -412,6 +412,10 @@ VALID_EVENTS: list[tuple[dict[str, Any], dict[str, Any]]] = [
         {"type": "call_result", "result": "voicemail"},
     ),
     (
+        {"type": "conversation", "channel": "voice", "debts": ["D-2", "D-3"]},
+        {"type": "conversation", "channel": "voice", "debts": ["D-2", "D-3"]},
+    ),
+    (
         {"type": "call_result", "result": "answered", "dispatch_id": "A-1:early.1:0"},
         {"type": "call_result", "result": "answered", "dispatch_id": "A-1:early.1:0"},
     ),

@@ -411,3 +411,23 @@ def test_every_applicable_rule_is_listed_with_its_verdict(app: App) -> None:
     ):
         assert rules[expected] == "allow", expected
     assert "us-ma/MA2@2026-11-01" not in rules  # work numbers only: this is a mobile
+
+
+def test_f2_applies_to_every_debt_of_the_person_that_was_discussed(app: App) -> None:
+    a = enrolled(app, account_id="A-1", person_id="P", debt_id="D1", **NY)
+    b = enrolled(app, account_id="A-2", person_id="P", debt_id="D2", **NY)
+    c = enrolled(app, account_id="A-3", person_id="P", debt_id="D3", **NY)
+    apply_event(app, parse_event({"account_id": a, "type": "conversation", "channel": "voice",
+                                  "debts": ["D2"], "at": "2026-03-02T15:00:00Z"}))  # fmt: skip
+    later = utc(2026, 3, 4, 15)
+    assert judge_at(app, a, later).rule == "us-federal/F2@2026-11-01"
+    assert judge_at(app, b, later).rule == "us-federal/F2@2026-11-01"
+    assert judge_at(app, c, later).action == "allow"  # not discussed
+
+
+def test_a_refused_medium_stays_refused_when_upstream_re_sends_consent(app: App) -> None:
+    a = enrolled(app, **NY)
+    apply_event(app, parse_event({"account_id": a, "type": "opt_out", "channel": "voice"}))
+    enrolled(app, **NY)  # the same account again, with voice_consent true
+    d = judge_at(app, a, utc(2026, 3, 2, 15))
+    assert (d.action, d.reason) == ("suppress", "opted_out")

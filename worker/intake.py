@@ -146,7 +146,25 @@ def apply_event(app: App, event: Event) -> AccountState:
                 if outcome is not None:
                     app.results.publish(outcome)
         _commit(app, state, now)
-        return state
+    if t == "conversation" and event.channel is not None and event.debts:
+        talk = Conversation(at=at, channel=event.channel)
+        _share_conversation(app, state, set(event.debts), talk)
+    return state
+
+
+def _share_conversation(
+    app: App, state: AccountState, debts: set[str], conversation: Conversation
+) -> None:
+    """Record the conversation on the person's other accounts whose debt was discussed (F2)."""
+    now = app.clock.now()
+    for other_id in app.store.accounts_of(state.person_id):
+        if other_id == state.account_id:
+            continue
+        with app.store.locked(state.person_id, other_id):
+            other = app.store.load(other_id)
+            if other is not None and other.account.debt in debts:
+                other.conversations.append(conversation)
+                _commit(app, other, now)
 
 
 def _updated(account: Account, event: Event) -> Account:

@@ -26,6 +26,11 @@ def account_state(person_id: str, account_id: str) -> str:
     return f"{PREFIX}:{person_tag(person_id)}:acct:{account_id}"
 
 
+def person_accounts(person_id: str) -> str:
+    """Set of the account ids of one person (a conversation can cover several of its debts)."""
+    return f"{PREFIX}:{person_tag(person_id)}:accounts"
+
+
 def account_lock(person_id: str, account_id: str) -> str:
     return f"{PREFIX}:{person_tag(person_id)}:lock:{account_id}"
 

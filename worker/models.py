@@ -251,6 +251,8 @@ class Event(_Strict):
     constraint: StatedConstraint | None = None
     result: CallResult | None = None
     dispatch_id: str | None = None
+    #: conversation: other debts of the same person that were discussed (F2 applies to each)
+    debts: list[str] | None = None
 
     @field_validator("account_id")
     @classmethod
@@ -307,7 +309,7 @@ class Event(_Strict):
             "promise_to_pay": {"until", "amount"},
             "opt_out": {"channel", "address"},
             "opt_in": {"channel", "address"},
-            "conversation": {"channel"},
+            "conversation": {"channel", "debts"},
             "close": {"reason"},
             "dispute": {"reason"},
             "contact_update": {"name", "locale", "timezone", "phones", "emails", "postal_address"},
@@ -329,6 +331,7 @@ class Event(_Strict):
             "constraint",
             "result",
             "dispatch_id",
+            "debts",
         }
         for name in optional - allowed_extra:
             if getattr(self, name) is not None:

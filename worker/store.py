@@ -56,6 +56,11 @@ class Store:
         target = pipe or self.client
         target.set(keys.account_index(state.account_id), state.person_id)
         target.set(keys.account_state(state.person_id, state.account_id), state.model_dump_json())
+        target.sadd(keys.person_accounts(state.person_id), state.account_id)
+
+    def accounts_of(self, person_id: str) -> list[str]:
+        """The account ids enrolled for ``person_id``, sorted."""
+        return sorted(_text(v) for v in self.client.smembers(keys.person_accounts(person_id)))
 
     @contextmanager
     def locked(self, person_id: str, account_id: str, ms: int = DEFAULT_LOCK_MS) -> Iterator[None]:
