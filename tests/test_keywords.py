@@ -155,3 +155,23 @@ def test_words_fold_width_and_case_and_split_on_anything_but_letters_and_digits(
     text: str, expected: tuple[str, ...]
 ) -> None:
     assert words(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "country", "intent"),
+    [
+        ("STOP", "US", "stop"),
+        ("revoke", "US", "stop"),
+        ("unstop", "US", "start"),
+        ("退订", "CN", "stop"),
+        ("TD", "CN", "stop"),
+        ("info", "GB", "help"),
+        ("please call me tomorrow", "US", None),
+    ],
+)
+def test_a_reply_is_classified_with_the_keywords_of_the_senders_packs(
+    text: str, country: str, intent: str | None
+) -> None:
+    from worker.gate.keywords import classify_reply
+
+    assert classify_reply(text, country) == intent

@@ -102,3 +102,18 @@ def classify_inbound(
                 current = best[i]
                 best[i] = found if current is None else min(current, found)
     return None if best[0] is None else INTENTS[best[0]]
+
+
+def classify_reply(text: str, country: str | None, region: str | None = None) -> Intent | None:
+    """``classify_inbound`` with the keyword rules of every pack that applies to the sender's
+    jurisdiction (T4 and T7 for the US, CN-KW for China): the call the web service makes for
+    each inbound SMS."""
+    from worker.gate.packfiles import applicable_packs
+
+    sets = [
+        r.keywords
+        for p in applicable_packs(country, region, "creditor")
+        for r in p.rules
+        if r.kind == "keywords"
+    ]
+    return classify_inbound(text, sets)
