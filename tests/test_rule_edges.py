@@ -15,7 +15,7 @@ import pytest
 from worker.app import App
 from worker.calls import record_call_result
 from worker.clock import SimulatedClock
-from worker.dispatch import _evaluate
+from worker.dispatch import evaluate_step
 from worker.gate.counters import cap_key, cap_spec
 from worker.gate.decide import Decision
 from worker.gate.engine import Target
@@ -56,7 +56,7 @@ def enrolled(app: App, **fields: Any) -> str:
 def judge_at(app: App, account_id: str, at: datetime, step_index: int = 0) -> Decision:
     state = app.store.require(account_id)
     schedule = app.pinned_schedule(state.schedule_ref)
-    return _evaluate(app, state, schedule, schedule.occurrences[step_index], at)
+    return evaluate_step(app, state, schedule, schedule.occurrences[step_index], at)
 
 
 def prefill(

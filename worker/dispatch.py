@@ -1,9 +1,11 @@
 """Dispatching one account's pending step: gate, render, send, record, advance.
 
 ``dispatch`` is what the ``dispatch`` actor runs. It is safe to run twice for the same claim: a
-stale or duplicate message is recorded as ``skipped``, and the at-most-once claim taken with the
-cap reservation means a step is never sent twice. A claim found unfinished after its lease (the
-worker died between claim and provider answer) is recorded as ``unknown`` and not resent.
+stale message (its step already decided) is dropped and the timeline entry put back, a message
+racing another worker on the same step is recorded as ``skipped``, and the at-most-once claim
+taken with the cap reservation means a step is never sent twice. A claim found unfinished after
+its lease (the worker died between claim and provider answer) is recorded as ``unknown`` and not
+resent.
 """
 
 from __future__ import annotations
@@ -61,15 +63,15 @@ def _dispatch_locked(
     if state.due_at > now or (
         claimed_due is not None and abs(to_epoch(state.due_at) - claimed_due) > 0.5
     ):
-        # Stale message: the step it was claimed for has been decided already. Put the
-        # entry back at the state's due instant (the lease may have hidden it) and record it.
+        # Stale message: the step it was claimed for has been decided already. Nothing is
+        # decided, so nothing is recorded; put the entry back (the lease may have hidden it).
         app.timeline.place(state.account_id, state.due_at)
         return [], ()
     schedule = app.pinned_schedule(state.schedule_ref)
     step = schedule.occurrences[state.cursor]
     if state.status == "paused" and state.paused_until and now >= state.paused_until:
         state.status, state.status_reason, state.paused_until = "active", None, None
-    decision = _evaluate(app, state, schedule, step, now)
+    decision = evaluate_step(app, state, schedule, step, now)
     zone = primary_zone(state.account)
     checks = decision.judgement.checks if decision.judgement else ()
     if decision.action == "defer":
@@ -83,9 +85,10 @@ def setting_of(schedule: Schedule) -> Setting:
     return Setting(schedule.version, schedule.collector, schedule.enforce_unverified)
 
 
-def _evaluate(
+def evaluate_step(
     app: App, state: AccountState, schedule: Schedule, step: Occurrence, at: datetime
 ) -> Decision:
+    """The gate's decision on ``step`` at ``at`` (no reservation): also what explain shows."""
     return evaluate(
         state,
         step,
@@ -239,7 +242,7 @@ def _allow(
         # every rule allows, judged again from the moment the cap frees a slot
         assert res.index is not None and res.retry_at is not None
         rule = j.specs[res.index][0].ref
-        later = _evaluate(app, state, schedule, step, res.retry_at)
+        later = evaluate_step(app, state, schedule, step, res.retry_at)
         at = res.retry_at if later.action == "allow" else later.at
         if later.action == "suppress" or at is None:
             return _suppress(

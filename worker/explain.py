@@ -15,7 +15,7 @@ from worker.logs import mask
 
 
 def explain_account(app: App, account_id: str, console: Console) -> None:
-    from worker.dispatch import _evaluate
+    from worker.dispatch import evaluate_step
 
     state = app.store.require(account_id)
     schedule = app.pinned_schedule(state.schedule_ref)
@@ -58,7 +58,7 @@ def explain_account(app: App, account_id: str, console: Console) -> None:
             f"template {step.template}, due {isoformat_utc(state.due_at)} "
             f"(local {local:%Y-%m-%d %H:%M %Z})"
         )
-        d = _evaluate(app, state, schedule, step, now)
+        d = evaluate_step(app, state, schedule, step, now)
         verdict = d.action + (f" ({d.reason}, {d.rule})" if d.reason else "")
         if d.at and d.action == "defer":
             verdict += f" until {isoformat_utc(d.at)}"
