@@ -92,6 +92,10 @@ def prefill(
             record_call_result(app, state.person_id, f"{account_id}:x:{n}", result)
 
 
+def event(app: App, account_id: str, type_: str, **fields: Any) -> None:
+    apply_event(app, parse_event({"account_id": account_id, "type": type_, **fields}))
+
+
 def utc(*args: int) -> datetime:
     return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
 
@@ -133,17 +137,7 @@ def test_f1_counts_per_debt_so_another_debt_of_the_person_is_not_held(app: App) 
 
 def test_f2_a_conversation_on_day_1_blocks_calls_through_day_7(app: App) -> None:
     a = enrolled(app, **NY)
-    apply_event(
-        app,
-        parse_event(
-            {
-                "account_id": a,
-                "type": "conversation",
-                "channel": "voice",
-                "at": "2026-03-02T15:00:00Z",
-            }
-        ),
-    )
+    event(app, a, "conversation", channel="voice", at="2026-03-02T15:00:00Z")
     d = judge_at(app, a, utc(2026, 3, 9, 0, 30))  # day 7: 2026-03-08 20:30 EDT
     # day 8 starts at local midnight; F7 then opens the window at 08:00 EDT
     assert (d.action, d.reason, d.rule, d.at) == (
@@ -157,17 +151,7 @@ def test_f2_a_conversation_on_day_1_blocks_calls_through_day_7(app: App) -> None
 
 def test_f2_does_not_hold_sms(app: App) -> None:
     a = enrolled(app, **NY)
-    apply_event(
-        app,
-        parse_event(
-            {
-                "account_id": a,
-                "type": "conversation",
-                "channel": "voice",
-                "at": "2026-03-02T15:00:00Z",
-            }
-        ),
-    )
+    event(app, a, "conversation", channel="voice", at="2026-03-02T15:00:00Z")
     assert judge_at(app, a, utc(2026, 3, 3, 15), step_index=1).action == "allow"
 
 
@@ -341,16 +325,12 @@ def test_an_unverified_rule_warns_without_deferring(app: App) -> None:
 
 def test_stated_inconvenient_hours_defer_to_their_end(app: App) -> None:
     a = enrolled(app, **NY)
-    apply_event(
+    event(
         app,
-        parse_event(
-            {
-                "account_id": a,
-                "type": "constraint",
-                "at": "2026-03-02T12:00:00Z",
-                "constraint": {"kind": "inconvenient_hours", "start": "12:00", "end": "14:00"},
-            }
-        ),
+        a,
+        "constraint",
+        at="2026-03-02T12:00:00Z",
+        constraint={"kind": "inconvenient_hours", "start": "12:00", "end": "14:00"},
     )
     d = judge_at(app, a, utc(2026, 3, 2, 17, 30))  # 12:30 EST
     assert (d.action, d.reason, d.rule, d.at) == (
@@ -363,32 +343,19 @@ def test_stated_inconvenient_hours_defer_to_their_end(app: App) -> None:
 
 def test_a_stated_constraint_expires_after_its_until_date(app: App) -> None:
     a = enrolled(app, **NY)
-    apply_event(
+    event(
         app,
-        parse_event(
-            {
-                "account_id": a,
-                "type": "constraint",
-                "until": "2026-03-02",
-                "constraint": {"kind": "inconvenient_days", "weekdays": ["tuesday"]},
-            }
-        ),
+        a,
+        "constraint",
+        until="2026-03-02",
+        constraint={"kind": "inconvenient_days", "weekdays": ["tuesday"]},
     )
     assert judge_at(app, a, utc(2026, 3, 3, 15)).action == "allow"  # Tuesday, after expiry
 
 
 def test_a_refused_channel_is_blocked_and_cited(app: App) -> None:
     a = enrolled(app, **NY)
-    apply_event(
-        app,
-        parse_event(
-            {
-                "account_id": a,
-                "type": "constraint",
-                "constraint": {"kind": "refuse_channel", "channel": "voice"},
-            }
-        ),
-    )
+    event(app, a, "constraint", constraint={"kind": "refuse_channel", "channel": "voice"})
     d = judge_at(app, a, utc(2026, 3, 2, 15))
     assert (d.action, d.reason, d.rule) == (
         "suppress",
@@ -417,8 +384,7 @@ def test_f2_applies_to_every_debt_of_the_person_that_was_discussed(app: App) -> 
     a = enrolled(app, account_id="A-1", person_id="P", debt_id="D1", **NY)
     b = enrolled(app, account_id="A-2", person_id="P", debt_id="D2", **NY)
     c = enrolled(app, account_id="A-3", person_id="P", debt_id="D3", **NY)
-    apply_event(app, parse_event({"account_id": a, "type": "conversation", "channel": "voice",
-                                  "debts": ["D2"], "at": "2026-03-02T15:00:00Z"}))  # fmt: skip
+    event(app, a, "conversation", channel="voice", debts=["D2"], at="2026-03-02T15:00:00Z")
     later = utc(2026, 3, 4, 15)
     assert judge_at(app, a, later).rule == "us-federal/F2@2026-11-01"
     assert judge_at(app, b, later).rule == "us-federal/F2@2026-11-01"
@@ -427,7 +393,7 @@ def test_f2_applies_to_every_debt_of_the_person_that_was_discussed(app: App) -> 
 
 def test_a_refused_medium_stays_refused_when_upstream_re_sends_consent(app: App) -> None:
     a = enrolled(app, **NY)
-    apply_event(app, parse_event({"account_id": a, "type": "opt_out", "channel": "voice"}))
+    event(app, a, "opt_out", channel="voice")
     enrolled(app, **NY)  # the same account again, with voice_consent true
     d = judge_at(app, a, utc(2026, 3, 2, 15))
     assert (d.action, d.reason) == ("suppress", "opted_out")
