@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
 
 import redis
@@ -24,6 +25,7 @@ from worker.gate.rules import Rule
 from worker.models import CHANNELS, Account
 from worker.rendering import Renderer
 from worker.results import Results, Sink
+from worker.state import AccountState
 from worker.store import Store
 from worker.timeline import Timeline
 
@@ -83,6 +85,17 @@ class App:
         with self._lock:
             self._pinned[ref] = schedule
         return schedule
+
+    def commit(self, state: AccountState, now: datetime) -> None:
+        """Save ``state`` and put its pending step on the timeline (or take it off), together."""
+        state.updated_at = now
+        pipe = self.client.pipeline()
+        self.store.save(state, pipe)
+        if state.cursor is not None and state.due_at is not None:
+            self.timeline.place(state.account_id, state.due_at, pipe)
+        else:
+            self.timeline.remove(state.account_id, pipe)
+        pipe.execute()
 
     def rules(self, schedule: Schedule, account: Account) -> list[Rule]:
         """Every rule of the packs that apply to ``account`` under ``schedule``, house last."""

@@ -89,13 +89,14 @@ def evaluate_step(
     app: App, state: AccountState, schedule: Schedule, step: Occurrence, at: datetime
 ) -> Decision:
     """The gate's decision on ``step`` at ``at`` (no reservation): also what explain shows."""
+    opted_out, opted_in = app.store.consent_sets(state.person_id)
     return evaluate(
         state,
         step,
         app.rules(schedule, state.account),
         at,
-        opted_out=app.store.opted_out(state.person_id),
-        opted_in=app.store.opted_in(state.person_id),
+        opted_out=opted_out,
+        opted_in=opted_in,
         read_logs=app.read_logs,
         setting=setting_of(schedule),
     )
@@ -107,23 +108,12 @@ def _record(
     return make_outcome(now=now, state=state, step=step, zone=zone, outcome=kind, **kw)  # type: ignore[arg-type]
 
 
-def _save(app: App, state: AccountState, now: datetime) -> None:
-    state.updated_at = now
-    pipe = app.client.pipeline()
-    app.store.save(state, pipe)
-    if state.due_at is not None and state.cursor is not None:
-        app.timeline.place(state.account_id, state.due_at, pipe)
-    else:
-        app.timeline.remove(state.account_id, pipe)
-    pipe.execute()
-
-
 def _defer(
     app: App, state: AccountState, step: Occurrence, d: Decision, now: datetime, zone: str
 ) -> Outcome:
     assert d.at is not None
     state.due_at = d.at
-    _save(app, state, now)
+    app.commit(state, now)
     return _record(
         state,
         step,
@@ -150,7 +140,7 @@ def _advance(
             state.status = "completed"
     else:
         state.cursor, state.due_at = following.index, place_at(state.account, following, now)
-    _save(app, state, now)
+    app.commit(state, now)
     return out
 
 
@@ -170,11 +160,10 @@ def _suppress(
     ]
     if d.reason in FINAL_REASONS:
         state.cursor, state.due_at = None, None  # the cadence ends here
-        _save(app, state, now)
+        app.commit(state, now)
     elif d.reason == "disputed":
         state.due_at = None  # held: dispute_resolved places the cadence again
-        app.store.save(state)
-        app.timeline.remove(state.account_id)
+        app.commit(state, now)
     else:
         out += _advance(app, state, schedule, step, now, zone)
     return out

@@ -24,23 +24,12 @@ from worker.state import AccountState, Constraint, Conversation, Payment
 log = logging.getLogger(__name__)
 
 
-def _place(app: App, state: AccountState, schedule: Schedule, now: datetime) -> None:
+def _place(state: AccountState, schedule: Schedule, now: datetime) -> None:
     step, _ = next_step(schedule, state.account, now, None)
     state.cursor = step.index if step else None
     state.due_at = place_at(state.account, step, now) if step else None
     if step is None and state.status == "active":
         state.status = "completed"
-
-
-def _commit(app: App, state: AccountState, now: datetime) -> None:
-    state.updated_at = now
-    pipe = app.client.pipeline()
-    app.store.save(state, pipe)
-    if state.cursor is not None and state.due_at is not None:
-        app.timeline.place(state.account_id, state.due_at, pipe)
-    else:
-        app.timeline.remove(state.account_id, pipe)
-    pipe.execute()
 
 
 def enroll(app: App, account: Account) -> AccountState:
@@ -68,7 +57,7 @@ def enroll(app: App, account: Account) -> AccountState:
             and (existing.account.schedule == account.schedule)
         ):
             existing.account = account  # same cadence: update contact data and variables
-            _commit(app, existing, now)
+            app.commit(existing, now)
             return existing
         app.store.pin_schedule(schedule.ref, schedule.source)
         state = AccountState(
@@ -78,8 +67,8 @@ def enroll(app: App, account: Account) -> AccountState:
             enrolled_at=now,
             updated_at=now,
         )
-        _place(app, state, schedule, now)
-        _commit(app, state, now)
+        _place(state, schedule, now)
+        app.commit(state, now)
         return state
 
 
@@ -145,7 +134,7 @@ def apply_event(app: App, event: Event) -> AccountState:
                 outcome = call_outcome(app, state, call, event.result, at)
                 if outcome is not None:
                     app.results.publish(outcome)
-        _commit(app, state, now)
+        app.commit(state, now)
     if t == "conversation" and event.channel is not None and event.debts:
         talk = Conversation(at=at, channel=event.channel)
         _share_conversation(app, state, set(event.debts), talk)
@@ -164,7 +153,7 @@ def _share_conversation(
             other = app.store.load(other_id)
             if other is not None and other.account.debt in debts:
                 other.conversations.append(conversation)
-                _commit(app, other, now)
+                app.commit(other, now)
 
 
 def _updated(account: Account, event: Event) -> Account:

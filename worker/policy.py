@@ -86,9 +86,6 @@ class Policy:
         specific = self.channel_hours.get(channel)
         return self.hours if specific is None else self.hours.intersect(specific)
 
-    def caps_for(self, channel: str) -> tuple[Cap, ...]:
-        return tuple(c for c in self.caps if c.applies_to(channel))
-
 
 def combine_windows(windows: Iterable[Window | None]) -> Window | None:
     """Intersect windows (most restrictive); None as soon as one is empty."""

@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import is_dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 import redis
 
@@ -17,10 +17,6 @@ from worker.models import Outcome
 from worker.store import RECENT_OUTCOMES
 
 Sink = Callable[[dict[str, Any]], None]
-
-
-class QueueSink(Protocol):
-    def __call__(self, outcome: dict[str, Any]) -> None: ...
 
 
 class Results:

@@ -88,6 +88,14 @@ class Store:
     def opted_in(self, person_id: str) -> set[str]:
         return {_text(v) for v in self.client.smembers(keys.opt_ins(person_id))}
 
+    def consent_sets(self, person_id: str) -> tuple[set[str], set[str]]:
+        """(opted out, opted in) entries of the person, in one round trip."""
+        pipe = self.client.pipeline(transaction=False)
+        pipe.smembers(keys.opt_outs(person_id))
+        pipe.smembers(keys.opt_ins(person_id))
+        out, in_ = pipe.execute()
+        return {_text(v) for v in out}, {_text(v) for v in in_}
+
     def set_opt_out(self, person_id: str, entry: str) -> None:
         pipe = self.client.pipeline()
         pipe.sadd(keys.opt_outs(person_id), entry)
