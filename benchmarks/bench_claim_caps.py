@@ -23,12 +23,12 @@ from typing import cast
 
 import redis
 
-from worker import keys
+from worker.cadence.policy import Cap
 from worker.clock import to_epoch
-from worker.embedded import EmbeddedRedis
 from worker.gate.caps import DEFAULT_IDEMPOTENCY_TTL, Caps
-from worker.policy import Cap
-from worker.timeline import Timeline
+from worker.storage import keys
+from worker.storage.embedded import EmbeddedRedis
+from worker.storage.timeline import Timeline
 
 START = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 LEASE_SECONDS = 300.0

@@ -39,13 +39,13 @@ from zoneinfo import ZoneInfo
 
 import phonenumbers
 
-from worker.cadence import Schedule
-from worker.cursor import primary_zone
+from worker.accounts.cursor import primary_zone
+from worker.cadence.schedule import Schedule
+from worker.contracts.account import Account
 from worker.gate.hours import candidate_zones, is_holiday, zone_names
-from worker.gate.packfiles import builtin_packs
-from worker.gate.packs import house_rules
+from worker.gate.packs.files import builtin_packs
+from worker.gate.packs.select import house_rules
 from worker.gate.rules import Rule
-from worker.models import Account
 
 CallResults = Literal["unanswered", "unknown"]
 _PHONE_CHANNELS = ("sms", "voice")

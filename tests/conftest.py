@@ -16,7 +16,7 @@ import pytest
 import redis
 
 from worker.clock import SimulatedClock
-from worker.embedded import EmbeddedRedis
+from worker.storage.embedded import EmbeddedRedis
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -13,8 +13,8 @@ import redis
 from worker.app import App
 from worker.clock import SimulatedClock
 from worker.config import Settings
-from worker.dispatch import dispatch
-from worker.scheduler import tick
+from worker.dispatch.pipeline import dispatch
+from worker.runtime.scheduler import tick
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -19,8 +19,9 @@ from typing import Any
 
 import pytest
 
-from worker.cadence import Schedule, load_schedule, parse_schedule
-from worker.models import Account, parse_account
+from worker.cadence.schedule import Schedule, load_schedule, parse_schedule
+from worker.contracts.account import Account
+from worker.contracts.validation import parse_account
 
 from .breach import find_breaches
 

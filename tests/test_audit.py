@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from worker.clock import SimulatedClock
+from worker.contracts.validation import parse_account, parse_event
 from worker.intake import apply_event, enroll
-from worker.models import parse_account, parse_event
-from worker.results import audit_export
+from worker.storage.results import audit_export
 
 from .pipeline_helpers import ROOT, account, make_app, run_until
 

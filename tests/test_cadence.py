@@ -11,17 +11,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from worker.cadence import (
+from worker.cadence.policy import BlockedDays, Cap, Policy, Window
+from worker.cadence.schedule import (
     Schedule,
     find_schedule,
     list_schedules,
     load_schedule,
     parse_schedule,
 )
-from worker.cadence_tiers import repeat_days
+from worker.cadence.tiers import repeat_days
+from worker.cadence.yamlnodes import parse_clock_time, parse_duration
 from worker.errors import ScheduleError
-from worker.policy import BlockedDays, Cap, Policy, Window
-from worker.yamlnodes import parse_clock_time, parse_duration
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEDULES = ROOT / "schedules"

@@ -14,9 +14,9 @@ import redis
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from worker import keys
+from worker.cadence.policy import Cap
 from worker.gate.caps import DEFAULT_IDEMPOTENCY_TTL, Caps, Reservation
-from worker.policy import Cap
+from worker.storage import keys
 
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 DAY = timedelta(days=1)

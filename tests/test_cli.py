@@ -131,7 +131,6 @@ def test_schedules_check_names_file_line_and_field(env: dict[str, str], tmp_path
 
 def test_results_tail_prints_outcomes_as_json_lines(env: dict[str, str]) -> None:
     remind(env, "enroll", "-", stdin=json.dumps({"account_id": "x"}) + "\n")  # refused by the CLI
-    from worker.intake import enroll_raw  # noqa: F401  (the queue path records rejections)
 
     r = redis.Redis.from_url(env["REDIS_URL"])
     r.xadd("remind:results", {"outcome": json.dumps({"outcome": "sent", "account_id": "A-1"})})

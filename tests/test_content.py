@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
+from worker.contracts.validation import parse_account
 from worker.gate.content import VOICEMAIL_DENYLIST, ContentProblem, check_content, disclosure_text
-from worker.models import parse_account
-from worker.rendering import Rendered, Renderer, build_context
+from worker.rendering.context import build_context
+from worker.rendering.renderer import Rendered, Renderer
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 OPT_OUT = "Reply STOP to opt out."

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import redis
 
-from worker.embedded import EmbeddedRedis
+from worker.storage.embedded import EmbeddedRedis
 
 
 def test_a_second_start_for_the_same_directory_reuses_the_running_server(tmp_path: Path) -> None:

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from worker.clock import SimulatedClock
+from worker.contracts.validation import parse_account, parse_event
 from worker.intake import apply_event, enroll
-from worker.models import parse_account, parse_event
 
 from .pipeline_helpers import account, brief, make_app, outbox, run_until
 

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from worker.accounts.zones import candidate_zones, zone_names
+from worker.cadence.policy import BlockedDays, Window
+from worker.contracts.account import Account
 from worker.gate.hours import TimeDecision, earliest_allowed, holiday_name, is_holiday
-from worker.gate.zones import candidate_zones, zone_names
-from worker.models import Account
-from worker.policy import BlockedDays, Window
 
 NY, LA, LONDON, SHANGHAI = (
     "America/New_York", "America/Los_Angeles", "Europe/London", "Asia/Shanghai",

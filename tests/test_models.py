@@ -9,8 +9,10 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from worker.contracts.event import EVENT_TYPES
+from worker.contracts.outcome import Outcome
+from worker.contracts.validation import parse_account, parse_event
 from worker.errors import InvalidInput
-from worker.models import EVENT_TYPES, Outcome, parse_account, parse_event
 
 #: Every field of DESIGN §4.1, already in the normalised form the parser returns.
 FULL_ACCOUNT: dict[str, Any] = {

@@ -9,9 +9,10 @@ from types import MappingProxyType
 import pytest
 from typer.testing import CliRunner
 
-from worker.cli_packs import packs_app
+from worker.cadence.policy import BlockedDays, Window
+from worker.cli.packs import packs_app
 from worker.errors import ScheduleError
-from worker.gate.packfiles import (
+from worker.gate.packs.files import (
     DEFAULT_ACTIONS,
     PackError,
     applicable_packs,
@@ -21,7 +22,6 @@ from worker.gate.packfiles import (
     parse_pack,
 )
 from worker.gate.rules import AppliesWhen, Rule
-from worker.policy import BlockedDays, Window
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKS = ROOT / "worker" / "gate" / "packs"

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from worker.accounts.state import AccountState
 from worker.clock import SimulatedClock, to_epoch
-from worker.dispatch import dispatch
+from worker.contracts.validation import parse_account
+from worker.dispatch.pipeline import dispatch
 from worker.intake import apply_raw, enroll, enroll_raw
-from worker.models import parse_account
-from worker.scheduler import tick
-from worker.state import AccountState
+from worker.runtime.scheduler import tick
 
 from .pipeline_helpers import TEST_SCHEDULE, account, brief, make_app, outbox, run_until
 

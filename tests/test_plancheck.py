@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from worker.cadence import parse_schedule
-from worker.gate.packfiles import find_pack
+from worker.cadence.schedule import parse_schedule
+from worker.gate.packs.files import find_pack
 from worker.gate.plancheck import check_schedule
 
 DAILY_CALLS = """\

@@ -32,14 +32,15 @@ from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from worker.app import App
-from worker.cadence import Schedule, find_schedule
+from worker.cadence.schedule import Schedule, find_schedule
 from worker.clock import SimulatedClock
 from worker.config import Settings
+from worker.contracts.account import Account
+from worker.contracts.validation import parse_account
 from worker.intake import enroll
-from worker.models import Account, parse_account
-from worker.processes import worker_command
-from worker.scheduler import tick
-from worker.store import Store
+from worker.runtime.processes import worker_command
+from worker.runtime.scheduler import tick
+from worker.storage.store import Store
 
 from .breach import find_breaches
 

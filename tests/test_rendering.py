@@ -7,9 +7,13 @@ from typing import Any
 
 import pytest
 
+from worker.contracts.account import Account
+from worker.contracts.validation import parse_account
 from worker.errors import TemplateError
-from worker.models import Account, parse_account
-from worker.rendering import Rendered, Renderer, build_context, locale_chain, normalise_sms
+from worker.rendering.context import build_context
+from worker.rendering.locales import locale_chain
+from worker.rendering.renderer import Rendered, Renderer
+from worker.rendering.sms import normalise_sms
 
 OPT_OUT = "Reply STOP to opt out."
 

@@ -13,15 +13,15 @@ from typing import Any
 import pytest
 
 from worker.app import App
-from worker.calls import record_call_result
 from worker.clock import SimulatedClock
-from worker.dispatch import evaluate_step
+from worker.contracts.validation import parse_account, parse_event
+from worker.dispatch.pipeline import evaluate_step
+from worker.gate.calls import record_call_result
 from worker.gate.counters import cap_key, cap_spec
 from worker.gate.decide import Decision
 from worker.gate.engine import Target
-from worker.gate.packfiles import find_pack
+from worker.gate.packs.files import find_pack
 from worker.intake import apply_event, enroll
-from worker.models import parse_account, parse_event
 
 from .pipeline_helpers import account, make_app
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from worker.sms import GSM7_BASIC, GSM7_EXTENSION, SmsInfo, segment_info
+from worker.rendering.sms import GSM7_BASIC, GSM7_EXTENSION, SmsInfo, segment_info
 
 EMOJI = "\U0001f600"  # 😀, outside the BMP: a surrogate pair, two UTF-16 units
 HAN = "你"

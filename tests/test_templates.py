@@ -10,9 +10,11 @@ from typing import Any
 
 import pytest
 
-from worker.models import Account, parse_account
-from worker.rendering import Rendered, Renderer, build_context
-from worker.sms import segment_info
+from worker.contracts.account import Account
+from worker.contracts.validation import parse_account
+from worker.rendering.context import build_context
+from worker.rendering.renderer import Rendered, Renderer
+from worker.rendering.sms import segment_info
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 LOCALES = ("en", "zh-Hans", "zh-Hant")
@@ -465,8 +467,8 @@ def test_the_field_visit_brief_carries_the_case_and_the_conduct_rules(locale: st
 
 def test_every_step_of_the_shipped_schedules_has_its_template_parts() -> None:
     """A step (or its fallback) whose template lacks the channel's part would be suppressed."""
-    from worker.cadence import find_schedule, list_schedules
-    from worker.template_lint import schedule_gaps
+    from worker.cadence.schedule import find_schedule, list_schedules
+    from worker.rendering.lint import schedule_gaps
 
     root = Path(__file__).resolve().parent.parent
     renderer = Renderer(root / "templates")
@@ -477,8 +479,8 @@ def test_every_step_of_the_shipped_schedules_has_its_template_parts() -> None:
 
 
 def test_a_missing_fallback_part_is_reported(tmp_path: Path) -> None:
-    from worker.cadence import parse_schedule
-    from worker.template_lint import schedule_gaps
+    from worker.cadence.schedule import parse_schedule
+    from worker.rendering.lint import schedule_gaps
 
     (tmp_path / "only_voice").mkdir()
     (tmp_path / "only_voice" / "voice.txt").write_text("Hello {{ name }}")

@@ -9,9 +9,9 @@ from typing import cast
 
 import redis
 
-from worker import keys
 from worker.clock import SimulatedClock, from_epoch, to_epoch
-from worker.timeline import Claim, Timeline
+from worker.storage import keys
+from worker.storage.timeline import Claim, Timeline
 
 LEASE = timedelta(minutes=5)
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)

@@ -22,7 +22,7 @@ from dramatiq.brokers.redis import RedisBroker
 from worker.app import App
 from worker.clock import SimulatedClock
 from worker.config import Settings
-from worker.scheduler import tick
+from worker.runtime.scheduler import tick
 
 from .pipeline_helpers import ROOT, TEST_SCHEDULE, account
 
@@ -61,8 +61,8 @@ def worker_process(env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
         sys.executable,
         "-m",
         "dramatiq",
-        "worker.broker:setup",
-        "worker.actors",
+        "worker.runtime.broker:setup",
+        "worker.runtime.actors",
         "--processes",
         "1",
         "--threads",

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from worker.gate.zones import (
+from worker.accounts.zones import (
     COUNTRY_ZONES,
     US_STATE_ZONES,
     US_ZONES,
@@ -22,7 +22,7 @@ from worker.gate.zones import (
     phone_zones,
     zone_names,
 )
-from worker.models import Account
+from worker.contracts.account import Account
 
 NY, CHI, LA = "America/New_York", "America/Chicago", "America/Los_Angeles"
 NY_MOBILE, LA_MOBILE, CN_MOBILE = "+12125550167", "+13105550142", "+8613800138000"

@@ -13,21 +13,22 @@ from pathlib import Path
 
 import redis
 
-from worker.cadence import Schedule, find_schedule, parse_schedule
+from worker.accounts.state import AccountState
+from worker.cadence.schedule import Schedule, find_schedule, parse_schedule
 from worker.channels.base import Channel
 from worker.channels.outbox import OutboxChannel
 from worker.clock import Clock
 from worker.config import Settings
+from worker.contracts.account import Account
+from worker.contracts.vocab import CHANNELS
 from worker.errors import ConfigError, StateError
 from worker.gate.caps import Caps
-from worker.gate.packs import rules_for
+from worker.gate.packs.select import rules_for
 from worker.gate.rules import Rule
-from worker.models import CHANNELS, Account
-from worker.rendering import Renderer
-from worker.results import Results, Sink
-from worker.state import AccountState
-from worker.store import Store
-from worker.timeline import Timeline
+from worker.rendering.renderer import Renderer
+from worker.storage.results import Results, Sink
+from worker.storage.store import Store
+from worker.storage.timeline import Timeline
 
 
 class App:

@@ -12,14 +12,17 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from worker.accounts.cursor import next_step, place_at, primary_zone
+from worker.accounts.outcomes import make_outcome, rejected
+from worker.accounts.state import AccountState, Constraint, Conversation, Payment
 from worker.app import App
-from worker.cadence import Schedule
-from worker.calls import record_call_result
-from worker.cursor import next_step, place_at, primary_zone
+from worker.cadence.schedule import Schedule
+from worker.contracts.account import Account
+from worker.contracts.event import Event
+from worker.contracts.outcome import Outcome
+from worker.contracts.validation import parse_account, parse_event
 from worker.errors import InvalidInput, ScheduleError, StateError
-from worker.models import Account, Event, Outcome, parse_account, parse_event
-from worker.outcomes import make_outcome, rejected
-from worker.state import AccountState, Constraint, Conversation, Payment
+from worker.gate.calls import record_call_result
 
 log = logging.getLogger(__name__)
 

@@ -15,10 +15,10 @@ from typing import Literal
 
 import redis
 
-from worker import keys
+from worker.cadence.policy import Cap
 from worker.clock import from_epoch, to_epoch
-from worker.policy import Cap
-from worker.scripts import load_script
+from worker.storage import keys
+from worker.storage.scripts import load_script
 
 #: How long an idempotency claim is remembered (longer than any redelivery or lease).
 DEFAULT_IDEMPOTENCY_TTL = 90 * 24 * 3600

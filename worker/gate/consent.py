@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence, Set
 from dataclasses import dataclass
 
-from worker.models import Account
+from worker.contracts.account import Account
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,9 @@ from typing import Any
 from markupsafe import escape
 
 from worker.gate.rules import CONTENT_CHECKS
-from worker.rendering import DEFAULT_LOCALE, Rendered, locale_chain
-from worker.sms import normalise_sms
+from worker.rendering.locales import DEFAULT_LOCALE, locale_chain
+from worker.rendering.renderer import Rendered
+from worker.rendering.sms import normalise_sms
 
 __all__ = ["VOICEMAIL_DENYLIST", "ContentProblem", "check_content", "disclosure_text"]
 

@@ -11,10 +11,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from worker import keys
+from worker.accounts.state import AccountState
 from worker.gate.caps import CapSpec
 from worker.gate.rules import Rule
-from worker.state import AccountState
+from worker.storage import keys
 
 if TYPE_CHECKING:
     from worker.gate.engine import Target

@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from worker.cadence import Occurrence
+from worker.accounts.state import AccountState
+from worker.cadence.schedule import Occurrence
 from worker.gate.consent import reach
 from worker.gate.engine import Context, Judgement, LogReader, Target, judge
 from worker.gate.hours import candidate_zones
 from worker.gate.rules import Rule
-from worker.state import AccountState
 
 Action = Literal["allow", "defer", "suppress"]
 
@@ -94,7 +94,7 @@ def evaluate(
         reason = found.reason or "invalid_contact"
         return Decision("suppress", step.channel, reason, f"consent/{reason}@{setting.version}")
 
-    from worker.gate.packs import jurisdiction
+    from worker.gate.packs.select import jurisdiction
 
     zones = tuple(dict.fromkeys(c.zone for c in candidate_zones(account)))
     country, region = jurisdiction(account)

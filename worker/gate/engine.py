@@ -16,13 +16,13 @@ from datetime import datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from worker.accounts.state import AccountState
+from worker.cadence.policy import BlockedDays, Window, combine_windows
 from worker.gate.caps import CapSpec
 from worker.gate.counters import cap_key, cap_retry, cap_spec, cap_text, local_midnight
 from worker.gate.hours import earliest_allowed
 from worker.gate.rules import Rule
 from worker.gate.stated import stated_rules
-from worker.policy import BlockedDays, Window, combine_windows
-from worker.state import AccountState
 
 Verdict = Literal["allow", "defer", "block", "warn", "n/a"]
 #: Searches that need more rounds than this are treated as finding no contact window.

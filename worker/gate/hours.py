@@ -27,8 +27,7 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
-from worker.gate.localtime import day_intervals, earliest_instant
-from worker.gate.zones import (
+from worker.accounts.zones import (
     US_ZONES,
     ZoneCandidate,
     candidate_zones,
@@ -37,7 +36,8 @@ from worker.gate.zones import (
     person_country,
     zone_names,
 )
-from worker.policy import BlockedDays, Window
+from worker.cadence.policy import BlockedDays, Window
+from worker.gate.localtime import day_intervals, earliest_instant
 
 # The zone functions are re-exported: callers of the gate's time rules import them from here.
 __all__ = [

@@ -108,7 +108,7 @@ def classify_reply(text: str, country: str | None, region: str | None = None) ->
     """``classify_inbound`` with the keyword rules of every pack that applies to the sender's
     jurisdiction (T4 and T7 for the US, CN-KW for China): the call the web service makes for
     each inbound SMS."""
-    from worker.gate.packfiles import applicable_packs
+    from worker.gate.packs.files import applicable_packs
 
     sets = [
         r.keywords

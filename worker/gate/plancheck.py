@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
-from worker.cadence import Schedule
+from worker.cadence.schedule import Schedule
 from worker.gate.rules import Pack, Rule
 
 

@@ -35,7 +35,7 @@ from datetime import date
 from types import MappingProxyType
 from typing import Literal
 
-from worker.policy import BlockedDays, Window
+from worker.cadence.policy import BlockedDays, Window
 
 Certainty = Literal["V", "S", "U"]
 Kind = Literal[

@@ -10,9 +10,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from worker.accounts.state import AccountState
+from worker.cadence.policy import BlockedDays, Window
+from worker.contracts.vocab import WEEKDAYS
 from worker.gate.rules import Rule
-from worker.policy import WEEKDAYS, BlockedDays, Window
-from worker.state import AccountState
 
 
 def stated_rules(state: AccountState, now: datetime) -> list[Rule]:

@@ -1,0 +1,74 @@
+"""Account state: what remind knows about one enrolled account between messages."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from worker.contracts.account import Account
+from worker.contracts.event import StatedConstraint
+
+Status = Literal["active", "paused", "held", "stopped", "completed"]
+
+
+class Payment(BaseModel):
+    at: datetime
+    amount: str
+
+
+class Conversation(BaseModel):
+    at: datetime
+    channel: str
+
+
+class Constraint(BaseModel):
+    """A stated constraint as recorded: what, since when, until which date (inclusive)."""
+
+    at: datetime
+    until: date | None = None
+    constraint: StatedConstraint
+
+    def active(self, now: datetime) -> bool:
+        return self.until is None or now.date() <= self.until
+
+
+class AccountState(BaseModel):
+    """The stored record of an enrolled account (JSON in Redis)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    account: Account
+    schedule: str  # name
+    version: str  # pinned schedule version
+    status: Status = "active"
+    #: paid | ceased | closed:<reason> when stopped; disputed when held; promise_to_pay when paused
+    status_reason: str | None = None
+    paused_until: datetime | None = None
+    #: index of the pending occurrence in the pinned schedule; None when the cadence has ended
+    cursor: int | None = None
+    #: when the pending step is due (mirrors its timeline score; guards against stale messages)
+    due_at: datetime | None = None
+    attempt: int = 0
+    enrolled_at: datetime
+    updated_at: datetime
+    payments: list[Payment] = Field(default_factory=list)
+    conversations: list[Conversation] = Field(default_factory=list)
+    constraints: list[Constraint] = Field(default_factory=list)
+    #: messages sent on this account's debt (the first is the "initial communication", F16)
+    sent_count: int = 0
+    #: the last call placed, so a call_result event without a dispatch id finds it
+    last_call: str | None = None
+
+    @property
+    def account_id(self) -> str:
+        return self.account.account_id
+
+    @property
+    def person_id(self) -> str:
+        return self.account.person
+
+    @property
+    def schedule_ref(self) -> str:
+        return f"{self.schedule}@{self.version}"

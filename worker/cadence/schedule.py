@@ -1,0 +1,271 @@
+"""Cadence schedules: the YAML files in ``schedules/`` read into a ``Schedule`` (DESIGN §5).
+
+A schedule file holds::
+
+    name: standard                # the file's stem when found by name
+    version: "2026-11-01"         # accounts stay pinned to the version they enrolled under
+    description: ...
+    locale: en                    # default BCP 47 locale of the templates
+    send_time: "10:00"            # default local send time
+    packs: []                     # rule packs applied on top of the person's jurisdiction
+    collector: creditor           # creditor (first party) | third_party (a debt collector)
+    enforce_unverified: false     # true: enforce pack rules marked U instead of only warning
+    licences: {US-CA: "10012345"} # licence numbers by COUNTRY-REGION, shown where a pack says
+    policy: {...}                 # house policy, see worker.cadence_policy
+    events: {stop: [...], pause: [...], hold: [...], resume: [...]}
+    tiers: [...]                  # see worker.cadence_tiers
+
+Reading is pure: ``parse_schedule`` takes the text and the file name to put in errors. Every
+problem is a ``ScheduleError`` naming the file, the line and the field.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import time
+from pathlib import Path
+from types import MappingProxyType
+
+import yaml
+
+from worker.cadence.policy import Policy
+from worker.cadence.policy_reader import read_policy
+from worker.cadence.tiers import Occurrence, read_tiers
+from worker.cadence.yamlnodes import Node, compose
+from worker.contracts.event import EVENT_TYPES
+from worker.errors import ScheduleError
+
+__all__ = [
+    "COLLECTORS",
+    "DEFAULT_EVENTS",
+    "SCHEDULE_SUFFIX",
+    "Occurrence",
+    "Schedule",
+    "find_schedule",
+    "list_schedules",
+    "load_schedule",
+    "parse_schedule",
+]
+
+#: Who sends: a first-party creditor, or a third-party debt collector (some rules, e.g. the
+#: FDCPA disclosures, bind only collectors). The first is the default.
+COLLECTORS: tuple[str, ...] = ("creditor", "third_party")
+#: Schedule files are ``<schedules_dir>/<name>.yaml``.
+SCHEDULE_SUFFIX = ".yaml"
+#: The events block used when a schedule has none: stop, pause, hold, resume.
+DEFAULT_EVENTS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "stop": ("paid", "cease", "close"),
+        "pause": ("promise_to_pay",),
+        "hold": ("dispute",),
+        "resume": ("dispute_resolved",),
+    }
+)
+#: Events that must stop the cadence, and why no schedule may move them.
+_MANDATORY_STOPS = {
+    "cease": "a cease is a hard stop of all contact by law (12 CFR 1006.6(c))",
+    "close": "a closed account is never contacted again",
+}
+_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
+_VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+_LOCALE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*")
+_TOP_REQUIRED = ("name", "version", "locale", "send_time", "tiers")
+_TOP_OPTIONAL = (
+    "description", "packs", "policy", "events", "collector", "enforce_unverified", "licences",
+)  # fmt: skip
+# ISO 3166-1 alpha-2 country, then an ISO 3166-2 subdivision code without the country.
+_LICENCE_KEY = re.compile(r"[A-Z]{2}-[A-Z0-9]{1,3}")
+_LICENCE_MAX = 64
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """One version of a cadence: its defaults, house policy, event handling and occurrences."""
+
+    name: str
+    version: str
+    description: str
+    locale: str
+    send_time: time
+    packs: tuple[str, ...]
+    policy: Policy
+    stop_events: frozenset[str]
+    pause_events: frozenset[str]
+    hold_events: frozenset[str]
+    resume_events: frozenset[str]
+    occurrences: tuple[Occurrence, ...]  # sorted by (day, send_time, declaration order)
+    source: str  # the raw YAML text, so a version can be pinned and stored
+    collector: str = "creditor"  # one of COLLECTORS
+    enforce_unverified: bool = False  # enforce rules of certainty U, not only record a warning
+    #: licence numbers by "COUNTRY-REGION" ("US-CA"), for packs that require showing them
+    licences: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+    def __hash__(self) -> int:
+        # Read-only mappings (licences, the policy's channel hours) do not hash, yet schedules
+        # key caches; the source text decides every other field, so equal schedules hash equal.
+        return hash((self.name, self.version, self.source))
+
+    @property
+    def ref(self) -> str:
+        """``name@version``, how outcomes and account state name the schedule."""
+        return f"{self.name}@{self.version}"
+
+    def first_on_or_after(self, day: int) -> Occurrence | None:
+        """The first occurrence on ``day`` or later: where a late enrolment starts."""
+        i = bisect_left(self.occurrences, day, key=lambda o: o.day)
+        return self.occurrences[i] if i < len(self.occurrences) else None
+
+    def after(self, index: int) -> Occurrence | None:
+        """The occurrence after the one at ``index``; None after the last one."""
+        if not 0 <= index < len(self.occurrences):
+            raise IndexError(f"{self.ref} has no occurrence {index}")
+        following = index + 1
+        return self.occurrences[following] if following < len(self.occurrences) else None
+
+    def find(self, key: str) -> Occurrence | None:
+        """The occurrence with ``key`` (``early.1``, ``mid.3#d25``), or None."""
+        return next((o for o in self.occurrences if o.key == key), None)
+
+    def tiers(self) -> tuple[str, ...]:
+        """Tier names in the order they run."""
+        return tuple(dict.fromkeys(o.tier for o in self.occurrences))
+
+
+def parse_schedule(text: str, *, file: str) -> Schedule:
+    """The schedule in ``text``; ``file`` is the name errors give. Raises ``ScheduleError``."""
+    return _parse(text, file=file, expected_name=None)
+
+
+def load_schedule(path: Path) -> Schedule:
+    """The schedule in the file at ``path``."""
+    return _parse(_read(path), file=str(path), expected_name=None)
+
+
+def find_schedule(name_or_path: str, schedules_dir: Path) -> Schedule:
+    """A schedule by name (``<schedules_dir>/<name>.yaml``) or by path to a YAML file.
+
+    A name must match the ``name:`` inside its file, since accounts refer to it by that name.
+    """
+    if not _NAME.fullmatch(name_or_path):
+        return load_schedule(Path(name_or_path))
+    path = schedules_dir / f"{name_or_path}{SCHEDULE_SUFFIX}"
+    if not path.is_file():
+        known = ", ".join(list_schedules(schedules_dir)) or "none"
+        raise ScheduleError(
+            f"no schedule named {name_or_path!r} here (schedules: {known})",
+            file=str(schedules_dir),
+        )
+    return _parse(_read(path), file=str(path), expected_name=name_or_path)
+
+
+def list_schedules(schedules_dir: Path) -> list[str]:
+    """Names of the schedule files in ``schedules_dir``, sorted; empty if it does not exist."""
+    if not schedules_dir.is_dir():
+        return []
+    return sorted(p.stem for p in schedules_dir.glob(f"*{SCHEDULE_SUFFIX}") if p.is_file())
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise ScheduleError(f"is not UTF-8 text ({e.reason})", file=str(path)) from None
+    except OSError as e:
+        raise ScheduleError(f"cannot be read: {e.strerror or e}", file=str(path)) from None
+
+
+def _parse(text: str, *, file: str, expected_name: str | None) -> Schedule:
+    fields = compose(text, file=file).mapping(required=_TOP_REQUIRED, optional=_TOP_OPTIONAL)
+    name = fields["name"].matching(_NAME, "a name of a-z, 0-9, _ and -")
+    if expected_name is not None and name != expected_name:
+        raise fields["name"].error(f"must be {expected_name!r}, the file's name, not {name!r}")
+    send_time = fields["send_time"].clock_time()
+    policy = read_policy(fields.get("policy"))
+    events = _read_events(fields.get("events"))
+    return Schedule(
+        name=name,
+        version=fields["version"].matching(_VERSION, "a version such as 2026-11-01 or 3"),
+        description=fields["description"].text() if "description" in fields else "",
+        locale=fields["locale"].matching(_LOCALE, "a BCP 47 locale such as en or zh-Hans"),
+        send_time=send_time,
+        packs=_read_packs(fields.get("packs")),
+        policy=policy,
+        stop_events=events["stop"],
+        pause_events=events["pause"],
+        hold_events=events["hold"],
+        resume_events=events["resume"],
+        occurrences=read_tiers(fields["tiers"], send_time=send_time, policy=policy),
+        source=text,
+        collector=fields["collector"].one_of(COLLECTORS) if "collector" in fields else "creditor",
+        enforce_unverified=(
+            fields["enforce_unverified"].boolean() if "enforce_unverified" in fields else False
+        ),
+        licences=_read_licences(fields.get("licences")),
+    )
+
+
+def _read_packs(node: Node | None) -> tuple[str, ...]:
+    packs: list[str] = []
+    for item in [] if node is None else node.sequence():
+        pack = item.matching(_NAME, "a rule pack name of a-z, 0-9, _ and -")
+        if pack in packs:
+            raise item.error(f"pack {pack!r} listed twice")
+        packs.append(pack)
+    return tuple(packs)
+
+
+def _read_licences(node: Node | None) -> Mapping[str, str]:
+    """``{US-CA: "10012345"}``: a licence number per COUNTRY-REGION code."""
+    if node is None:
+        return MappingProxyType({})
+    licences: dict[str, str] = {}
+    for key, value in node.mapping(required=_written_keys(node)).items():
+        if not _LICENCE_KEY.fullmatch(key):
+            raise value.error(f"must be keyed by COUNTRY-REGION such as US-CA, not {key!r}")
+        number = value.text()
+        if "\n" in number or len(number) > _LICENCE_MAX:
+            raise value.error(f"must be one line of at most {_LICENCE_MAX} characters")
+        licences[key] = number
+    return MappingProxyType(licences)
+
+
+def _written_keys(node: Node) -> list[str]:
+    """The keys of a mapping node as written, so ``Node.mapping`` accepts open-ended keys.
+
+    ``Node.mapping`` checks keys against a known list; here any key may appear (it is checked
+    after), and ``mapping`` still refuses duplicates, empty values and non-mappings.
+    """
+    # yamlnodes has no public reader for open-ended keys, so peek at the wrapped PyYAML node.
+    raw = node._node
+    if not isinstance(raw, yaml.MappingNode):
+        return []  # node.mapping() reports it
+    return [Node(key, path=node.path, file=node.file).text() for key, _ in raw.value]
+
+
+def _read_events(node: Node | None) -> dict[str, frozenset[str]]:
+    """The events block; each event type may sit in one list only, cease and close in ``stop``."""
+    if node is None:
+        return {kind: frozenset(types) for kind, types in DEFAULT_EVENTS.items()}
+    lists = node.mapping(optional=tuple(DEFAULT_EVENTS))
+    placed: dict[str, str] = {}  # event type -> the list it is in
+    for kind, items in lists.items():  # file order, so "already in" points back up the file
+        for item in items.sequence():
+            event = item.one_of(EVENT_TYPES)
+            if event in placed:
+                raise item.error(f"{event} is already in events.{placed[event]}")
+            if event in _MANDATORY_STOPS and kind != "stop":
+                raise item.error(f"{event} must be in events.stop: {_MANDATORY_STOPS[event]}")
+            placed[event] = kind
+    for event, why in _MANDATORY_STOPS.items():
+        if event not in placed:
+            where = lists.get("stop", node)
+            raise ScheduleError(
+                f"must include {event}: {why}",
+                file=where.file,
+                line=where.line,
+                field="events.stop",
+            )
+    return {kind: frozenset(e for e, k in placed.items() if k == kind) for kind in DEFAULT_EVENTS}

@@ -1,0 +1,1 @@
+"""The stable JSON contracts: account, event and outcome, their vocabularies and validation."""

@@ -1,0 +1,162 @@
+"""The account contract (docs/contracts.md, "Account"): who to remind about which debt, and how."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import phonenumbers
+from pydantic import Field, field_validator
+
+from worker.contracts.vocab import ACCOUNT_ID, StrictModel, is_locale
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class Address(StrictModel):
+    country: str | None = None
+    region: str | None = None
+    postal_code: str | None = None
+    city: str | None = None
+    line1: str | None = None
+
+    @field_validator("country")
+    @classmethod
+    def _country(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        if not re.fullmatch(r"[A-Za-z]{2}", v):
+            raise ValueError("must be an ISO 3166-1 alpha-2 code such as US, CN or GB")
+        return v.upper()
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        if not re.fullmatch(r"[A-Za-z0-9]{1,3}", v):
+            raise ValueError("must be an ISO 3166-2 subdivision code without the country, e.g. CA")
+        return v.upper()
+
+
+class Phone(StrictModel):
+    number: str
+    kind: Literal["mobile", "landline", "work"] = "mobile"
+    sms_consent: bool = False
+    voice_consent: bool = False
+
+    @field_validator("number")
+    @classmethod
+    def _e164(cls, v: str) -> str:
+        if not v.startswith("+"):
+            raise ValueError("must be in E.164 form, starting with + and the country code")
+        try:
+            parsed = phonenumbers.parse(v, None)
+        except phonenumbers.NumberParseException:
+            raise ValueError("is not a phone number in E.164 form") from None
+        if not phonenumbers.is_possible_number(parsed):
+            raise ValueError("is not a possible phone number")
+        return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+class Email(StrictModel):
+    address: str
+    kind: Literal["personal", "work"] = "personal"
+    consent: bool = False
+
+    @field_validator("address")
+    @classmethod
+    def _address(cls, v: str) -> str:
+        if not _EMAIL.match(v):
+            raise ValueError("is not an email address")
+        return v
+
+
+class Balance(StrictModel):
+    amount: str
+    currency: str
+
+    @field_validator("amount", mode="before")
+    @classmethod
+    def _amount(cls, v: Any) -> str:
+        try:
+            value = Decimal(str(v))
+        except InvalidOperation:
+            raise ValueError("must be a decimal string such as '125.50'") from None
+        if not value.is_finite():
+            raise ValueError("must be a finite decimal")
+        return str(value)
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, v: str) -> str:
+        if not re.fullmatch(r"[A-Za-z]{3}", v):
+            raise ValueError("must be an ISO 4217 code such as USD")
+        return v.upper()
+
+
+def _check_timezone(v: str | None) -> str | None:
+    if v is None:
+        return v
+    try:
+        ZoneInfo(v)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{v!r} is not an IANA time zone name such as America/New_York") from None
+    return v
+
+
+def _check_locale(v: str | None) -> str | None:
+    if v is None:
+        return v
+    if not is_locale(v):
+        raise ValueError(f"{v!r} is not a BCP 47 language tag such as en-US or zh-Hans")
+    return v
+
+
+class Account(StrictModel):
+    """An overdue account to remind (DESIGN §4.1)."""
+
+    account_id: str
+    schedule: str
+    due_date: date
+    person_id: str | None = None
+    debt_id: str | None = None
+    name: str | None = None
+    locale: str | None = None
+    timezone: str | None = None
+    address: Address | None = None
+    phones: list[Phone] = Field(default_factory=list)
+    emails: list[Email] = Field(default_factory=list)
+    balance: Balance | None = None
+    creditor: str | None = None
+    reference: str | None = None
+    payment_url: str | None = None
+    vars: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("account_id", "person_id", "debt_id")
+    @classmethod
+    def _ids(cls, v: str | None) -> str | None:
+        if v is not None and not ACCOUNT_ID.match(v):
+            raise ValueError("must be 1 to 128 characters of A-Z a-z 0-9 . _ : -")
+        return v
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule(cls, v: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", v):
+            raise ValueError("must be a schedule name such as 'standard'")
+        return v
+
+    _tz = field_validator("timezone")(classmethod(lambda cls, v: _check_timezone(v)))
+    _loc = field_validator("locale")(classmethod(lambda cls, v: _check_locale(v)))
+
+    @property
+    def person(self) -> str:
+        return self.person_id or self.account_id
+
+    @property
+    def debt(self) -> str:
+        return self.debt_id or self.account_id

@@ -1,0 +1,195 @@
+"""The event contract (docs/contracts.md, "Event"): something that happened to an account."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from decimal import Decimal, InvalidOperation
+from typing import Any, Literal
+
+from pydantic import field_validator, model_validator
+
+from worker.contracts.account import Address, Email, Phone, _check_locale, _check_timezone
+from worker.contracts.vocab import ACCOUNT_ID, CLOSE_REASONS, WEEKDAYS, Channel, StrictModel
+
+EventType = Literal[
+    "paid",
+    "payment",
+    "promise_to_pay",
+    "dispute",
+    "dispute_resolved",
+    "cease",
+    "opt_out",
+    "opt_in",
+    "conversation",
+    "contact_update",
+    "close",
+    "constraint",
+    "call_result",
+]
+EVENT_TYPES: tuple[str, ...] = EventType.__args__  # type: ignore[attr-defined]
+
+
+ConstraintKind = Literal[
+    "inconvenient_hours", "inconvenient_days", "no_work_calls", "refuse_channel"
+]
+CallResult = Literal["answered", "unanswered", "voicemail"]
+
+
+class StatedConstraint(StrictModel):
+    """Something the person said about when or how not to be contacted (Reg F 1006.6(b)(1),
+    1006.14(h); CONC 7.9.4R): honoured by the gate until the event's ``until`` date."""
+
+    kind: ConstraintKind
+    start: time | None = None
+    end: time | None = None
+    weekdays: list[str] | None = None
+    channel: Channel | None = None
+
+    @model_validator(mode="after")
+    def _fields_for_kind(self) -> StatedConstraint:
+        if self.kind == "inconvenient_hours":
+            if self.start is None or self.end is None:
+                raise ValueError("inconvenient_hours needs start and end, e.g. 12:00 and 14:00")
+            if not self.start < self.end:
+                raise ValueError("start must be before end")
+        if self.kind == "inconvenient_days":
+            if not self.weekdays:
+                raise ValueError("inconvenient_days needs weekdays, e.g. [sunday]")
+            bad = [d for d in self.weekdays if d.lower() not in WEEKDAYS]
+            if bad:
+                raise ValueError(f"weekdays must be English day names, not {bad[0]!r}")
+        if self.kind == "refuse_channel" and self.channel is None:
+            raise ValueError("refuse_channel needs the channel refused")
+        return self
+
+
+class Event(StrictModel):
+    """Something that happened to an account (DESIGN §4.2). Fields beyond the type's are refused."""
+
+    account_id: str
+    type: EventType
+    at: datetime | None = None
+    amount: str | None = None
+    until: date | None = None
+    channel: Channel | None = None
+    address: str | None = None
+    reason: str | None = None
+    # contact_update fields
+    name: str | None = None
+    locale: str | None = None
+    timezone: str | None = None
+    phones: list[Phone] | None = None
+    emails: list[Email] | None = None
+    postal_address: Address | None = None
+    # constraint and call_result fields
+    constraint: StatedConstraint | None = None
+    result: CallResult | None = None
+    dispatch_id: str | None = None
+    #: conversation: other debts of the same person that were discussed (F2 applies to each)
+    debts: list[str] | None = None
+
+    @field_validator("account_id")
+    @classmethod
+    def _id(cls, v: str) -> str:
+        if not ACCOUNT_ID.match(v):
+            raise ValueError("must be 1 to 128 characters of A-Z a-z 0-9 . _ : -")
+        return v
+
+    @field_validator("at")
+    @classmethod
+    def _aware(cls, v: datetime | None) -> datetime | None:
+        if v is not None and v.tzinfo is None:
+            raise ValueError("must carry a UTC offset, e.g. 2026-03-01T12:00:00Z")
+        return v.astimezone(UTC) if v is not None else v
+
+    @field_validator("amount", mode="before")
+    @classmethod
+    def _amount(cls, v: Any) -> str | None:
+        if v is None:
+            return v
+        try:
+            value = Decimal(str(v))
+        except InvalidOperation:
+            raise ValueError("must be a decimal string such as '125.50'") from None
+        # NaN or a zero/negative payment would corrupt the payment history the cadence reads.
+        if not value.is_finite() or value <= 0:
+            raise ValueError("must be a positive decimal string such as '125.50'")
+        return str(value)
+
+    _tz = field_validator("timezone")(classmethod(lambda cls, v: _check_timezone(v)))
+    _loc = field_validator("locale")(classmethod(lambda cls, v: _check_locale(v)))
+
+    @model_validator(mode="after")
+    def _fields_for_type(self) -> Event:
+        required = {
+            "payment": ("amount",),
+            "promise_to_pay": ("until",),
+            "opt_out": ("channel",),
+            "opt_in": ("channel",),
+            "conversation": ("channel",),
+            "close": ("reason",),
+            "constraint": ("constraint",),
+            "call_result": ("result",),
+        }.get(self.type, ())
+        for name in required:
+            if getattr(self, name) is None:
+                raise _FieldMissing(name, f"is required for {_a(self.type)} event")
+        if self.type == "close" and self.reason not in CLOSE_REASONS:
+            raise _FieldMissing(
+                "reason", f"must be one of {', '.join(CLOSE_REASONS)}, not {self.reason!r}"
+            )
+        allowed_extra = {
+            "payment": {"amount"},
+            "promise_to_pay": {"until", "amount"},
+            "opt_out": {"channel", "address"},
+            "opt_in": {"channel", "address"},
+            "conversation": {"channel", "debts"},
+            "close": {"reason"},
+            "dispute": {"reason"},
+            "contact_update": {"name", "locale", "timezone", "phones", "emails", "postal_address"},
+            "constraint": {"constraint", "until"},
+            "call_result": {"result", "dispatch_id"},
+        }.get(self.type, set())
+        optional = {
+            "amount",
+            "until",
+            "channel",
+            "address",
+            "reason",
+            "name",
+            "locale",
+            "timezone",
+            "phones",
+            "emails",
+            "postal_address",
+            "constraint",
+            "result",
+            "dispatch_id",
+            "debts",
+        }
+        for name in optional - allowed_extra:
+            if getattr(self, name) is not None:
+                raise _FieldMissing(name, f"does not apply to {_a(self.type)} event")
+        if self.type == "contact_update" and not any(
+            getattr(self, n) is not None for n in allowed_extra
+        ):
+            # "address", as on the account contract: parse_event maps it to postal_address.
+            raise _FieldMissing(
+                None,
+                "a contact_update event needs at least one of "
+                "name, locale, timezone, address, phones, emails",
+            )
+        return self
+
+
+def _a(noun: str) -> str:
+    """``noun`` with its indefinite article: "an opt_out", "a paid"."""
+    return f"an {noun}" if noun[0] in "aeiou" else f"a {noun}"
+
+
+class _FieldMissing(ValueError):
+    """A cross-field rule failed; carries the field it is about."""
+
+    def __init__(self, field: str | None, message: str):
+        self.field = field
+        super().__init__(message)

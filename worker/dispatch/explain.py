@@ -1,0 +1,89 @@
+"""``remind explain ACCOUNT``: state, next step and when, every rule's verdict, recent outcomes."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from rich.console import Console
+from rich.table import Table
+
+from worker.app import App
+from worker.clock import isoformat_utc
+from worker.gate.hours import candidate_zones, mask_email, mask_phone
+from worker.gate.packs.select import jurisdiction
+from worker.logs import mask
+
+
+def explain_account(app: App, account_id: str, console: Console) -> None:
+    from worker.dispatch.pipeline import evaluate_step
+
+    state = app.store.require(account_id)
+    schedule = app.pinned_schedule(state.schedule_ref)
+    now = app.clock.now()
+    zones = candidate_zones(state.account)
+    country, region = jurisdiction(state.account)
+    console.print(f"[bold]{account_id}[/] person {state.person_id}, debt {state.account.debt}")
+    status = f"schedule {state.schedule_ref}, status [bold]{state.status}[/]"
+    if state.status_reason:
+        status += f" ({state.status_reason})"
+    if state.paused_until:
+        status += f" until {isoformat_utc(state.paused_until)}"
+    console.print(status)
+    console.print(f"jurisdiction: {country or '?'}{'-' + region if region else ''}; "
+                  f"collector: {schedule.collector}")  # fmt: skip
+    console.print("time zones: " + ", ".join(f"{z.zone} ({mask(z.source)})" for z in zones))
+    contacts = [
+        f"{mask_phone(p.number)} ({p.kind}; sms {'yes' if p.sms_consent else 'no'}, "
+        f"voice {'yes' if p.voice_consent else 'no'})"
+        for p in state.account.phones
+    ] + [
+        f"{mask_email(e.address)} ({e.kind}; consent {'yes' if e.consent else 'no'})"
+        for e in state.account.emails
+    ]
+    console.print("contacts: " + ("; ".join(contacts) or "none"))
+    opted = sorted(app.store.opted_out(state.person_id))
+    if opted:
+        console.print("opted out: " + ", ".join(mask(o) for o in opted))
+    for sc in state.constraints:
+        if sc.active(now):
+            until = f" until {sc.until}" if sc.until else ""
+            console.print(f"stated constraint: {sc.constraint.kind}{until}")
+    if state.cursor is None or state.due_at is None:
+        console.print("next step: none (the cadence has ended or is held)")
+    else:
+        step = schedule.occurrences[state.cursor]
+        local = state.due_at.astimezone(ZoneInfo(zones[0].zone))
+        console.print(
+            f"next step: {step.key} ({step.tier}, day {step.day}) {step.channel} "
+            f"template {step.template}, due {isoformat_utc(state.due_at)} "
+            f"(local {local:%Y-%m-%d %H:%M %Z})"
+        )
+        d = evaluate_step(app, state, schedule, step, now)
+        verdict = d.action + (f" ({d.reason}, {d.rule})" if d.reason else "")
+        if d.at and d.action == "defer":
+            verdict += f" until {isoformat_utc(d.at)}"
+        console.print(
+            f"gate at {isoformat_utc(now)}: {verdict}" + (f" — {d.detail}" if d.detail else "")
+        )
+        if d.judgement is not None:
+            rules = Table(title=f"rules evaluated for {step.key} on {d.channel}")
+            for col in ("rule", "kind", "verdict", "why", "not before"):
+                rules.add_column(col)
+            for c in d.judgement.checks:
+                colour = {"allow": "green", "defer": "yellow", "block": "red", "warn": "magenta"}
+                v = f"[{colour[c.verdict]}]{c.verdict}[/]" if c.verdict in colour else c.verdict
+                rules.add_row(
+                    c.rule, c.kind, v, mask(c.detail or c.reason or "-"),
+                    isoformat_utc(c.at) if c.at else "-",
+                )  # fmt: skip
+            console.print(rules)
+    recent = app.store.recent_outcomes(state.person_id, account_id)
+    table = Table(title=f"recent outcomes ({len(recent)})")
+    for col in ("at", "step", "channel", "outcome", "reason", "rule", "next attempt"):
+        table.add_column(col)
+    for o in recent:
+        table.add_row(
+            o["at"], o.get("step") or "-", o.get("channel") or "-", o["outcome"],
+            o.get("reason") or "-", o.get("rule") or "-", o.get("next_attempt_at") or "-",
+        )  # fmt: skip
+    console.print(table)

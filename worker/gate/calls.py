@@ -1,0 +1,64 @@
+"""Counting a send under the caps whose count depends on what happened after it.
+
+A placed call counts under every call cap of its channel until its result is known (the
+cautious reading); ``record_call_result`` then moves it into the logs of the caps that count
+that result and out of the others. Unverified (U) caps, which only warn, are written here after
+the send rather than checked in the atomic reservation.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, cast
+
+from worker.accounts.state import AccountState
+from worker.clock import to_epoch
+from worker.gate.engine import Judgement
+from worker.storage import keys
+
+if TYPE_CHECKING:
+    from worker.app import App
+
+
+def count_after_send(
+    app: App, state: AccountState, j: Judgement, channel: str, dispatch_id: str, now: datetime
+) -> None:
+    """Count the send under unverified caps (warnings only), and for a call remember which
+    logs depend on its result, so a result can move it (``record_call_result``)."""
+    pipe = app.client.pipeline(transaction=False)
+    for _, spec in j.unverified_specs:
+        pipe.zadd(spec.key, {dispatch_id: to_epoch(now)})
+        pipe.expire(spec.key, int(spec.keep_seconds) + 1)
+    if channel == "voice":
+        state.last_call = dispatch_id
+        fields = {
+            spec.key: f"{to_epoch(now)}|{','.join(sorted(rule.counts))}"
+            for rule, spec in (*j.specs, *j.unverified_specs)
+            if rule.counts != frozenset({"sent"})
+        }
+        if fields:
+            key = keys.call_counts(state.person_id, dispatch_id)
+            pipe.hset(key, mapping=cast("dict[Any, Any]", fields))
+            pipe.expire(key, 40 * 86400)
+    pipe.execute()
+    if channel == "voice" and app.simulated_calls:
+        record_call_result(app, state.person_id, dispatch_id, "unanswered")
+
+
+def record_call_result(app: App, person_id: str, dispatch_id: str, result: str) -> None:
+    """Move a placed call into the logs of the caps that count its result, out of the others.
+
+    Until its result is known a call counts under every cap of its channel (the cautious
+    reading); the result takes it out of those that do not count it (an answered call is not
+    an unanswered one). Applying a later, different result moves it back.
+    """
+    fields = app.client.hgetall(keys.call_counts(person_id, dispatch_id))
+    pipe = app.client.pipeline(transaction=False)
+    for raw_key, raw in fields.items():
+        key = raw_key.decode() if isinstance(raw_key, bytes) else raw_key
+        score, counts = (raw.decode() if isinstance(raw, bytes) else raw).split("|", 1)
+        if result in counts.split(","):
+            pipe.zadd(key, {dispatch_id: float(score)})
+        else:
+            pipe.zrem(key, dispatch_id)
+    pipe.execute()

@@ -1,0 +1,71 @@
+"""``remind templates lint``: render every template part in every locale with sample accounts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+
+from worker.cadence.schedule import Schedule
+from worker.contracts.validation import parse_account
+from worker.errors import TemplateError
+from worker.rendering.context import build_context
+from worker.rendering.renderer import PRIMARY_PART, Renderer
+
+SAMPLE = {
+    "account_id": "lint-1",
+    "schedule": "standard",
+    "due_date": "2026-03-01",
+    "name": "Sam Lee",
+    "balance": {"amount": "125.50", "currency": "USD"},
+    "creditor": "Northwind Lending",
+    "reference": "NW-1",
+    "payment_url": "https://pay.example.com/1",
+}
+PARTS = {"sms": ("sms",), "email": ("email",), "voice": ("voice",), "visit": ("visit",)}
+
+
+def schedule_gaps(schedule: Schedule, renderer: Renderer) -> list[str]:
+    """Steps whose template lacks the part for the step's channel or its fallback channel."""
+    gaps: list[str] = []
+    for step in schedule.occurrences:
+        for channel in filter(None, (step.channel, step.fallback)):
+            if not renderer.has_part(step.template, channel):
+                gaps.append(
+                    f"{schedule.ref} {step.key}: template {step.template!r} has no "
+                    f"{PRIMARY_PART[channel]} for its {channel} "
+                    f"{'fallback' if channel == step.fallback else 'step'}"
+                )
+    return sorted(set(gaps))
+
+
+def lint_templates(templates_dir: Path, console: Console) -> int:
+    """Render each (template, channel, locale) that has files; return the number of failures."""
+    renderer = Renderer(templates_dir)
+    account = parse_account(SAMPLE)
+    failures = 0
+    for name in renderer.template_names():
+        channels = sorted(
+            {
+                p.name.split(".")[0]
+                for p in (templates_dir / name).iterdir()
+                if p.name.split(".")[0] in PARTS
+            }
+        )
+        for locale in sorted(renderer.locales_of(name) | {"en"}):
+            for channel in channels:
+                try:
+                    ctx = build_context(
+                        account,
+                        day=10,
+                        tier="mid",
+                        channel=channel,
+                        locale=locale,
+                        unsubscribe_url="https://example.com/u/x",
+                    )
+                    renderer.render(name, channel, locale, ctx)
+                    console.print(f"ok   {name} {channel} {locale}")
+                except TemplateError as e:
+                    failures += 1
+                    console.print(f"[red]fail[/] {name} {channel} {locale}: {e}", highlight=False)
+    return failures

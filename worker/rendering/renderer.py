@@ -1,0 +1,253 @@
+"""Rendering: template files + an account's context -> the text a channel sends.
+
+Templates live in ``<templates_dir>/<template>/<part>[.<locale>].<ext>``; a file without a locale
+is the default (English). A folder whose name starts with ``_`` (``_layouts``) is not a template:
+it holds files the templates ``{% extends %}`` or ``{% include %}``. They run in Jinja's
+immutable sandbox with ``StrictUndefined``, HTML parts are autoescaped, and every SMS and email
+must carry the opt-out instruction: one without it raises a ``TemplateError`` starting
+``template_noncompliant:`` and is never sent.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import traceback
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jinja2 import (
+    FileSystemLoader,
+    StrictUndefined,
+    TemplateNotFound,
+    TemplateSyntaxError,
+    UndefinedError,
+    select_autoescape,
+)
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+from markupsafe import escape
+
+from worker.errors import TemplateError
+from worker.rendering.locales import DEFAULT_LOCALE, locale_chain
+from worker.rendering.sms import normalise_sms
+
+#: The part a channel cannot do without; its locale decides the locale of the other parts.
+PRIMARY_PART = {"sms": "sms.txt", "email": "email.txt", "voice": "voice.txt", "visit": "visit.txt"}
+#: Every part file a template may hold, without its locale.
+PARTS = frozenset({*PRIMARY_PART.values(), "email.subject.txt", "email.html", "voicemail.txt"})
+
+# A leading letter or digit: "_layouts" and the like hold shared files, not messages.
+_TEMPLATE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+# "voicemail" before "voice" and "email.subject" before "email": the regex takes the first fit.
+_PART_FILE = re.compile(
+    r"^(?P<base>email\.subject|email|sms|voicemail|voice|visit)"
+    r"(?:\.(?P<locale>[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*))?\.(?P<ext>txt|html)$"
+)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """One message, rendered and normalised, ready for its channel."""
+
+    template: str
+    channel: str  # sms|email|voice|visit
+    locale: str  # locale of the files actually used; "en" for the default files
+    text: str  # sms body / email plain text / voice script / visit brief
+    subject: str | None = None  # email only
+    html: str | None = None  # email only, when email.html exists
+    voicemail: str | None = None  # voice only, when voicemail.txt exists
+
+
+class _PrintedNone(ValueError):
+    """A template printed ``None``: an optional variable that is not guarded by ``{% if %}``."""
+
+
+def _refuse_none(value: Any) -> Any:
+    # Fail closed: "Your balance of None" must never reach a person.
+    if value is None:
+        raise _PrintedNone("printed None; guard optional variables with {% if ... %}")
+    return value
+
+
+class Renderer:
+    """Renders ``<template>/<part>[.<locale>].<ext>`` files from one templates directory."""
+
+    def __init__(self, templates_dir: Path) -> None:
+        if not templates_dir.is_dir():
+            raise TemplateError(f"templates directory {templates_dir} does not exist")
+        self.templates_dir = templates_dir
+        self._env = ImmutableSandboxedEnvironment(
+            loader=FileSystemLoader(templates_dir),
+            undefined=StrictUndefined,
+            autoescape=select_autoescape(
+                enabled_extensions=("html",), default_for_string=False, default=False
+            ),
+            trim_blocks=True,
+            lstrip_blocks=True,
+            finalize=_refuse_none,
+        )
+
+    def template_names(self) -> list[str]:
+        """Names of the templates in the directory, sorted."""
+        return sorted(
+            d.name
+            for d in self.templates_dir.iterdir()
+            if d.is_dir() and _TEMPLATE_NAME.match(d.name) and self._files(d.name)
+        )
+
+    def has_part(self, template: str, channel: str) -> bool:
+        """True when ``template`` has the main part for ``channel`` in some locale."""
+        primary = PRIMARY_PART.get(channel)
+        if primary is None or not _TEMPLATE_NAME.match(template):
+            return False  # a schedule naming "_layouts" has a gap to report, not a crash
+        return bool(self._files(template).get(primary))
+
+    def locales_of(self, template: str) -> set[str]:
+        """Locales that ``template`` has files for; ``"en"`` stands for the default files."""
+        files = self._existing(template)
+        return {tag for by_locale in files.values() for tag, _ in by_locale.values()}
+
+    def render(
+        self, template: str, channel: str, locale: str, context: Mapping[str, Any]
+    ) -> Rendered:
+        """Render ``template`` for ``channel`` in the best locale available for ``locale``.
+
+        The locale is chosen by the channel's main part (``sms.txt``, ``email.txt``,
+        ``voice.txt``, ``visit.txt``); the other parts come from that same locale so one message
+        never mixes languages. Raises ``TemplateError`` for a missing part, an undefined
+        variable, a sandbox violation or a message without the opt-out instruction.
+        """
+        primary = PRIMARY_PART.get(channel)
+        if primary is None:
+            raise TemplateError(f"unknown channel {channel!r} for template {template!r}")
+        files = self._existing(template)
+        tried = locale_chain(locale)
+        candidates = files.get(primary, {})
+        key = next((t.lower() for t in tried if t.lower() in candidates), "")
+        if key not in candidates:
+            raise TemplateError(
+                f"template {template!r} has no {primary} for locale {locale!r} "
+                f"(tried {', '.join([*tried, 'default'])})"
+            )
+        tag = candidates[key][0]
+        values = dict(context)
+
+        def part(name: str) -> str | None:
+            found = files.get(name, {}).get(key)
+            return None if found is None else self._render_file(template, found[1], values)
+
+        text = part(primary) or ""
+        if channel == "sms":
+            return self._checked(Rendered(template, channel, tag, normalise_sms(text)), values)
+        text = _tidy(text)
+        if channel == "email":
+            subject = part("email.subject.txt")
+            if subject is None:
+                raise TemplateError(
+                    f"template {template!r} has {primary} but no email.subject.txt for "
+                    f"locale {tag!r}"
+                )
+            html = part("email.html")
+            rendered = Rendered(
+                template,
+                channel,
+                tag,
+                text,
+                subject=" ".join(subject.split()),  # one line: a newline would end the header
+                html=None if html is None else _tidy(html),
+            )
+            return self._checked(rendered, values)
+        if channel == "voice":
+            voicemail = part("voicemail.txt")
+            voicemail = None if voicemail is None else _tidy(voicemail)
+            return Rendered(template, channel, tag, text, voicemail=voicemail)
+        return Rendered(template, channel, tag, text)
+
+    def _existing(self, template: str) -> dict[str, dict[str, tuple[str, str]]]:
+        files = self._files(template)
+        if not files:
+            raise TemplateError(f"no template named {template!r} in {self.templates_dir}")
+        return files
+
+    def _files(self, template: str) -> dict[str, dict[str, tuple[str, str]]]:
+        """``{part: {lower-cased locale or "" for default: (locale tag, file name)}}``."""
+        if not _TEMPLATE_NAME.match(template):
+            raise TemplateError(
+                f"{template!r} is not a template name (a letter or digit, then letters, "
+                "digits, _ and -)"
+            )
+        folder = self.templates_dir / template
+        found: dict[str, dict[str, tuple[str, str]]] = {}
+        if not folder.is_dir():
+            return found
+        for path in folder.iterdir():
+            match = _PART_FILE.match(path.name)
+            if match is None or not path.is_file():
+                continue
+            part = f"{match['base']}.{match['ext']}"
+            if part in PARTS:
+                locale = match["locale"]
+                key = locale.lower() if locale else ""
+                found.setdefault(part, {})[key] = (locale or DEFAULT_LOCALE, path.name)
+        return found
+
+    def _render_file(self, template: str, filename: str, context: dict[str, Any]) -> str:
+        name = f"{template}/{filename}"
+        try:
+            return self._env.get_template(name).render(context)
+        except TemplateSyntaxError as e:
+            where = _via(name, e.name or name, e.lineno)
+            raise TemplateError(f"{where}: syntax error: {e.message}") from e
+        except TemplateNotFound as e:  # an {% extends %}, {% include %} or {% import %}
+            where = self._where(e, name)
+            raise TemplateError(f"{where}: no file {e.name!r} in the templates directory") from e
+        except UndefinedError as e:
+            raise TemplateError(f"{self._where(e, name)}: {e.message}") from e
+        except SecurityError as e:
+            raise TemplateError(f"{self._where(e, name)}: sandbox violation: {e}") from e
+        except Exception as e:  # whatever a template does wrong, it is a template error
+            raise TemplateError(f"{self._where(e, name)}: {e}") from e
+
+    def _where(self, error: BaseException, name: str) -> str:
+        """The template file and line where ``error`` was raised while rendering ``name``.
+
+        The innermost frame of a file under the templates directory: an error in a layout that
+        ``name`` extends or includes names the layout, so nobody hunts for it in ``name``.
+        """
+        root = Path(os.path.abspath(self.templates_dir))
+        for frame in reversed(traceback.extract_tb(error.__traceback__)):
+            path = Path(os.path.abspath(frame.filename))
+            # Not .py: a templates directory could hold a virtualenv with Jinja's own code.
+            if frame.lineno and path.is_relative_to(root) and path.suffix != ".py":
+                return _via(name, path.relative_to(root).as_posix(), frame.lineno)
+        return name
+
+    def _checked(self, rendered: Rendered, context: Mapping[str, Any]) -> Rendered:
+        """Fail closed: an SMS or email without the opt-out instruction is never sent."""
+        opt_out = context.get("opt_out")
+        where = f"{rendered.template} ({rendered.channel}, {rendered.locale})"
+        if not isinstance(opt_out, str) or not opt_out.strip():
+            raise TemplateError(f"template_noncompliant: {where}: the context has no opt_out text")
+        needle = normalise_sms(opt_out) if rendered.channel == "sms" else opt_out
+        if needle not in rendered.text:
+            part = "SMS" if rendered.channel == "sms" else "email text"
+            raise TemplateError(f"template_noncompliant: {where}: the {part} lacks {opt_out!r}")
+        html = rendered.html
+        if html is not None and opt_out not in html and str(escape(opt_out)) not in html:
+            raise TemplateError(f"template_noncompliant: {where}: the email HTML lacks {opt_out!r}")
+        return rendered
+
+
+def _via(name: str, file: str, line: int | None) -> str:
+    """``name:N``, or ``name via _layouts/email.html:N`` when the line is in another file."""
+    at = "" if line is None else f":{line}"
+    return f"{name}{at}" if file == name else f"{name} via {file}{at}"
+
+
+def _tidy(text: str) -> str:
+    """Strip trailing spaces and surrounding blank lines; keep at most one blank line in a row."""
+    lines = "\n".join(line.rstrip() for line in text.replace("\r\n", "\n").split("\n"))
+    return re.sub(r"\n{3,}", "\n\n", lines.strip("\n"))

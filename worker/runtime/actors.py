@@ -1,0 +1,46 @@
+"""Thin dramatiq actors: they take ids or raw JSON and call plain functions.
+
+Import this module only after ``worker.broker.setup`` (the dramatiq CLI does it with
+``dramatiq worker.broker:setup worker.actors``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dramatiq
+
+from worker import intake
+from worker.dispatch import pipeline as dispatching
+from worker.runtime.instance import get_app
+from worker.storage.store import AccountBusy
+
+#: Milliseconds before a message that found its account locked is tried again.
+BUSY_RETRY_MS = 2_000
+
+
+@dramatiq.actor(queue_name="intake", max_retries=10)
+def enroll_account(account: Any) -> None:
+    """Enroll or update one account (DESIGN §4.1); bad input becomes a ``rejected`` outcome."""
+    try:
+        intake.enroll_raw(get_app(), account, source="queue")
+    except AccountBusy:
+        raise dramatiq.Retry(delay=BUSY_RETRY_MS) from None
+
+
+@dramatiq.actor(queue_name="intake", max_retries=10)
+def apply_event(event: Any) -> None:
+    """Apply one event (DESIGN §4.2); bad input becomes a ``rejected`` outcome."""
+    try:
+        intake.apply_raw(get_app(), event, source="queue")
+    except AccountBusy:
+        raise dramatiq.Retry(delay=BUSY_RETRY_MS) from None
+
+
+@dramatiq.actor(queue_name="dispatch", max_retries=10)
+def dispatch(account_id: str, due: float | None = None) -> None:
+    """Decide and act on the account's pending step claimed at ``due``."""
+    try:
+        dispatching.dispatch(get_app(), account_id, due)
+    except AccountBusy:
+        raise dramatiq.Retry(delay=BUSY_RETRY_MS) from None

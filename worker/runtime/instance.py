@@ -1,0 +1,44 @@
+"""The process-wide ``App`` used by actors and the scheduler, built once from the environment."""
+
+from __future__ import annotations
+
+import threading
+
+import redis
+
+from worker.app import App
+from worker.clock import Clock, SimulatedClock, SystemClock
+from worker.config import Settings
+from worker.errors import ConfigError
+
+_app: App | None = None
+_lock = threading.Lock()
+
+
+def clock_for(settings: Settings) -> Clock:
+    """The system clock, or a fixed instant when ``REMIND_FIXED_NOW`` is set (tests, drills)."""
+    if settings.fixed_now is not None:
+        return SimulatedClock(settings.fixed_now)
+    return SystemClock()
+
+
+def get_app() -> App:
+    """The process's App; needs ``REDIS_URL`` (``remind worker`` sets it for its children)."""
+    global _app
+    with _lock:
+        if _app is None:
+            settings = Settings.from_env()
+            if settings.redis_url is None:
+                raise ConfigError("REDIS_URL must be set for worker processes")
+            client = redis.Redis.from_url(settings.redis_url)
+            from worker.runtime.broker import results_sink
+
+            _app = App(settings, client, clock_for(settings), sinks=[results_sink(settings)])
+        return _app
+
+
+def reset_app() -> None:
+    """Forget the process's App (tests that change the environment)."""
+    global _app
+    with _lock:
+        _app = None

@@ -1,0 +1,62 @@
+"""The scheduler process: an APScheduler tick that turns due timeline entries into messages.
+
+One ``BlockingScheduler`` per replica with an in-memory job (APScheduler cannot share a job store
+between processes); replicas are safe because claiming is atomic (``Timeline.claim``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from zoneinfo import ZoneInfo
+
+from worker.app import App
+
+log = logging.getLogger(__name__)
+
+#: Entries claimed per Lua call; a tick loops until fewer come back.
+DEFAULT_BATCH = 500
+
+Send = Callable[[str, float], None]
+
+
+def tick(app: App, send: Send, *, batch: int = DEFAULT_BATCH) -> int:
+    """Claim every due entry and hand each to ``send(account_id, due)``; return how many."""
+    total = 0
+    while True:
+        claims = app.timeline.claim(
+            app.clock.now(), lease_seconds=app.settings.lease_seconds, limit=batch
+        )
+        for c in claims:
+            send(c.account_id, c.due)
+        total += len(claims)
+        if len(claims) < batch:
+            return total
+
+
+def run_scheduler(app: App) -> None:
+    """Block forever, ticking every ``REMIND_TICK_SECONDS``."""
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    from worker.runtime import actors
+
+    def send(account_id: str, due: float) -> None:
+        actors.dispatch.send(account_id, due)
+
+    def job() -> None:
+        n = tick(app, send)
+        if n:
+            log.info("tick enqueued %d dispatch messages", n)
+
+    scheduler = BlockingScheduler(timezone=ZoneInfo("UTC"))
+    scheduler.add_job(
+        job,
+        "interval",
+        seconds=app.settings.tick_seconds,
+        id="tick",
+        next_run_time=app.clock.now(),
+        max_instances=1,
+        coalesce=True,
+    )
+    log.info("scheduler ticking every %ss", app.settings.tick_seconds)
+    scheduler.start()

@@ -1,0 +1,219 @@
+"""Running a simulation from the command line: progress bar, summary table, plot."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from collections import Counter
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from worker.cadence.schedule import find_schedule
+from worker.config import Settings
+from worker.sim.demo_data import generate_accounts, generate_events
+from worker.sim.plot import plot_timeline
+from worker.sim.simulate import SIMULATION_DB, SimulationResult, read_records, simulate
+from worker.storage.connection import connected
+
+#: The demo starts on a Monday in early March, so the run crosses the US DST change.
+DEMO_START = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)
+
+
+def _run(
+    settings: Settings,
+    *,
+    accounts: Any,
+    events: Any,
+    start: datetime,
+    days: int,
+    json_out: Path,
+    plot: Path | None,
+    outbox: Path,
+    console: Console,
+) -> tuple[SimulationResult, float]:
+    if outbox.exists():
+        shutil.rmtree(outbox)  # a fresh outbox per run, so it shows this run's messages only
+    t0 = time.perf_counter()
+    total = days * 86400
+    with connected(settings, db=SIMULATION_DB) as (sim_settings, client):
+        client.flushdb()
+        sim_settings = _with_outbox(sim_settings, outbox)
+        with Progress(
+            TextColumn("[bold]simulating"),
+            BarColumn(),
+            TextColumn("day {task.fields[day]:>3}/" + str(days)),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
+        ) as bar:
+            task = bar.add_task("sim", total=total, day=0)
+
+            def progress(now: datetime) -> None:
+                done = min((now - start).total_seconds(), total)
+                bar.update(task, completed=done, day=int(done // 86400))
+
+            result = simulate(
+                sim_settings,
+                client,
+                accounts=accounts,
+                events=events,
+                start=start,
+                days=days,
+                json_out=json_out,
+                progress=progress,
+            )
+        client.flushdb()
+    elapsed = time.perf_counter() - t0
+    if plot is not None:
+        plot_timeline(
+            result.outcomes, start, plot, f"remind simulation: {days} days from {start:%Y-%m-%d}"
+        )
+    return result, elapsed
+
+
+def _with_outbox(settings: Settings, outbox: Path) -> Settings:
+    """Settings whose outbox is ``outbox`` (``Settings.outbox_dir`` is ``data_dir/outbox``)."""
+    if outbox.name != "outbox":
+        raise ValueError(f"an outbox directory must be named 'outbox', got {outbox}")
+    return replace(settings, data_dir=outbox.parent)
+
+
+def summary_tables(outcomes: list[dict[str, Any]]) -> list[Table]:
+    """Sent by channel and tier; deferred by reason; suppressed (and skipped) by reason."""
+    sent = Counter((o["channel"], o["tier"]) for o in outcomes if o["outcome"] == "sent")
+    tiers = sorted(
+        {t for _, t in sent},
+        key=lambda t: ["early", "mid", "late"].index(t) if t in ("early", "mid", "late") else 9,
+    )
+    t1 = Table(title="sent, by channel and tier")
+    t1.add_column("channel")
+    for t in tiers:
+        t1.add_column(t, justify="right")
+    t1.add_column("total", justify="right")
+    for ch in ("sms", "email", "voice", "visit"):
+        row = [sent.get((ch, t), 0) for t in tiers]
+        if any(row):
+            t1.add_row(ch, *map(str, row), str(sum(row)))
+    t1.add_row(
+        "[bold]all",
+        *[str(sum(sent.get((c, t), 0) for c in ("sms", "email", "voice", "visit"))) for t in tiers],
+        f"[bold]{sum(sent.values())}",
+    )
+    tables = [t1]
+    for kind in ("deferred", "suppressed", "skipped", "rejected", "failed"):
+        counts = Counter(
+            (o["reason"] or "-", o["rule"] or "-") for o in outcomes if o["outcome"] == kind
+        )
+        if not counts:
+            continue
+        t = Table(title=f"{kind}, by reason")
+        t.add_column("reason")
+        t.add_column("deciding rule")
+        t.add_column("count", justify="right")
+        for (reason, rule), n in counts.most_common():
+            t.add_row(reason[:60], rule, str(n))
+        tables.append(t)
+    return tables
+
+
+def run_demo(
+    settings: Settings, *, n_accounts: int, days: int, out: Path, console: Console
+) -> None:
+    """``remind demo``: generate, simulate, summarise."""
+    out.mkdir(parents=True, exist_ok=True)
+    accounts = generate_accounts(DEMO_START.date(), n_accounts)
+    events = generate_events(accounts, DEMO_START)
+    (out / "accounts.jsonl").write_text(
+        "".join(json.dumps(a, ensure_ascii=False) + "\n" for a in accounts)
+    )
+    (out / "events.jsonl").write_text(
+        "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in events)
+    )
+    console.print(
+        f"[bold]remind demo[/]: {len(accounts)} accounts (US time zones incl. MA, HI, AK and "
+        f"a phone/address mismatch; China; UK), {len(events)} events, {days} days from "
+        f"{DEMO_START:%Y-%m-%d}"
+    )
+    result, elapsed = _run(
+        settings,
+        accounts=[(f"demo account {a['account_id']}", a) for a in accounts],
+        events=[(f"{out / 'events.jsonl'}:{i + 1}", e) for i, e in enumerate(events)],
+        start=DEMO_START,
+        days=days,
+        json_out=out / "outcomes.jsonl",
+        plot=out / "timeline.png",
+        outbox=out / "outbox",
+        console=console,
+    )
+    _report(result, elapsed, out / "outcomes.jsonl", out / "outbox", out / "timeline.png", console)
+
+
+def run_simulation(
+    settings: Settings,
+    *,
+    schedule: str | None,
+    accounts: Path,
+    events: Path | None,
+    start: datetime,
+    days: int,
+    json_out: Path,
+    plot: Path | None,
+    console: Console,
+) -> None:
+    """``remind simulate``."""
+    from worker.errors import InvalidInput
+
+    if not accounts.exists():
+        raise InvalidInput(f"no such file: {accounts}", field="--accounts")
+    if events is not None and not events.exists():
+        raise InvalidInput(f"no such file: {events}", field="--events")
+    rows = list(read_records(accounts))
+    if schedule is not None:
+        if "/" in schedule or schedule.endswith(".yaml"):
+            path = Path(schedule)
+            find_schedule(schedule, Path(settings.schedules_dir))  # fail early on a bad file
+            settings = replace(settings, schedules_dir=path.parent)
+            schedule = path.stem
+        rows = [(src, {**row, "schedule": row.get("schedule") or schedule}) for src, row in rows]
+    ev = list(read_records(events)) if events else []
+    json_out.parent.mkdir(parents=True, exist_ok=True)
+    result, elapsed = _run(
+        settings,
+        accounts=rows,
+        events=ev,
+        start=start,
+        days=days,
+        json_out=json_out,
+        plot=plot,
+        outbox=json_out.parent / "outbox",
+        console=console,
+    )
+    _report(result, elapsed, json_out, json_out.parent / "outbox", plot, console)
+
+
+def _report(
+    result: SimulationResult,
+    elapsed: float,
+    json_out: Path,
+    outbox: Path,
+    plot: Path | None,
+    console: Console,
+) -> None:
+    for table in summary_tables(result.outcomes):
+        console.print(table)
+    console.print(
+        f"{result.enrolled} accounts enrolled, {result.rejected} rejected, "
+        f"{result.events_applied} events applied, {len(result.outcomes)} decisions "
+        f"in {elapsed:.1f}s"
+    )
+    console.print(f"outcomes: {json_out}")
+    console.print(f"outbox:   {outbox}/<channel>.jsonl")
+    if plot is not None:
+        console.print(f"plot:     {plot}")

@@ -1,0 +1,131 @@
+"""Account state, opt-outs and pinned schedules in Redis.
+
+All mutations of one account happen under its lock (``Store.locked``), so an event that arrives
+while a dispatch is deciding cannot be lost between a read and a write.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import redis
+
+from worker.accounts.state import AccountState
+from worker.errors import StateError
+from worker.storage import keys
+
+#: Milliseconds an account lock is held at most (a crashed holder frees it by expiry).
+DEFAULT_LOCK_MS = 30_000
+#: Outcomes kept per account for ``remind explain``.
+RECENT_OUTCOMES = 50
+
+
+class AccountBusy(StateError):
+    """Another process holds this account's lock; try again shortly."""
+
+
+class Store:
+    """Typed access to the state keys of ``worker.keys``."""
+
+    def __init__(self, client: redis.Redis):
+        self.client = client
+
+    # -- accounts -----------------------------------------------------------------------------
+    def person_of(self, account_id: str) -> str | None:
+        value = self.client.get(keys.account_index(account_id))
+        return None if value is None else _text(value)
+
+    def load(self, account_id: str) -> AccountState | None:
+        person = self.person_of(account_id)
+        if person is None:
+            return None
+        raw = self.client.get(keys.account_state(person, account_id))
+        return None if raw is None else AccountState.model_validate_json(raw)
+
+    def require(self, account_id: str) -> AccountState:
+        state = self.load(account_id)
+        if state is None:
+            raise StateError(f"account {account_id!r} is not enrolled")
+        return state
+
+    def save(self, state: AccountState, pipe: redis.client.Pipeline | None = None) -> None:
+        target = pipe or self.client
+        target.set(keys.account_index(state.account_id), state.person_id)
+        target.set(keys.account_state(state.person_id, state.account_id), state.model_dump_json())
+        target.sadd(keys.person_accounts(state.person_id), state.account_id)
+
+    def accounts_of(self, person_id: str) -> list[str]:
+        """The account ids enrolled for ``person_id``, sorted."""
+        return sorted(_text(v) for v in self.client.smembers(keys.person_accounts(person_id)))
+
+    @contextmanager
+    def locked(self, person_id: str, account_id: str, ms: int = DEFAULT_LOCK_MS) -> Iterator[None]:
+        """Hold the account's lock for the block; raise ``AccountBusy`` if someone else has it."""
+        key = keys.account_lock(person_id, account_id)
+        token = uuid.uuid4().hex
+        if not self.client.set(key, token, nx=True, px=ms):
+            raise AccountBusy(f"account {account_id!r} is being updated by another process")
+        try:
+            yield
+        finally:
+            # delete only our own lock: it may have expired and been taken by another holder
+            self.client.eval(
+                "if redis.call('GET', KEYS[1]) == ARGV[1] then "
+                "return redis.call('DEL', KEYS[1]) end return 0",
+                1,
+                key,
+                token,
+            )
+
+    # -- consent --------------------------------------------------------------------------------
+    def opted_out(self, person_id: str) -> set[str]:
+        return {_text(v) for v in self.client.smembers(keys.opt_outs(person_id))}
+
+    def opted_in(self, person_id: str) -> set[str]:
+        return {_text(v) for v in self.client.smembers(keys.opt_ins(person_id))}
+
+    def consent_sets(self, person_id: str) -> tuple[set[str], set[str]]:
+        """(opted out, opted in) entries of the person, in one round trip."""
+        pipe = self.client.pipeline(transaction=False)
+        pipe.smembers(keys.opt_outs(person_id))
+        pipe.smembers(keys.opt_ins(person_id))
+        out, in_ = pipe.execute()
+        return {_text(v) for v in out}, {_text(v) for v in in_}
+
+    def set_opt_out(self, person_id: str, entry: str) -> None:
+        pipe = self.client.pipeline()
+        pipe.sadd(keys.opt_outs(person_id), entry)
+        pipe.srem(keys.opt_ins(person_id), entry)
+        pipe.execute()
+
+    def set_opt_in(self, person_id: str, entry: str) -> None:
+        pipe = self.client.pipeline()
+        pipe.srem(keys.opt_outs(person_id), entry)
+        pipe.sadd(keys.opt_ins(person_id), entry)
+        pipe.execute()
+
+    # -- pinned schedules -----------------------------------------------------------------------
+    def pin_schedule(self, ref: str, source: str) -> str:
+        """Store the YAML of ``ref`` unless already pinned; return the pinned source."""
+        key = keys.pinned_schedule(ref)
+        self.client.set(key, source, nx=True)
+        pinned = self.client.get(key)
+        assert pinned is not None
+        return _text(pinned)
+
+    def pinned_schedule(self, ref: str) -> str | None:
+        value = self.client.get(keys.pinned_schedule(ref))
+        return None if value is None else _text(value)
+
+    # -- outcomes ---------------------------------------------------------------------------------
+    def recent_outcomes(self, person_id: str, account_id: str, n: int = 20) -> list[dict[str, Any]]:
+        raw = self.client.lrange(keys.recent_outcomes(person_id, account_id), 0, n - 1)
+        return [json.loads(r) for r in raw]
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
