@@ -24,6 +24,7 @@ lint: install
 	$(BIN)/ruff check worker tests
 	$(BIN)/ruff format --check worker tests
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) var out

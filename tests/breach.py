@@ -40,9 +40,10 @@ from zoneinfo import ZoneInfo
 import phonenumbers
 
 from worker.accounts.cursor import primary_zone
+from worker.accounts.zones import candidate_zones, zone_names
 from worker.cadence.schedule import Schedule
 from worker.contracts.account import Account
-from worker.gate.hours import candidate_zones, is_holiday, zone_names
+from worker.gate.hours import is_holiday
 from worker.gate.packs.files import builtin_packs
 from worker.gate.packs.select import house_rules
 from worker.gate.rules import Rule

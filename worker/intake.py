@@ -132,7 +132,7 @@ def apply_event(app: App, event: Event) -> AccountState:
             call = event.dispatch_id or state.last_call
             if call is None:
                 raise InvalidInput("no call has been placed on this account", field="dispatch_id")
-            record_call_result(app, state.person_id, call, event.result)
+            record_call_result(app.client, state.person_id, call, event.result)
             if event.result in ("answered", "voicemail"):
                 outcome = call_outcome(app, state, call, event.result, at)
                 if outcome is not None:

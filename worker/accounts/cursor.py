@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from worker.accounts.zones import candidate_zones
 from worker.cadence.schedule import Occurrence, Schedule
 from worker.contracts.account import Account
-from worker.gate.hours import candidate_zones
 
 
 def primary_zone(account: Account) -> str:

@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 from rich.console import Console
 from rich.table import Table
 
+from worker.accounts.zones import candidate_zones, mask_email, mask_phone
 from worker.app import App
 from worker.clock import isoformat_utc
-from worker.gate.hours import candidate_zones, mask_email, mask_phone
 from worker.gate.packs.select import jurisdiction
 from worker.logs import mask
 

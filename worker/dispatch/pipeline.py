@@ -269,7 +269,9 @@ def _allow(
         person_id=state.person_id, dispatch_id=dispatch_id, value=f"sent:{receipt.provider_id}"
     )
     state.sent_count += 1
-    count_after_send(app, state, j, d.channel, dispatch_id, now)
+    count_after_send(
+        app.client, state, j, d.channel, dispatch_id, now, simulated_calls=app.simulated_calls
+    )
     sent = _record(
         state,
         step,

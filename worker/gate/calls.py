@@ -9,23 +9,32 @@ the send rather than checked in the atomic reservation.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
+
+import redis
 
 from worker.accounts.state import AccountState
 from worker.clock import to_epoch
 from worker.gate.engine import Judgement
 from worker.storage import keys
 
-if TYPE_CHECKING:
-    from worker.app import App
-
 
 def count_after_send(
-    app: App, state: AccountState, j: Judgement, channel: str, dispatch_id: str, now: datetime
+    client: redis.Redis,
+    state: AccountState,
+    j: Judgement,
+    channel: str,
+    dispatch_id: str,
+    now: datetime,
+    *,
+    simulated_calls: bool = False,
 ) -> None:
     """Count the send under unverified caps (warnings only), and for a call remember which
-    logs depend on its result, so a result can move it (``record_call_result``)."""
-    pipe = app.client.pipeline(transaction=False)
+    logs depend on its result, so a result can move it (``record_call_result``).
+
+    ``simulated_calls``: the simulator, where a call is unanswered unless an event says so.
+    """
+    pipe = client.pipeline(transaction=False)
     for _, spec in j.unverified_specs:
         pipe.zadd(spec.key, {dispatch_id: to_epoch(now)})
         pipe.expire(spec.key, int(spec.keep_seconds) + 1)
@@ -41,19 +50,19 @@ def count_after_send(
             pipe.hset(key, mapping=cast("dict[Any, Any]", fields))
             pipe.expire(key, 40 * 86400)
     pipe.execute()
-    if channel == "voice" and app.simulated_calls:
-        record_call_result(app, state.person_id, dispatch_id, "unanswered")
+    if channel == "voice" and simulated_calls:
+        record_call_result(client, state.person_id, dispatch_id, "unanswered")
 
 
-def record_call_result(app: App, person_id: str, dispatch_id: str, result: str) -> None:
+def record_call_result(client: redis.Redis, person_id: str, dispatch_id: str, result: str) -> None:
     """Move a placed call into the logs of the caps that count its result, out of the others.
 
     Until its result is known a call counts under every cap of its channel (the cautious
     reading); the result takes it out of those that do not count it (an answered call is not
     an unanswered one). Applying a later, different result moves it back.
     """
-    fields = app.client.hgetall(keys.call_counts(person_id, dispatch_id))
-    pipe = app.client.pipeline(transaction=False)
+    fields = client.hgetall(keys.call_counts(person_id, dispatch_id))
+    pipe = client.pipeline(transaction=False)
     for raw_key, raw in fields.items():
         key = raw_key.decode() if isinstance(raw_key, bytes) else raw_key
         score, counts = (raw.decode() if isinstance(raw, bytes) else raw).split("|", 1)

@@ -16,10 +16,10 @@ from datetime import datetime
 from typing import Literal
 
 from worker.accounts.state import AccountState
+from worker.accounts.zones import candidate_zones
 from worker.cadence.schedule import Occurrence
 from worker.gate.consent import reach
 from worker.gate.engine import Context, Judgement, LogReader, Target, judge
-from worker.gate.hours import candidate_zones
 from worker.gate.rules import Rule
 
 Action = Literal["allow", "defer", "suppress"]

@@ -27,33 +27,8 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
-from worker.accounts.zones import (
-    US_ZONES,
-    ZoneCandidate,
-    candidate_zones,
-    mask_email,
-    mask_phone,
-    person_country,
-    zone_names,
-)
 from worker.cadence.policy import BlockedDays, Window
 from worker.gate.localtime import day_intervals, earliest_instant
-
-# The zone functions are re-exported: callers of the gate's time rules import them from here.
-__all__ = [
-    "DEFAULT_HORIZON_DAYS",
-    "US_ZONES",
-    "TimeDecision",
-    "ZoneCandidate",
-    "candidate_zones",
-    "earliest_allowed",
-    "holiday_name",
-    "is_holiday",
-    "mask_email",
-    "mask_phone",
-    "person_country",
-    "zone_names",
-]
 
 #: How far ahead ``earliest_allowed`` looks before deciding that nothing is allowed.
 DEFAULT_HORIZON_DAYS = 60
