@@ -1,8 +1,8 @@
 """An independent breach checker: do recorded sends break an enforced cap or contact window?
 
-It reads only outcome records (DESIGN §4.3), the accounts, the schedule and the rule packs, and
-counts by itself: it never calls ``worker.gate.engine``, so a bug there cannot hide here. What
-it checks, for every ``sent`` outcome:
+It reads only outcome records (docs/contracts.md, Outcome), the accounts, the schedule and the
+rule packs, and counts by itself: it never calls ``worker.gate.engine``, so a bug there cannot
+hide here. What it checks, for every ``sent`` outcome:
 
 - caps: for each enforced cap rule (certainty V or S; U when the schedule enforces it; the
   house caps), the sends it counts in the trailing window that ends at the send — rolling

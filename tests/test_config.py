@@ -1,4 +1,4 @@
-"""Settings.from_env, the one door from the environment (DESIGN §4.5)."""
+"""Settings.from_env, the one door from the environment (docs/contracts.md, Environment)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Every event type of DESIGN §4.2, applied to a live account and judged by the next decision."""
+"""Every event type of the contract (docs/contracts.md, Event), applied to a live account and
+judged by the next decision."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Log masking: phone numbers and email addresses never reach a log line whole (STYLE §11)."""
+"""Log masking: phone numbers and email addresses never reach a log line whole
+(docs/architecture.md, Personal data)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The stable JSON contracts (DESIGN §4.1–4.3): what parses, what is refused, word for word."""
+"""The stable JSON contracts (docs/contracts.md: Account, Event, Outcome): what parses, what is
+refused, word for word."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from worker.contracts.outcome import Outcome
 from worker.contracts.validation import parse_account, parse_event
 from worker.errors import InvalidInput
 
-#: Every field of DESIGN §4.1, already in the normalised form the parser returns.
+#: Every field of the account (docs/contracts.md, Account), normalised as the parser returns it.
 FULL_ACCOUNT: dict[str, Any] = {
     "account_id": "ACME-00042:2026.a_b",
     "schedule": "standard",
@@ -668,7 +669,7 @@ def test_an_event_that_is_not_a_json_object_is_refused() -> None:
 
 # --- outcomes -------------------------------------------------------------------------------
 
-#: DESIGN §4.3, in its order.
+#: The outcome fields (docs/contracts.md, Outcome), in their order.
 OUTCOME_KEYS = [
     "id",
     "at",

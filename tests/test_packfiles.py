@@ -1,4 +1,5 @@
-"""Rule packs: the shipped files against COMPLIANCE.md, the loader's errors, and `remind packs`."""
+"""Rule packs: the shipped files against their reading (docs/compliance.md), the loader's errors,
+and `remind packs`."""
 
 from __future__ import annotations
 
@@ -53,7 +54,7 @@ RULE_IDS = {
 
 CN_BANKS = "中国银行业协会《金融机构个人消费类贷款催收工作指引（试行）》2026"
 REG_F_FAQ = "CFPB Regulation F FAQ (factors that rebut the presumption of compliance)"
-#: Every shipped rule: (pack, id, certainty as COMPLIANCE.md marks it, citation).
+#: Every shipped rule: (pack, id, certainty as docs/compliance.md marks it, citation).
 MARKS = [
     ("us-federal", "F1", "V", "12 CFR 1006.14(b)(2)(i)(A)"),
     ("us-federal", "F2", "V", "12 CFR 1006.14(b)(2)(i)(B)"),

@@ -1,4 +1,4 @@
-"""Settings: the one door from the environment (DESIGN §4.5).
+"""Settings: the one door from the environment (docs/contracts.md, Environment).
 
 No other module reads ``os.environ``. ``Settings.from_env()`` validates every variable once, at
 start, and a bad value raises ``ConfigError`` naming the variable. Secrets are kept out of
@@ -21,7 +21,7 @@ from worker.errors import ConfigError
 DEFAULT_TICK_SECONDS = 15
 #: Where the embedded Redis and the outbox keep their files, relative to the working directory.
 DEFAULT_DATA_DIR = "var"
-#: The queue and actor that receive every outcome record (DESIGN §4.3).
+#: The queue and actor that receive every outcome record (docs/contracts.md, Outcome).
 DEFAULT_RESULTS_QUEUE = "reminder_results"
 DEFAULT_RESULTS_ACTOR = "reminder_result"
 #: Logical Redis DB of the dramatiq broker when it shares the state server

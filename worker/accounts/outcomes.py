@@ -1,4 +1,4 @@
-"""Building outcome records (DESIGN §4.3) from a decision and its context."""
+"""Building outcome records (docs/contracts.md, Outcome) from a decision and its context."""
 
 from __future__ import annotations
 

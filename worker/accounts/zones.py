@@ -1,6 +1,6 @@
 """Where a person is, in time zones: the candidates whose local hours the gate must respect.
 
-Regulation F (COMPLIANCE F7, F8) judges contact times at the person's location; when the
+Regulation F (docs/compliance.md, F7, F8) judges contact times at the person's location; when the
 location is uncertain, only times convenient in *every* candidate location are allowed. So this
 module collects every zone the account points at (its ``timezone`` field, else its address and
 each phone number) and never picks one: the gate intersects them (``worker.gate.hours``).
@@ -21,9 +21,10 @@ from phonenumbers.tzdata import TIMEZONE_DATA
 
 from worker.contracts.account import Account
 
-#: Every zone of the fifty states, the intersection COMPLIANCE asks for when a US person's
-#: location is unknown. Zones with identical rules are listed once (Boise = Denver, ...);
-#: territories are left out because Guam (UTC+10) would leave no common hour at all.
+#: Every zone of the fifty states: the intersection to respect when a US person's location is
+#: unknown (docs/compliance.md, Time zones). Zones with identical rules are listed once
+#: (Boise = Denver, ...); territories are left out because Guam (UTC+10) would leave no common
+#: hour at all.
 US_ZONES: tuple[str, ...] = (
     "America/New_York",
     "America/Chicago",

@@ -1,4 +1,4 @@
-"""Read a schedule's ``policy:`` block (the house policy) into a ``worker.policy.Policy``.
+"""Read a schedule's ``policy:`` block (the house policy) into a ``worker.cadence.policy.Policy``.
 
 ::
 

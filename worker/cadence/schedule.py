@@ -1,4 +1,6 @@
-"""Cadence schedules: the YAML files in ``schedules/`` read into a ``Schedule`` (DESIGN §5).
+"""Cadence schedules: the YAML files in ``schedules/`` read into a ``Schedule``.
+
+The format is a contract for the people who write schedules (docs/contracts.md, Schedule).
 
 A schedule file holds::
 
@@ -11,9 +13,9 @@ A schedule file holds::
     collector: creditor           # creditor (first party) | third_party (a debt collector)
     enforce_unverified: false     # true: enforce pack rules marked U instead of only warning
     licences: {US-CA: "10012345"} # licence numbers by COUNTRY-REGION, shown where a pack says
-    policy: {...}                 # house policy, see worker.cadence_policy
+    policy: {...}                 # house policy, see worker.cadence.policy_reader
     events: {stop: [...], pause: [...], hold: [...], resume: [...]}
-    tiers: [...]                  # see worker.cadence_tiers
+    tiers: [...]                  # see worker.cadence.tiers
 
 Reading is pure: ``parse_schedule`` takes the text and the file name to put in errors. Every
 problem is a ``ScheduleError`` naming the file, the line and the field.

@@ -1,4 +1,4 @@
-"""The ``remind`` command (DESIGN §4.4). Errors are one clear line and a non-zero exit."""
+"""The ``remind`` command (docs/contracts.md). Errors are one clear line and a non-zero exit."""
 
 from __future__ import annotations
 

@@ -117,7 +117,7 @@ def _check_locale(v: str | None) -> str | None:
 
 
 class Account(StrictModel):
-    """An overdue account to remind (DESIGN §4.1)."""
+    """An overdue account to remind (docs/contracts.md, Account)."""
 
     account_id: str
     schedule: str

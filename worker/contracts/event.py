@@ -64,7 +64,10 @@ class StatedConstraint(StrictModel):
 
 
 class Event(StrictModel):
-    """Something that happened to an account (DESIGN §4.2). Fields beyond the type's are refused."""
+    """Something that happened to an account (docs/contracts.md, Event).
+
+    Fields beyond the type's are refused.
+    """
 
     account_id: str
     type: EventType

@@ -25,7 +25,7 @@ OutcomeKind = Literal[
 
 
 class Outcome(BaseModel):
-    """One recorded decision or delivery result (DESIGN §4.3)."""
+    """One recorded decision or delivery result (docs/contracts.md, Outcome)."""
 
     model_config = ConfigDict(extra="forbid")
 

@@ -1,7 +1,7 @@
 """Rolling-window caps and the at-most-once claim, checked and written in one Lua call.
 
-Each cap keeps a log of sends in a sorted set (member = dispatch id, score = send instant), the
-measured approach of INTEGRATION.md: dramatiq's WindowRateLimiter keeps a key per second and
+Each cap keeps a log of sends in a sorted set (member = dispatch id, score = send instant)
+(docs/integration.md, Rolling caps): dramatiq's WindowRateLimiter keeps a key per second and
 cannot count "N per rolling 7 days". The same script claims the dispatch's idempotency key, so
 two workers racing on one person can neither both pass a full cap nor both send one step.
 """

@@ -1,4 +1,4 @@
-"""Content rules checked on a rendered message, failing closed (COMPLIANCE.md F10, F16, F17, CA1).
+"""Content rules checked on a rendered message, failing closed (docs/compliance.md).
 
 A content rule in a pack names one check; the caller collects the checks of every applicable rule
 and calls ``check_content`` on the rendered message before it is sent. Any problem suppresses the

@@ -1,7 +1,7 @@
 """The gate's time rules: local contact hours, blocked weekdays and dates, public holidays.
 
-An instant is allowed when, in EVERY candidate zone of the person (COMPLIANCE F8), its local
-time lies in the window ``[start, end)`` but in none of the hours the person said are
+An instant is allowed when, in EVERY candidate zone of the person (docs/compliance.md, F8), its
+local time lies in the window ``[start, end)`` but in none of the hours the person said are
 inconvenient (``excluded``, Reg F 1006.6(b)(1)), and its local date is neither a blocked
 weekday, nor a blocked date, nor (when the policy says so) a public holiday of the person's
 country and region. ``earliest_allowed`` finds the first such instant at or after ``now``, to

@@ -1,4 +1,4 @@
-"""Inbound SMS keywords: whether a reply means stop, start or help (COMPLIANCE T4, T7).
+"""Inbound SMS keywords: whether a reply means stop, start or help (docs/compliance.md, T4, T7).
 
 A reply is a keyword only when the WHOLE message is one, give or take case, width, spacing and
 punctuation: "Opt  out!", "stop.", "ＳＴＯＰ" and "td" are; "please don't stop helping me" is

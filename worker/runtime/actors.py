@@ -1,7 +1,7 @@
 """Thin dramatiq actors: they take ids or raw JSON and call plain functions.
 
-Import this module only after ``worker.broker.setup`` (the dramatiq CLI does it with
-``dramatiq worker.broker:setup worker.actors``).
+Import this module only after ``worker.runtime.broker.setup`` (the dramatiq CLI does it with
+``dramatiq worker.runtime.broker:setup worker.runtime.actors``).
 """
 
 from __future__ import annotations
@@ -21,7 +21,10 @@ BUSY_RETRY_MS = 2_000
 
 @dramatiq.actor(queue_name="intake", max_retries=10)
 def enroll_account(account: Any) -> None:
-    """Enroll or update one account (DESIGN §4.1); bad input becomes a ``rejected`` outcome."""
+    """Enroll or update one account (docs/contracts.md, Account).
+
+    Bad input becomes a ``rejected`` outcome.
+    """
     try:
         intake.enroll_raw(get_app(), account, source="queue")
     except AccountBusy:
@@ -30,7 +33,7 @@ def enroll_account(account: Any) -> None:
 
 @dramatiq.actor(queue_name="intake", max_retries=10)
 def apply_event(event: Any) -> None:
-    """Apply one event (DESIGN §4.2); bad input becomes a ``rejected`` outcome."""
+    """Apply one event (docs/contracts.md, Event); bad input becomes a ``rejected`` outcome."""
     try:
         intake.apply_raw(get_app(), event, source="queue")
     except AccountBusy:

@@ -1,8 +1,9 @@
 """The one place the dramatiq broker is configured.
 
-``setup`` is what ``dramatiq worker.broker:setup worker.actors`` calls before the actors are
-imported (importing actors first silently binds them to a default broker). Redis brokers use
-their own logical DB, because dramatiq's maintenance runs ``KEYS`` over its database.
+``setup`` is what ``dramatiq worker.runtime.broker:setup worker.runtime.actors`` calls before the
+actors are imported (importing actors first silently binds them to a default broker). Redis
+brokers use their own logical DB, because dramatiq's maintenance runs ``KEYS`` over its database
+(docs/integration.md, The broker).
 """
 
 from __future__ import annotations

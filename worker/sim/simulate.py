@@ -1,4 +1,4 @@
-"""``remind simulate``: the production pipeline on a simulated clock (DESIGN §4.4).
+"""``remind simulate`` (docs/contracts.md, Command line): production code on a simulated clock.
 
 The store, timeline, scheduler tick, dispatch, gate and rendering are the production code; only
 the clock is simulated and the channels are outboxes. Instead of ticking every 15 simulated
@@ -118,7 +118,8 @@ def simulate(
         if out_file:
             out_file.write(json.dumps(record, ensure_ascii=False) + "\n")
 
-    # simulated calls are unanswered unless a call_result event says otherwise (DESIGN §4.4)
+    # simulated calls are unanswered unless a call_result event says otherwise
+    # (docs/contracts.md, Command line)
     app = App(settings, client, clock, sinks=[sink], simulated_calls=True)
     try:
         for source, data in accounts:

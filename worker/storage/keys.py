@@ -9,7 +9,7 @@ from __future__ import annotations
 PREFIX = "remind"
 #: Sorted set: member = account id, score = instant the account's pending step is due.
 TIMELINE = f"{PREFIX}:timeline"
-#: Stream of every outcome record (DESIGN §4.3).
+#: Stream of every outcome record (docs/contracts.md, Outcome).
 RESULTS_STREAM = f"{PREFIX}:results"
 
 

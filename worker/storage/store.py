@@ -29,7 +29,7 @@ class AccountBusy(StateError):
 
 
 class Store:
-    """Typed access to the state keys of ``worker.keys``."""
+    """Typed access to the state keys of ``worker.storage.keys``."""
 
     def __init__(self, client: redis.Redis):
         self.client = client

@@ -1,8 +1,8 @@
 """The timeline: one sorted set of accounts by the instant their pending step is due.
 
-Cadence delays live here rather than in dramatiq's delay queue (INTEGRATION.md). Claiming is a
-Lua range + lease, so several scheduler replicas never claim the same entry, and an entry whose
-claimer died comes back when its lease runs out.
+Cadence delays live here rather than in dramatiq's delay queue (docs/integration.md, Cadence
+delays). Claiming is a Lua range + lease, so several scheduler replicas never claim the same
+entry, and an entry whose claimer died comes back when its lease runs out.
 """
 
 from __future__ import annotations

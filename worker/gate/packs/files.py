@@ -11,11 +11,11 @@ One pack per file, named after the file::
       - {id: F7, title: ..., citation: "12 CFR 1006.6(b)(1)(i)", certainty: V,
          kind: hours, hours: {start: "08:00", end: "21:00"}}
 
-Every rule names its id, title, citation and certainty (V, S, U; see COMPLIANCE.md); the other
-keys depend on its ``kind`` (the table in ``worker.gate.rules``; ``worker.gate.packkinds`` reads
-them). A key of another kind is an error rather than ignored, so a rule never silently loses the
-limit its author wrote. Like schedules, every problem names the file, the line and the field
-(``PackError``).
+Every rule names its id, title, citation and certainty (docs/compliance.md, Certainty marks); the
+other keys depend on its ``kind`` (the table in ``worker.gate.rules``; ``worker.gate.packs.kinds``
+reads them). A key of another kind is an error rather than ignored, so a rule never silently
+loses the limit its author wrote. Like schedules, every problem names the file, the line and the
+field (``PackError``).
 """
 
 from __future__ import annotations

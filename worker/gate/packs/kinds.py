@@ -1,6 +1,6 @@
 """Read the fields of each rule kind (hours, days, cap, ...) in a rule pack file.
 
-``worker.gate.packfiles`` reads a pack and the fields every rule shares; it then hands the rule
+``worker.gate.packs.files`` reads a pack and the fields every rule shares; it then hands the rule
 to its kind's reader here, found in ``KIND_SPECS`` with the keys the kind takes and the action
 it defaults to. Kept apart so that adding a kind means a reader and a row in one table, without
 touching how packs are found, loaded and reported.
@@ -28,7 +28,7 @@ __all__ = ["KIND_SPECS", "KindSpec", "choices", "distinct"]
 _CONSENT_REQUIREMENTS = ("work_email_consent",)
 _KEYWORD_GROUPS = ("stop", "start", "help")
 _NUMBER_KINDS = ("mobile", "landline", "work")
-#: ``placed`` is how COMPLIANCE.md says it; a placed call is a sent one.
+#: ``placed`` is how the rule texts say it (docs/compliance.md, F3); a placed call is a sent one.
 _COUNT_ALIASES = {"placed": "sent"}
 
 _LOCALE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*")
