@@ -1,0 +1,86 @@
+"""``remind schedules check|plan``: is a cadence valid, and when would its steps fall."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from worker.cli.common import console, err, load_settings
+from worker.errors import RemindError
+
+schedules_app = typer.Typer(help="Check and plan cadence schedules.", no_args_is_help=True)
+
+
+@schedules_app.command("check")
+def schedules_check(
+    names: Annotated[list[str] | None, typer.Argument(help="Names or paths; default: all.")] = None,
+) -> None:
+    """Load every schedule and report the first error in each, with file, line and field."""
+    from worker.cadence.schedule import find_schedule, list_schedules
+    from worker.gate.packs.files import builtin_packs
+    from worker.gate.packs.select import house_pack
+    from worker.gate.plancheck import check_schedule
+    from worker.rendering.lint import schedule_gaps
+    from worker.rendering.renderer import Renderer
+
+    settings = load_settings()
+    renderer = Renderer(Path(settings.templates_dir))
+    targets = names or list_schedules(Path(settings.schedules_dir))
+    bad = 0
+    for name in targets:
+        try:
+            s = find_schedule(name, Path(settings.schedules_dir))
+            gaps = schedule_gaps(s, renderer)
+            for gap in gaps:
+                err.print(f"[red]fail[/] {gap}", highlight=False)
+            if gaps:
+                bad += 1
+                continue
+            for report in check_schedule(s, [*builtin_packs().values(), house_pack(s)]):
+                console.print(
+                    f"[yellow]warn[/] {s.ref}: for {report.scope}, {report.rule} "
+                    f"({report.text}) would defer "
+                    f"{report.deferred} step(s), the longest by {_days(report.longest)}, and skip "
+                    f"{report.skipped} whose day would pass",
+                    highlight=False,
+                )
+            console.print(
+                f"ok   {s.ref}: {len(s.occurrences)} steps over days "
+                f"{s.occurrences[0].day}-{s.occurrences[-1].day}"
+            )
+        except RemindError as e:
+            bad += 1
+            err.print(f"[red]fail[/] {e}", highlight=False)
+    if bad:
+        raise typer.Exit(1)
+
+
+@schedules_app.command("plan")
+def schedules_plan(
+    name: Annotated[str, typer.Argument(help="Schedule name or path.")],
+    due: Annotated[str, typer.Option(help="Due date (day 0), ISO.")] = date.today().isoformat(),
+) -> None:
+    """List a schedule's steps with their planned local dates."""
+    from datetime import timedelta
+
+    from worker.cadence.schedule import find_schedule
+
+    s = find_schedule(name, Path(load_settings().schedules_dir))
+    day0 = date.fromisoformat(due)
+    for o in s.occurrences:
+        when = day0 + timedelta(days=o.day)
+        console.print(
+            f"{o.key:<18} {o.tier:<6} day {o.day:>3}  {when} {o.send_time:%H:%M}  "
+            f"{o.channel:<5} {o.template}" + (f" (fallback {o.fallback})" if o.fallback else "")
+        )
+
+
+def _days(delta: object) -> str:
+    from datetime import timedelta
+
+    assert isinstance(delta, timedelta)
+    hours = delta.total_seconds() / 3600
+    return f"{hours / 24:.1f} days" if hours >= 24 else f"{hours:.1f} hours"
