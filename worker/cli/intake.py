@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from worker.cli.common import console, err, load_settings
+from worker.contracts.validation import parse_account, parse_event
 from worker.errors import InvalidInput, RemindError
 
 #: ``event`` takes its fields as free ``--field value`` pairs, so click must let them through.
@@ -21,8 +22,8 @@ def enroll(
     ],
 ) -> None:
     """Validate every account in FILE, then enroll them all (nothing is enrolled if one is bad)."""
+    # Lazy: the App, worker.intake and worker.sim load redis and jinja2; --help needs neither.
     from worker.app import App
-    from worker.contracts.validation import parse_account
     from worker.intake import enroll as do_enroll
     from worker.runtime.instance import clock_for
     from worker.sim.simulate import read_json_lines, read_records
@@ -64,8 +65,8 @@ def event(
     ],
 ) -> None:
     """Apply one event, e.g. `remind event A-1 promise_to_pay --until 2026-12-01`."""
+    # Lazy: the App and worker.intake load redis and jinja2; --help needs neither.
     from worker.app import App
-    from worker.contracts.validation import parse_event
     from worker.intake import apply_event
     from worker.runtime.instance import clock_for
     from worker.storage.connection import connected

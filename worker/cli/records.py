@@ -18,6 +18,7 @@ audit_app = typer.Typer(help="Export the decision audit log.", no_args_is_help=T
 
 def explain(account: Annotated[str, typer.Argument(help="The account id.")]) -> None:
     """Show an account's state, its next step and when, and its recent outcomes with reasons."""
+    # Lazy: the App loads redis and jinja2; `remind --help` needs neither.
     from worker.app import App
     from worker.dispatch.explain import explain_account
     from worker.runtime.instance import clock_for
@@ -35,6 +36,7 @@ def results_tail(
     ] = 0,
 ) -> None:
     """Print outcome records from the stream remind:results, one JSON object per line."""
+    # Lazy: redis costs a tenth of a second at import and `remind --help` does not need it.
     from worker.storage.connection import connected
     from worker.storage.results import tail
 
@@ -58,6 +60,7 @@ def audit_export(
     out: Annotated[Path | None, typer.Option(help="Write here instead of standard output.")] = None,
 ) -> None:
     """Every decision with the rules evaluated for it, as JSON Lines, oldest first."""
+    # Lazy: redis costs a tenth of a second at import and `remind --help` does not need it.
     from worker.storage.connection import connected
     from worker.storage.results import audit_export as export
 

@@ -20,6 +20,7 @@ def demo(
     ),
 ) -> None:
     """Run the whole pipeline on generated accounts over simulated days, then summarise."""
+    # Lazy: worker.sim loads redis, jinja2 and the App; `remind --help` needs none of them.
     from worker.sim.run import run_demo
 
     run_demo(load_settings(), n_accounts=accounts, days=days, out=out, console=console)
@@ -39,6 +40,7 @@ def simulate(
     plot: Annotated[Path | None, typer.Option(help="Draw a PNG timeline here.")] = None,
 ) -> None:
     """Run the production pipeline on a simulated clock with outbox channels."""
+    # Lazy: worker.sim loads redis, jinja2 and the App; `remind --help` needs none of them.
     from worker.sim.run import run_simulation
 
     run_simulation(
@@ -59,6 +61,7 @@ def run(
     threads: Annotated[int, typer.Option(help="Threads per worker process.")] = 8,
 ) -> None:
     """Start every process of the Procfile (worker, scheduler) and stop them together on Ctrl-C."""
+    # Lazy: worker.runtime.processes loads redis (for the embedded server) at import.
     from worker.runtime.processes import supervise, worker_command
 
     settings = load_settings()
@@ -75,6 +78,7 @@ def worker(
     threads: Annotated[int, typer.Option(help="Threads per worker process.")] = 8,
 ) -> None:
     """Run dramatiq worker processes for the intake and dispatch queues."""
+    # Lazy: worker.runtime.processes loads redis (for the embedded server) at import.
     from worker.runtime.processes import supervise, worker_command
 
     raise typer.Exit(supervise([("worker", worker_command(processes, threads))], load_settings()))
@@ -82,6 +86,7 @@ def worker(
 
 def scheduler() -> None:
     """Run the scheduler: every REMIND_TICK_SECONDS, claim due steps and enqueue dispatches."""
+    # Lazy: the App, dramatiq and redis would double the time `remind --help` takes.
     from worker.app import App
     from worker.runtime.broker import results_sink, setup_broker
     from worker.runtime.instance import clock_for

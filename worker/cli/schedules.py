@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from worker.cadence.schedule import find_schedule, list_schedules
 from worker.cli.common import console, err, load_settings
 from worker.errors import RemindError
+from worker.gate.packs.files import builtin_packs
+from worker.gate.packs.select import house_pack
+from worker.gate.plancheck import check_schedule
 
 schedules_app = typer.Typer(help="Check and plan cadence schedules.", no_args_is_help=True)
 
@@ -19,10 +23,7 @@ def schedules_check(
     names: Annotated[list[str] | None, typer.Argument(help="Names or paths; default: all.")] = None,
 ) -> None:
     """Load every schedule and report the first error in each, with file, line and field."""
-    from worker.cadence.schedule import find_schedule, list_schedules
-    from worker.gate.packs.files import builtin_packs
-    from worker.gate.packs.select import house_pack
-    from worker.gate.plancheck import check_schedule
+    # Lazy: worker.rendering loads jinja2, which `remind --help` does not need.
     from worker.rendering.lint import schedule_gaps
     from worker.rendering.renderer import Renderer
 
@@ -64,10 +65,6 @@ def schedules_plan(
     due: Annotated[str, typer.Option(help="Due date (day 0), ISO.")] = date.today().isoformat(),
 ) -> None:
     """List a schedule's steps with their planned local dates."""
-    from datetime import timedelta
-
-    from worker.cadence.schedule import find_schedule
-
     s = find_schedule(name, Path(load_settings().schedules_dir))
     day0 = date.fromisoformat(due)
     for o in s.occurrences:
@@ -78,9 +75,6 @@ def schedules_plan(
         )
 
 
-def _days(delta: object) -> str:
-    from datetime import timedelta
-
-    assert isinstance(delta, timedelta)
+def _days(delta: timedelta) -> str:
     hours = delta.total_seconds() / 3600
     return f"{hours / 24:.1f} days" if hours >= 24 else f"{hours:.1f} hours"

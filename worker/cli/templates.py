@@ -14,6 +14,7 @@ templates_app = typer.Typer(help="Lint and preview templates.", no_args_is_help=
 @templates_app.command("lint")
 def templates_lint() -> None:
     """Render every template part in every locale with sample data; fail on any error."""
+    # Lazy: worker.rendering loads jinja2, which `remind --help` does not need.
     from worker.rendering.lint import lint_templates
 
     problems = lint_templates(Path(load_settings().templates_dir), console)
