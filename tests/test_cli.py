@@ -181,3 +181,34 @@ def test_every_command_has_help(env: dict[str, str]) -> None:
     for cmd in ("demo", "simulate", "run", "worker", "scheduler", "enroll", "event", "explain"):
         done = remind(env, cmd, "--help")
         assert done.returncode == 0 and "Usage:" in done.stdout, cmd
+
+
+def plan_dates(done: subprocess.CompletedProcess[str]) -> list[str]:
+    """The planned date column of `remind schedules plan`, one per step."""
+    assert done.returncode == 0, done.stderr
+    return [line.split()[4] for line in done.stdout.splitlines()]
+
+
+def test_schedules_plan_counts_from_today_on_the_injected_clock_not_the_wall_clock(
+    env: dict[str, str],
+) -> None:
+    done = remind({**env, "TZ": "UTC"}, "schedules", "plan", "t")  # REMIND_FIXED_NOW: 2026-03-02
+    assert plan_dates(done) == [
+        "2026-03-03", "2026-03-04", "2026-03-05", "2026-03-07", "2026-03-10", "2026-03-14",
+    ]  # fmt: skip
+
+
+def test_schedules_plan_takes_today_as_the_local_date_where_the_command_runs(
+    env: dict[str, str],
+) -> None:
+    evening_before = {
+        **env,
+        "REMIND_FIXED_NOW": "2026-03-02T03:00:00Z",
+        "TZ": "America/Los_Angeles",
+    }
+    assert plan_dates(remind(evening_before, "schedules", "plan", "t"))[0] == "2026-03-02"
+
+
+def test_schedules_plan_due_option_overrides_today(env: dict[str, str]) -> None:
+    done = remind(env, "schedules", "plan", "t", "--due", "2026-05-01")
+    assert plan_dates(done)[0] == "2026-05-02"

@@ -62,11 +62,23 @@ def schedules_check(
 @schedules_app.command("plan")
 def schedules_plan(
     name: Annotated[str, typer.Argument(help="Schedule name or path.")],
-    due: Annotated[str, typer.Option(help="Due date (day 0), ISO.")] = date.today().isoformat(),
+    due: Annotated[
+        str | None, typer.Option(help="Due date (day 0), ISO.", show_default="today")
+    ] = None,
 ) -> None:
     """List a schedule's steps with their planned local dates."""
-    s = find_schedule(name, Path(load_settings().schedules_dir))
-    day0 = date.fromisoformat(due)
+    # Lazy: worker.runtime.instance loads the App (redis, jinja2); `remind --help` needs neither.
+    from worker.runtime.instance import clock_for
+
+    settings = load_settings()
+    s = find_schedule(name, Path(settings.schedules_dir))
+    # Today is read when the command runs, from the process's clock (so REMIND_FIXED_NOW moves
+    # it), and taken as the local date where it runs, as date.today() would.
+    day0 = (
+        date.fromisoformat(due)
+        if due is not None
+        else clock_for(settings).now().astimezone().date()
+    )
     for o in s.occurrences:
         when = day0 + timedelta(days=o.day)
         console.print(
