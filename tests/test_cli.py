@@ -178,9 +178,17 @@ def test_simulate_writes_one_outcome_line_per_decision_and_a_plot(
 
 
 def test_every_command_has_help(env: dict[str, str]) -> None:
-    for cmd in ("demo", "simulate", "run", "worker", "scheduler", "enroll", "event", "explain"):
-        done = remind(env, cmd, "--help")
-        assert done.returncode == 0 and "Usage:" in done.stdout, cmd
+    for cmd in ("demo", "simulate", "run", "worker", "scheduler", "enroll", "event", "explain",
+                "results tail", "schedules check", "schedules plan", "templates lint",
+                "audit export", "packs list", "packs show"):  # fmt: skip
+        done = remind(env, *cmd.split(), "--help")
+        assert done.returncode == 0 and f" {cmd} [OPTIONS]" in done.stdout, cmd
+
+
+def test_templates_help_promises_lint_only_since_there_is_no_preview(env: dict[str, str]) -> None:
+    shown = remind(env, "templates", "--help")
+    assert "Lint templates (preview is not built yet)." in shown.stdout
+    assert remind(env, "templates", "preview").returncode == 2
 
 
 def plan_dates(done: subprocess.CompletedProcess[str]) -> list[str]:

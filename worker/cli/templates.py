@@ -8,7 +8,7 @@ import typer
 
 from worker.cli.common import console, load_settings
 
-templates_app = typer.Typer(help="Lint and preview templates.", no_args_is_help=True)
+templates_app = typer.Typer(help="Lint templates (preview is not built yet).", no_args_is_help=True)
 
 
 @templates_app.command("lint")
