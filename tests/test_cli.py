@@ -178,6 +178,45 @@ def test_simulate_writes_one_outcome_line_per_decision_and_a_plot(
 
 
 def test_every_command_has_help(env: dict[str, str]) -> None:
-    for cmd in ("demo", "simulate", "run", "worker", "scheduler", "enroll", "event", "explain"):
-        done = remind(env, cmd, "--help")
-        assert done.returncode == 0 and "Usage:" in done.stdout, cmd
+    for cmd in ("demo", "simulate", "run", "worker", "scheduler", "enroll", "event", "explain",
+                "results tail", "schedules check", "schedules plan", "templates lint",
+                "audit export", "packs list", "packs show"):  # fmt: skip
+        done = remind(env, *cmd.split(), "--help")
+        assert done.returncode == 0 and f" {cmd} [OPTIONS]" in done.stdout, cmd
+
+
+def test_templates_help_promises_lint_only_since_there_is_no_preview(env: dict[str, str]) -> None:
+    shown = remind(env, "templates", "--help")
+    assert "Lint templates (preview is not built yet)." in shown.stdout
+    assert remind(env, "templates", "preview").returncode == 2
+
+
+def plan_dates(done: subprocess.CompletedProcess[str]) -> list[str]:
+    """The planned date column of `remind schedules plan`, one per step."""
+    assert done.returncode == 0, done.stderr
+    return [line.split()[4] for line in done.stdout.splitlines()]
+
+
+def test_schedules_plan_counts_from_today_on_the_injected_clock_not_the_wall_clock(
+    env: dict[str, str],
+) -> None:
+    done = remind({**env, "TZ": "UTC"}, "schedules", "plan", "t")  # REMIND_FIXED_NOW: 2026-03-02
+    assert plan_dates(done) == [
+        "2026-03-03", "2026-03-04", "2026-03-05", "2026-03-07", "2026-03-10", "2026-03-14",
+    ]  # fmt: skip
+
+
+def test_schedules_plan_takes_today_as_the_local_date_where_the_command_runs(
+    env: dict[str, str],
+) -> None:
+    evening_before = {
+        **env,
+        "REMIND_FIXED_NOW": "2026-03-02T03:00:00Z",
+        "TZ": "America/Los_Angeles",
+    }
+    assert plan_dates(remind(evening_before, "schedules", "plan", "t"))[0] == "2026-03-02"
+
+
+def test_schedules_plan_due_option_overrides_today(env: dict[str, str]) -> None:
+    done = remind(env, "schedules", "plan", "t", "--due", "2026-05-01")
+    assert plan_dates(done)[0] == "2026-05-02"

@@ -1,0 +1,99 @@
+"""``remind demo|simulate|run|worker|scheduler``: run the pipeline, simulated or for real."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from worker import logs
+from worker.cli.common import console, load_settings, parse_instant
+
+
+def demo(
+    accounts: Annotated[int, typer.Option(help="How many accounts to generate.")] = 200,
+    days: Annotated[int, typer.Option(help="Simulated days.")] = 60,
+    out: Annotated[Path, typer.Option(help="Where the outbox, outcomes and plot go.")] = Path(
+        "var/demo"
+    ),
+) -> None:
+    """Run the whole pipeline on generated accounts over simulated days, then summarise."""
+    # Lazy: worker.sim loads redis, jinja2 and the App; `remind --help` needs none of them.
+    from worker.sim.run import run_demo
+
+    run_demo(load_settings(), n_accounts=accounts, days=days, out=out, console=console)
+
+
+def simulate(
+    schedule: Annotated[
+        str | None, typer.Option(help="Schedule NAME or PATH for accounts without one.")
+    ] = None,
+    accounts: Annotated[Path, typer.Option(help="Accounts, JSON Lines or CSV.")] = ...,  # type: ignore[assignment]
+    events: Annotated[Path | None, typer.Option(help="Events, JSON Lines, each with `at`.")] = None,
+    start: Annotated[str, typer.Option(help="Start instant, ISO 8601 (UTC if no offset).")] = ...,  # type: ignore[assignment]
+    days: Annotated[int, typer.Option(help="Days to simulate.")] = 60,
+    json_out: Annotated[
+        Path, typer.Option("--json", help="Write one outcome per line here.")
+    ] = ...,  # type: ignore[assignment]
+    plot: Annotated[Path | None, typer.Option(help="Draw a PNG timeline here.")] = None,
+) -> None:
+    """Run the production pipeline on a simulated clock with outbox channels."""
+    # Lazy: worker.sim loads redis, jinja2 and the App; `remind --help` needs none of them.
+    from worker.sim.run import run_simulation
+
+    run_simulation(
+        load_settings(),
+        schedule=schedule,
+        accounts=accounts,
+        events=events,
+        start=parse_instant(start, "--start"),
+        days=days,
+        json_out=json_out,
+        plot=plot,
+        console=console,
+    )
+
+
+def run(
+    processes: Annotated[int, typer.Option(help="Worker processes.")] = 2,
+    threads: Annotated[int, typer.Option(help="Threads per worker process.")] = 8,
+) -> None:
+    """Start every process of the Procfile (worker, scheduler) and stop them together on Ctrl-C."""
+    # Lazy: worker.runtime.processes loads redis (for the embedded server) at import.
+    from worker.runtime.processes import supervise, worker_command
+
+    settings = load_settings()
+    remind = [sys.executable, "-m", "worker.cli"]
+    code = supervise(
+        [("worker", worker_command(processes, threads)), ("scheduler", [*remind, "scheduler"])],
+        settings,
+    )
+    raise typer.Exit(code)
+
+
+def worker(
+    processes: Annotated[int, typer.Option(help="Worker processes.")] = 2,
+    threads: Annotated[int, typer.Option(help="Threads per worker process.")] = 8,
+) -> None:
+    """Run dramatiq worker processes for the intake and dispatch queues."""
+    # Lazy: worker.runtime.processes loads redis (for the embedded server) at import.
+    from worker.runtime.processes import supervise, worker_command
+
+    raise typer.Exit(supervise([("worker", worker_command(processes, threads))], load_settings()))
+
+
+def scheduler() -> None:
+    """Run the scheduler: every REMIND_TICK_SECONDS, claim due steps and enqueue dispatches."""
+    # Lazy: the App, dramatiq and redis would double the time `remind --help` takes.
+    from worker.app import App
+    from worker.runtime.broker import results_sink, setup_broker
+    from worker.runtime.instance import clock_for
+    from worker.runtime.scheduler import run_scheduler
+    from worker.storage.connection import connected
+
+    logs.configure()
+    with connected(load_settings()) as (settings, client):
+        setup_broker(settings)
+        run_scheduler(App(settings, client, clock_for(settings), sinks=[results_sink(settings)]))
