@@ -220,3 +220,12 @@ def test_schedules_plan_takes_today_as_the_local_date_where_the_command_runs(
 def test_schedules_plan_due_option_overrides_today(env: dict[str, str]) -> None:
     done = remind(env, "schedules", "plan", "t", "--due", "2026-05-01")
     assert plan_dates(done)[0] == "2026-05-02"
+
+
+def test_schedules_plan_refuses_a_due_date_that_is_not_a_date_in_one_line(
+    env: dict[str, str],
+) -> None:
+    done = remind(env, "schedules", "plan", "t", "--due", "notadate")
+    assert done.returncode == 2
+    assert done.stderr.strip() == "error: --due: must be a date such as 2026-03-01, not 'notadate'"
+    assert "Traceback" not in done.stderr

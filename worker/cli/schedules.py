@@ -10,7 +10,7 @@ import typer
 
 from worker.cadence.schedule import find_schedule, list_schedules
 from worker.cli.common import console, err, load_settings
-from worker.errors import RemindError
+from worker.errors import InvalidInput, RemindError
 from worker.gate.packs.files import builtin_packs
 from worker.gate.packs.select import house_pack
 from worker.gate.plancheck import check_schedule
@@ -74,17 +74,22 @@ def schedules_plan(
     s = find_schedule(name, Path(settings.schedules_dir))
     # Today is read when the command runs, from the process's clock (so REMIND_FIXED_NOW moves
     # it), and taken as the local date where it runs, as date.today() would.
-    day0 = (
-        date.fromisoformat(due)
-        if due is not None
-        else clock_for(settings).now().astimezone().date()
-    )
+    day0 = _due(due) if due is not None else clock_for(settings).now().astimezone().date()
     for o in s.occurrences:
         when = day0 + timedelta(days=o.day)
         console.print(
             f"{o.key:<18} {o.tier:<6} day {o.day:>3}  {when} {o.send_time:%H:%M}  "
             f"{o.channel:<5} {o.template}" + (f" (fallback {o.fallback})" if o.fallback else "")
         )
+
+
+def _due(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(
+            f"must be a date such as 2026-03-01, not {value!r}", field="--due"
+        ) from None
 
 
 def _days(delta: timedelta) -> str:
