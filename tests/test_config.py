@@ -37,6 +37,7 @@ def test_an_empty_environment_gives_the_documented_defaults() -> None:
         results_queue="reminder_results",
         results_actor="reminder_result",
         fixed_now=None,
+        audit_retention_days=1096,
     )
     assert settings.embedded_redis is True
     assert settings.outbox_dir == Path("var/outbox")
@@ -51,6 +52,7 @@ def test_blank_values_count_as_unset() -> None:
             "BROKER_URL",
             "REMIND_CHANNELS",
             "REMIND_TICK_SECONDS",
+            "REMIND_AUDIT_RETENTION_DAYS",
             "SMTP_URL",
         )
     }
@@ -88,6 +90,8 @@ def test_blank_values_count_as_unset() -> None:
         ({"REMIND_TICK_SECONDS": "5"}, "tick_seconds", 5.0),
         ({"REMIND_TICK_SECONDS": "0.25"}, "tick_seconds", 0.25),
         ({"REMIND_LEASE_SECONDS": "120"}, "lease_seconds", 120.0),
+        ({"REMIND_AUDIT_RETENTION_DAYS": "30"}, "audit_retention_days", 30),
+        ({"REMIND_AUDIT_RETENTION_DAYS": " 1 "}, "audit_retention_days", 1),
         (
             {"TWILIO_ACCOUNT_SID": "AC123", "TWILIO_AUTH_TOKEN": "tok"},
             "twilio_account_sid",
@@ -241,6 +245,27 @@ def test_a_fixed_now_with_an_offset_is_the_same_instant_in_utc() -> None:
         (
             {"REMIND_LEASE_SECONDS": "0"},
             "REMIND_LEASE_SECONDS must be a finite number greater than 0, got '0'",
+        ),
+        (
+            {"REMIND_AUDIT_RETENTION_DAYS": "0.5"},
+            "REMIND_AUDIT_RETENTION_DAYS must be a whole number of days, got '0.5'",
+        ),
+        (
+            {"REMIND_AUDIT_RETENTION_DAYS": "1096.0"},
+            "REMIND_AUDIT_RETENTION_DAYS must be a whole number of days, got '1096.0'",
+        ),
+        (
+            {"REMIND_AUDIT_RETENTION_DAYS": "3y"},
+            "REMIND_AUDIT_RETENTION_DAYS must be a whole number of days, got '3y'",
+        ),
+        (
+            {"REMIND_AUDIT_RETENTION_DAYS": "0"},
+            "REMIND_AUDIT_RETENTION_DAYS must be a whole number of days greater than 0, got '0'",
+        ),
+        (
+            {"REMIND_AUDIT_RETENTION_DAYS": "-30"},
+            "REMIND_AUDIT_RETENTION_DAYS must be a whole number of days greater than 0, "
+            "got '-30'",
         ),
         (
             {"REMIND_FIXED_NOW": "tomorrow"},

@@ -152,8 +152,8 @@ class Settings:
             results_queue=get("REMIND_RESULTS_QUEUE") or DEFAULT_RESULTS_QUEUE,
             results_actor=get("REMIND_RESULTS_ACTOR") or DEFAULT_RESULTS_ACTOR,
             fixed_now=_instant(get("REMIND_FIXED_NOW"), "REMIND_FIXED_NOW"),
-            audit_retention_days=int(
-                _positive_number(env, "REMIND_AUDIT_RETENTION_DAYS", DEFAULT_AUDIT_RETENTION_DAYS)
+            audit_retention_days=_positive_whole(
+                env, "REMIND_AUDIT_RETENTION_DAYS", DEFAULT_AUDIT_RETENTION_DAYS, unit="days"
             ),
         )
 
@@ -191,6 +191,21 @@ def _positive_number(env: Mapping[str, str], name: str, default: float) -> float
         raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from None
     if not math.isfinite(value) or value <= 0:
         raise ConfigError(f"{name} must be a finite number greater than 0, got {raw!r}")
+    return value
+
+
+def _positive_whole(env: Mapping[str, str], name: str, default: int, *, unit: str) -> int:
+    # Whole units only: int(float("0.5")) would be 0, which for the audit log means every
+    # publish trims everything.
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number of {unit}, got {raw!r}") from None
+    if value <= 0:
+        raise ConfigError(f"{name} must be a whole number of {unit} greater than 0, got {raw!r}")
     return value
 
 
