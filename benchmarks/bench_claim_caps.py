@@ -26,7 +26,7 @@ import redis
 from worker.cadence.policy import Cap
 from worker.clock import to_epoch
 from worker.gate.caps import DEFAULT_IDEMPOTENCY_TTL, Caps
-from worker.storage import keys
+from worker.storage import connection, keys
 from worker.storage.embedded import EmbeddedRedis
 from worker.storage.timeline import Timeline
 
@@ -115,7 +115,7 @@ def _rate(done: int, seconds: float) -> float:
 
 def run(url: str, entries: int, batch: int, reserves: int, persons: int) -> dict[str, object]:
     """Measure both pairs on the server at ``url`` and return the report."""
-    client = redis.Redis.from_url(url, decode_responses=True)
+    client = connection.client(url)
     client.flushall()
     report: dict[str, object] = {"redis_version": client.info("server")["redis_version"]}
 

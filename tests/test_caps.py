@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from worker.cadence.policy import Cap
 from worker.gate.caps import DEFAULT_IDEMPOTENCY_TTL, Caps, Reservation
-from worker.storage import keys
+from worker.storage import connection, keys
 
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -206,7 +206,7 @@ def _race(redis_url: str, dispatch_ids: list[str], cap: Cap) -> list[Reservation
     start = threading.Barrier(len(dispatch_ids))
 
     def one(dispatch_id: str) -> Reservation:
-        client = redis.Redis.from_url(redis_url, decode_responses=True)
+        client = connection.client(redis_url)
         try:
             caps = Caps(client)
             start.wait(timeout=30)
@@ -248,7 +248,7 @@ def test_sixteen_threads_racing_the_same_dispatch_get_exactly_one_reservation(
 @pytest.fixture(scope="module")
 def shared_client(redis_url: str) -> Iterator[redis.Redis]:
     """One client for every hypothesis example; examples stay apart by person id, not flushing."""
-    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    client = connection.client(redis_url)
     yield client
     client.close()
 

@@ -116,13 +116,13 @@ class Caps:
             args += spec.lua_args(now)
         keys_ = [keys.idempotency(person_id, dispatch_id)] + [s.key for s in specs]
         reply = self._reserve(keys=keys_, args=args)
-        status = _text(reply[0])
+        status = reply[0]
         if status == "ok":
             return Reservation("ok")
         if status == "dup":
-            return Reservation("dup", claimed=_text(reply[1]))
+            return Reservation("dup", claimed=reply[1])
         index = int(reply[1]) - 1
-        return Reservation("cap", retry_at=from_epoch(float(_text(reply[2]))), index=index)
+        return Reservation("cap", retry_at=from_epoch(float(reply[2])), index=index)
 
     def release_keys(self, *, person_id: str, dispatch_id: str, cap_keys: Sequence[str]) -> None:
         """Undo a reservation (claim and cap entries) whose message never reached a provider."""
@@ -144,7 +144,3 @@ class Caps:
         """Sends counted by ``cap`` at ``now`` (for explain output and tests)."""
         key = keys.cap_counter(person_id, cap.id, cap_scope(cap, person_id, debt_id))
         return int(self.client.zcount(key, f"({to_epoch(now) - cap.window_seconds}", "+inf"))
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value

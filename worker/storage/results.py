@@ -93,8 +93,8 @@ def tail(
             continue
         for _stream, entries in batch:
             for entry_id, fields in entries:
-                last_id = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
-                raw = fields.get(b"outcome") or fields.get("outcome")
+                last_id = entry_id
+                raw = fields.get("outcome")
                 if raw is not None:
                     yield json.loads(raw)
 
