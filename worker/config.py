@@ -24,9 +24,6 @@ DEFAULT_DATA_DIR = "var"
 #: The queue and actor that receive every outcome record (DESIGN §4.3).
 DEFAULT_RESULTS_QUEUE = "reminder_results"
 DEFAULT_RESULTS_ACTOR = "reminder_result"
-#: Logical Redis DB of the dramatiq broker when it shares the state server
-#: (its maintenance uses KEYS).
-DEFAULT_BROKER_DB = 1
 #: How long a claimed timeline entry stays invisible to other schedulers before it comes back.
 DEFAULT_LEASE_SECONDS = 600
 #: Days decision records are kept in the audit log: 3 years (Reg F 1006.100) and a leap day.
