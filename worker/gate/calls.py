@@ -15,7 +15,7 @@ import redis
 
 from worker.accounts.state import AccountState
 from worker.clock import to_epoch
-from worker.gate.engine import Judgement
+from worker.gate.types import Judgement
 from worker.storage import keys
 
 
