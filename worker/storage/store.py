@@ -84,9 +84,6 @@ class Store:
     def opted_out(self, person_id: str) -> set[str]:
         return cast("set[str]", self.client.smembers(keys.opt_outs(person_id)))
 
-    def opted_in(self, person_id: str) -> set[str]:
-        return cast("set[str]", self.client.smembers(keys.opt_ins(person_id)))
-
     def consent_sets(self, person_id: str) -> tuple[set[str], set[str]]:
         """(opted out, opted in) entries of the person, in one round trip."""
         pipe = self.client.pipeline(transaction=False)
