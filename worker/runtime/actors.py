@@ -1,7 +1,7 @@
 """Thin dramatiq actors: they take ids or raw JSON and call plain functions.
 
-Import this module only after ``worker.broker.setup`` (the dramatiq CLI does it with
-``dramatiq worker.broker:setup worker.actors``).
+Import this module only after ``worker.runtime.broker.setup`` (the dramatiq CLI does it with
+``dramatiq worker.runtime.broker:setup worker.runtime.actors``).
 """
 
 from __future__ import annotations

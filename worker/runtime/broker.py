@@ -24,7 +24,7 @@ def setup_broker(settings: Settings) -> Any:
     url = broker_url(settings)
     broker: Any
     if url.startswith(("amqp://", "amqps://")):
-        try:
+        try:  # imported here: pika is an optional extra, needed only for amqp:// URLs
             from dramatiq.brokers.rabbitmq import RabbitmqBroker
         except ImportError as e:  # pika is an optional extra
             raise ConfigError(

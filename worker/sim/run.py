@@ -17,6 +17,7 @@ from rich.table import Table
 
 from worker.cadence.schedule import find_schedule
 from worker.config import Settings
+from worker.errors import InvalidInput
 from worker.sim.demo_data import generate_accounts, generate_events
 from worker.sim.plot import plot_timeline
 from worker.sim.simulate import SimulationResult, read_records, simulate
@@ -168,8 +169,6 @@ def run_simulation(
     console: Console,
 ) -> None:
     """``remind simulate``."""
-    from worker.errors import InvalidInput
-
     if not accounts.exists():
         raise InvalidInput(f"no such file: {accounts}", field="--accounts")
     if events is not None and not events.exists():
