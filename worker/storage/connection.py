@@ -68,7 +68,7 @@ def broker_url(settings: Settings) -> str:
 def serving(settings: Settings) -> Iterator[Settings]:
     """``settings`` with a concrete ``redis_url``: ``REDIS_URL``, or the embedded server for the
     data directory, started (or reused) for the block and stopped after it if started here."""
-    if settings.redis_url is not None:
+    if not settings.embedded_redis:
         yield settings
         return
     server = EmbeddedRedis(settings.redis_dir)
