@@ -25,8 +25,8 @@ import redis
 
 from worker.cadence.policy import Cap
 from worker.clock import to_epoch
-from worker.gate.caps import DEFAULT_IDEMPOTENCY_TTL, Caps
-from worker.storage import keys
+from worker.gate.caps import DEFAULT_IDEMPOTENCY_TTL, Caps, CapSpec
+from worker.storage import connection, keys
 from worker.storage.embedded import EmbeddedRedis
 from worker.storage.timeline import Timeline
 
@@ -82,7 +82,13 @@ def _attempts(calls: int, persons: int) -> list[tuple[str, str, datetime]]:
 def _lua_reserves(client: redis.Redis, calls: int, persons: int) -> int:
     caps = Caps(client)
     for person, dispatch_id, at in _attempts(calls, persons):
-        caps.reserve(person_id=person, debt_id=person, dispatch_id=dispatch_id, caps=CAPS, now=at)
+        specs = [
+            CapSpec(
+                keys.cap_counter(person, c.id, "person"), c.limit, window_seconds=c.window_seconds
+            )
+            for c in CAPS
+        ]
+        caps.reserve_specs(person_id=person, dispatch_id=dispatch_id, specs=specs, now=at)
     return calls
 
 
@@ -115,7 +121,7 @@ def _rate(done: int, seconds: float) -> float:
 
 def run(url: str, entries: int, batch: int, reserves: int, persons: int) -> dict[str, object]:
     """Measure both pairs on the server at ``url`` and return the report."""
-    client = redis.Redis.from_url(url, decode_responses=True)
+    client = connection.client(url)
     client.flushall()
     report: dict[str, object] = {"redis_version": client.info("server")["redis_version"]}
 

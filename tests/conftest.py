@@ -16,6 +16,7 @@ import pytest
 import redis
 
 from worker.clock import SimulatedClock
+from worker.storage import connection
 from worker.storage.embedded import EmbeddedRedis
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,7 +40,7 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture
 def redis_client(redis_url: str) -> Iterator[redis.Redis]:
     """A client on a freshly flushed server (every logical DB)."""
-    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    client = connection.client(redis_url)
     client.flushall()
     yield client
     client.close()

@@ -8,13 +8,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import redis
-
 from worker.app import App
 from worker.clock import SimulatedClock
 from worker.config import Settings
 from worker.dispatch.pipeline import dispatch
 from worker.runtime.scheduler import tick
+from worker.storage import connection
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -78,7 +77,7 @@ def make_app(
         data_dir=tmp_path / "var",
     )
     outcomes: list[dict[str, Any]] = []
-    app = App(settings, redis.Redis.from_url(redis_url), clock, sinks=[outcomes.append])
+    app = App(settings, connection.client(redis_url), clock, sinks=[outcomes.append])
     app.recorded = outcomes  # type: ignore[attr-defined]
     return app
 

@@ -14,33 +14,40 @@ import redis
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from worker.cadence.policy import Cap
-from worker.gate.caps import DEFAULT_IDEMPOTENCY_TTL, Caps, Reservation
-from worker.storage import keys
+from worker.clock import to_epoch
+from worker.gate.caps import DEFAULT_IDEMPOTENCY_TTL, Caps, CapSpec, Reservation
+from worker.storage import connection, keys
 
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
 SECOND = timedelta(seconds=1)
 MICROSECOND = timedelta(microseconds=1)
-WEEKLY_7 = Cap("weekly", "any", limit=7, window_seconds=7 * 86400)
-DAILY_1 = Cap("daily", "any", limit=1, window_seconds=86400)
+
+
+def rolling(cap_id: str, limit: int, seconds: int, person_id: str = "p1") -> CapSpec:
+    """A rolling-window cap counted per person, as the gate hands it to ``reserve_specs``."""
+    return CapSpec(keys.cap_counter(person_id, cap_id, "person"), limit, window_seconds=seconds)
+
+
+WEEKLY_7 = rolling("weekly", 7, 7 * 86400)
+DAILY_1 = rolling("daily", 1, 86400)
 
 
 def reserve(
-    caps: Caps,
-    dispatch_id: str,
-    at: datetime,
-    cap_list: Sequence[Cap],
-    person_id: str = "p1",
-    debt_id: str = "debt-1",
+    caps: Caps, dispatch_id: str, at: datetime, specs: Sequence[CapSpec], person_id: str = "p1"
 ) -> Reservation:
-    return caps.reserve(
-        person_id=person_id, debt_id=debt_id, dispatch_id=dispatch_id, caps=cap_list, now=at
-    )
+    return caps.reserve_specs(person_id=person_id, dispatch_id=dispatch_id, specs=specs, now=at)
 
 
-def refused(cap: Cap, retry_at: datetime) -> Reservation:
-    return Reservation("cap", cap=cap, retry_at=retry_at)
+def refused(retry_at: datetime) -> Reservation:
+    """A refusal by a full cap (which one is ``index``: compared separately where it matters)."""
+    return Reservation("cap", retry_at=retry_at)
+
+
+def counted(client: redis.Redis, spec: CapSpec, now: datetime) -> int:
+    """Sends the rolling cap ``spec`` counts at ``now``."""
+    assert spec.window_seconds is not None
+    return int(client.zcount(spec.key, f"({to_epoch(now) - spec.window_seconds}", "+inf"))
 
 
 OK = Reservation("ok")
@@ -53,21 +60,21 @@ EDGE_CASES = {
         WEEKLY_7,
         [T0, T0 + DAY + timedelta(hours=3), *(T0 + n * DAY for n in range(2, 6)), T0 + 6 * DAY],
         [
-            (T0 + 6 * DAY + timedelta(hours=12), refused(WEEKLY_7, T0 + 7 * DAY)),
-            (T0 + 7 * DAY - SECOND, refused(WEEKLY_7, T0 + 7 * DAY)),
+            (T0 + 6 * DAY + timedelta(hours=12), refused(T0 + 7 * DAY)),
+            (T0 + 7 * DAY - SECOND, refused(T0 + 7 * DAY)),
             (T0 + 7 * DAY, OK),
             # full again: now the second send (day 1, 15:00) is the one that must leave
-            (T0 + 7 * DAY, refused(WEEKLY_7, T0 + 8 * DAY + timedelta(hours=3))),
+            (T0 + 7 * DAY, refused(T0 + 8 * DAY + timedelta(hours=3))),
         ],
     ),
     "1 per day: refused at the same instant, a second early; allowed at the edge": (
         DAILY_1,
         [T0],
         [
-            (T0, refused(DAILY_1, T0 + DAY)),
-            (T0 + DAY - SECOND, refused(DAILY_1, T0 + DAY)),
+            (T0, refused(T0 + DAY)),
+            (T0 + DAY - SECOND, refused(T0 + DAY)),
             (T0 + DAY, OK),
-            (T0 + DAY, refused(DAILY_1, T0 + 2 * DAY)),
+            (T0 + DAY, refused(T0 + 2 * DAY)),
         ],
     ),
     "1 per day with a sub-second send: retry_at keeps every microsecond": (
@@ -76,7 +83,7 @@ EDGE_CASES = {
         [
             (
                 T0 + DAY + timedelta(microseconds=123_455),
-                refused(DAILY_1, T0 + DAY + timedelta(microseconds=123_456)),
+                refused(T0 + DAY + timedelta(microseconds=123_456)),
             ),
             (T0 + DAY + timedelta(microseconds=123_456), OK),
         ],
@@ -89,7 +96,7 @@ EDGE_CASES = {
 )
 def test_a_full_cap_refuses_until_exactly_the_instant_its_oldest_send_leaves_the_window(
     redis_client: redis.Redis,
-    cap: Cap,
+    cap: CapSpec,
     sends: list[datetime],
     attempts: list[tuple[datetime, Reservation]],
 ) -> None:
@@ -104,17 +111,15 @@ def test_a_cap_tightened_after_sends_waits_until_enough_of_them_have_left(
     redis_client: redis.Redis,
 ) -> None:
     caps = Caps(redis_client)
-    three_a_day = Cap("daily", "any", limit=3, window_seconds=86400)
-    two_a_day = Cap("daily", "any", limit=2, window_seconds=86400)  # a new schedule version
+    three_a_day = rolling("daily", 3, 86400)
+    two_a_day = rolling("daily", 2, 86400)  # a new schedule version, the same counter
     for hour in range(3):
         assert reserve(caps, f"send-{hour}", T0 + timedelta(hours=hour), [three_a_day]) == OK
 
     # three sends are counted and a fourth fits under two only once the two oldest have left
     retry_at = T0 + timedelta(hours=1) + DAY
-    assert reserve(caps, "next", T0 + timedelta(hours=3), [two_a_day]) == refused(
-        two_a_day, retry_at
-    )
-    assert reserve(caps, "next", retry_at - SECOND, [two_a_day]) == refused(two_a_day, retry_at)
+    assert reserve(caps, "next", T0 + timedelta(hours=3), [two_a_day]) == refused(retry_at)
+    assert reserve(caps, "next", retry_at - SECOND, [two_a_day]) == refused(retry_at)
     assert reserve(caps, "next", retry_at, [two_a_day]) == OK
 
 
@@ -122,37 +127,18 @@ def test_a_full_second_cap_is_reported_as_that_cap_and_nothing_is_written_anywhe
     redis_client: redis.Redis,
 ) -> None:
     caps = Caps(redis_client)
-    daily = Cap("daily", "any", limit=3, window_seconds=86400)
-    weekly_sms = Cap("weekly-sms", "sms", limit=1, window_seconds=7 * 86400)
+    daily = rolling("daily", 3, 86400)
+    weekly_sms = rolling("weekly-sms", 1, 7 * 86400)
     assert reserve(caps, "old", T0 - timedelta(hours=1), [weekly_sms]) == OK
 
     result = reserve(caps, "new", T0, [daily, weekly_sms])
 
-    assert result == refused(weekly_sms, T0 - timedelta(hours=1) + 7 * DAY)
-    assert caps.count(person_id="p1", debt_id="debt-1", cap=daily, now=T0) == 0
+    assert result == refused(T0 - timedelta(hours=1) + 7 * DAY)
+    assert result.index == 1  # the second spec given
+    assert counted(redis_client, daily, T0) == 0
     assert redis_client.exists(keys.cap_counter("p1", "daily", "person")) == 0
     assert redis_client.exists(keys.idempotency("p1", "new")) == 0
     assert redis_client.zrange(keys.cap_counter("p1", "weekly-sms", "person"), 0, -1) == ["old"]
-
-
-@pytest.mark.parametrize(
-    ("count", "second_debt_refused", "cap_keys"),
-    [
-        ("person", True, ["remind:{p:p1}:cap:c:person"]),
-        ("debt", False, ["remind:{p:p1}:cap:c:debt:debt-1", "remind:{p:p1}:cap:c:debt:debt-2"]),
-    ],
-)
-def test_a_cap_counted_per_debt_keeps_one_log_per_debt_and_per_person_one_for_all(
-    redis_client: redis.Redis, count: str, second_debt_refused: bool, cap_keys: list[str]
-) -> None:
-    caps = Caps(redis_client)
-    cap = Cap("c", "any", limit=1, window_seconds=86400, count=count)
-    expected_second = refused(cap, T0 + DAY) if second_debt_refused else OK
-
-    assert reserve(caps, "x1", T0, [cap], debt_id="debt-1") == OK
-    assert reserve(caps, "x2", T0 + SECOND, [cap], debt_id="debt-2") == expected_second
-    assert reserve(caps, "x3", T0 + 2 * SECOND, [cap], debt_id="debt-1") == refused(cap, T0 + DAY)
-    assert sorted(redis_client.keys("remind:*:cap:*")) == cap_keys
 
 
 # --- the idempotency claim ----------------------------------------------------------------------
@@ -167,7 +153,7 @@ def test_reserving_the_same_dispatch_twice_says_dup_with_the_first_claim_and_cou
     again = reserve(caps, "step-1", T0 + timedelta(minutes=5), [WEEKLY_7])
 
     assert again == Reservation("dup", claimed="claimed:1772452800.0")
-    assert caps.count(person_id="p1", debt_id="debt-1", cap=WEEKLY_7, now=T0 + DAY) == 1
+    assert counted(redis_client, WEEKLY_7, T0 + DAY) == 1
 
 
 def test_after_finish_a_duplicate_reservation_returns_what_the_provider_answered(
@@ -189,11 +175,11 @@ def test_after_finish_a_duplicate_reservation_returns_what_the_provider_answered
 def test_release_frees_both_the_cap_slot_and_the_claim(redis_client: redis.Redis) -> None:
     caps = Caps(redis_client)
     assert reserve(caps, "step-1", T0, [DAILY_1]) == OK
-    assert reserve(caps, "step-2", T0, [DAILY_1]) == refused(DAILY_1, T0 + DAY)
+    assert reserve(caps, "step-2", T0, [DAILY_1]) == refused(T0 + DAY)
 
-    caps.release(person_id="p1", debt_id="debt-1", dispatch_id="step-1", caps=[DAILY_1])
+    caps.release_keys(person_id="p1", dispatch_id="step-1", cap_keys=[DAILY_1.key])
 
-    assert caps.count(person_id="p1", debt_id="debt-1", cap=DAILY_1, now=T0) == 0
+    assert counted(redis_client, DAILY_1, T0) == 0
     assert redis_client.exists(keys.idempotency("p1", "step-1")) == 0
     assert reserve(caps, "step-1", T0 + SECOND, [DAILY_1]) == OK  # neither dup nor capped
 
@@ -201,12 +187,12 @@ def test_release_frees_both_the_cap_slot_and_the_claim(redis_client: redis.Redis
 # --- races --------------------------------------------------------------------------------------
 
 
-def _race(redis_url: str, dispatch_ids: list[str], cap: Cap) -> list[Reservation]:
+def _race(redis_url: str, dispatch_ids: list[str], cap: CapSpec) -> list[Reservation]:
     """Reserve every id from its own thread and client, all released at once."""
     start = threading.Barrier(len(dispatch_ids))
 
     def one(dispatch_id: str) -> Reservation:
-        client = redis.Redis.from_url(redis_url, decode_responses=True)
+        client = connection.client(redis_url)
         try:
             caps = Caps(client)
             start.wait(timeout=30)
@@ -221,7 +207,7 @@ def _race(redis_url: str, dispatch_ids: list[str], cap: Cap) -> list[Reservation
 def test_sixteen_threads_racing_distinct_dispatches_against_a_cap_of_five_get_exactly_five(
     redis_client: redis.Redis, redis_url: str
 ) -> None:
-    cap = Cap("c", "any", limit=5, window_seconds=86400)
+    cap = rolling("c", 5, 86400)
 
     results = _race(redis_url, [f"step-{n}" for n in range(16)], cap)
 
@@ -233,7 +219,7 @@ def test_sixteen_threads_racing_distinct_dispatches_against_a_cap_of_five_get_ex
 def test_sixteen_threads_racing_the_same_dispatch_get_exactly_one_reservation(
     redis_client: redis.Redis, redis_url: str
 ) -> None:
-    cap = Cap("c", "any", limit=5, window_seconds=86400)
+    cap = rolling("c", 5, 86400)
 
     results = _race(redis_url, ["step-1"] * 16, cap)
 
@@ -248,53 +234,53 @@ def test_sixteen_threads_racing_the_same_dispatch_get_exactly_one_reservation(
 @pytest.fixture(scope="module")
 def shared_client(redis_url: str) -> Iterator[redis.Redis]:
     """One client for every hypothesis example; examples stay apart by person id, not flushing."""
-    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    client = connection.client(redis_url)
     yield client
     client.close()
 
 
 @st.composite
-def cap_and_attempts(draw: st.DrawFn) -> tuple[Cap, list[datetime]]:
-    """A cap and sorted send attempts (microsecond offsets) spread over about three windows."""
+def cap_and_attempts(draw: st.DrawFn) -> tuple[int, int, list[datetime]]:
+    """A cap's limit and window (seconds), and sorted send attempts (microsecond offsets)
+    spread over about three windows."""
     limit = draw(st.integers(min_value=1, max_value=4))
     window = draw(st.sampled_from([1, 60, 3600, 86400, 7 * 86400]) | st.integers(1, 100_000))
     offsets = draw(st.lists(st.integers(min_value=0, max_value=3 * window * 10**6), max_size=30))
-    cap = Cap("c", "any", limit=limit, window_seconds=window)
-    return cap, [T0 + timedelta(microseconds=o) for o in sorted(offsets)]
+    return limit, window, [T0 + timedelta(microseconds=o) for o in sorted(offsets)]
 
 
 @settings(max_examples=60, deadline=None)
 @given(case=cap_and_attempts())
 def test_accepted_sends_never_exceed_the_limit_in_any_window_and_retry_at_is_when_a_slot_opens(
-    shared_client: redis.Redis, case: tuple[Cap, list[datetime]]
+    shared_client: redis.Redis, case: tuple[int, int, list[datetime]]
 ) -> None:
-    cap, attempts = case
-    window = timedelta(seconds=cap.window_seconds)
+    limit, seconds, attempts = case
+    window = timedelta(seconds=seconds)
     person, probe = f"prop-{uuid.uuid4().hex}", f"probe-{uuid.uuid4().hex}"
-    log_key = keys.cap_counter(person, cap.id, "person")
-    probe_key = keys.cap_counter(probe, cap.id, "person")
+    cap = rolling("c", limit, seconds, person_id=person)
+    probe_cap = rolling("c", limit, seconds, person_id=probe)
     caps = Caps(shared_client, idempotency_ttl=60)  # the examples' claims need not outlive the run
     accepted: list[datetime] = []
 
     for n, at in enumerate(attempts):
-        counted = [a for a in accepted if at - window < a <= at]
+        in_window = [a for a in accepted if at - window < a <= at]
         result = reserve(caps, f"a{n}", at, [cap], person_id=person)
         if result.status == "ok":
-            assert len(counted) < cap.limit
+            assert len(in_window) < limit
             accepted.append(at)
             continue
         # refused only when full, and retry_at is when the oldest counted send leaves
-        assert len(counted) == cap.limit
-        assert result == refused(cap, counted[0] + window)
+        assert len(in_window) == limit
+        assert result == refused(in_window[0] + window)
         assert result.retry_at is not None
         # on a copy of the log (as if nothing else were accepted): a microsecond early is still
         # refused, retry_at itself succeeds
-        shared_client.copy(log_key, probe_key, replace=True)
-        early = reserve(caps, f"p{n}", result.retry_at - MICROSECOND, [cap], person_id=probe)
-        assert early == refused(cap, result.retry_at)
-        shared_client.copy(log_key, probe_key, replace=True)
-        assert reserve(caps, f"q{n}", result.retry_at, [cap], person_id=probe) == OK
+        shared_client.copy(cap.key, probe_cap.key, replace=True)
+        early = reserve(caps, f"p{n}", result.retry_at - MICROSECOND, [probe_cap], person_id=probe)
+        assert early == refused(result.retry_at)
+        shared_client.copy(cap.key, probe_cap.key, replace=True)
+        assert reserve(caps, f"q{n}", result.retry_at, [probe_cap], person_id=probe) == OK
 
     for a in accepted:
-        assert sum(1 for b in accepted if a - window < b <= a) <= cap.limit
-    shared_client.delete(log_key, probe_key)
+        assert sum(1 for b in accepted if a - window < b <= a) <= limit
+    shared_client.delete(cap.key, probe_cap.key)

@@ -22,21 +22,12 @@ def test_an_empty_environment_gives_the_documented_defaults() -> None:
         templates_dir=Path("templates"),
         data_dir=Path("var"),
         channels="outbox",
-        twilio_account_sid=None,
-        twilio_auth_token=None,
-        twilio_from_number=None,
-        twilio_messaging_service_sid=None,
-        twilio_api_base_url="https://api.twilio.com",
-        smtp_url=None,
-        email_from=None,
-        public_base_url=None,
-        api_keys=(),
-        secret_key=None,
         tick_seconds=15,
         lease_seconds=600,
         results_queue="reminder_results",
         results_actor="reminder_result",
         fixed_now=None,
+        audit_retention_days=1096,
     )
     assert settings.embedded_redis is True
     assert settings.outbox_dir == Path("var/outbox")
@@ -51,7 +42,7 @@ def test_blank_values_count_as_unset() -> None:
             "BROKER_URL",
             "REMIND_CHANNELS",
             "REMIND_TICK_SECONDS",
-            "SMTP_URL",
+            "REMIND_AUDIT_RETENTION_DAYS",
         )
     }
 
@@ -88,38 +79,8 @@ def test_blank_values_count_as_unset() -> None:
         ({"REMIND_TICK_SECONDS": "5"}, "tick_seconds", 5.0),
         ({"REMIND_TICK_SECONDS": "0.25"}, "tick_seconds", 0.25),
         ({"REMIND_LEASE_SECONDS": "120"}, "lease_seconds", 120.0),
-        (
-            {"TWILIO_ACCOUNT_SID": "AC123", "TWILIO_AUTH_TOKEN": "tok"},
-            "twilio_account_sid",
-            "AC123",
-        ),
-        ({"TWILIO_ACCOUNT_SID": "AC123", "TWILIO_AUTH_TOKEN": "tok"}, "twilio_auth_token", "tok"),
-        ({"TWILIO_FROM_NUMBER": "+14155550100"}, "twilio_from_number", "+14155550100"),
-        ({"TWILIO_MESSAGING_SERVICE_SID": "MG9"}, "twilio_messaging_service_sid", "MG9"),
-        (
-            {"TWILIO_API_BASE_URL": "http://127.0.0.1:4010/"},
-            "twilio_api_base_url",
-            "http://127.0.0.1:4010",
-        ),
-        (
-            {"SMTP_URL": "smtp://user:pass@mail:587?starttls=true"},
-            "smtp_url",
-            "smtp://user:pass@mail:587?starttls=true",
-        ),
-        ({"SMTP_URL": "smtps://mail.example.com"}, "smtp_url", "smtps://mail.example.com"),
-        (
-            {"EMAIL_FROM": "Acme <billing@acme.example>"},
-            "email_from",
-            "Acme <billing@acme.example>",
-        ),
-        (
-            {"PUBLIC_BASE_URL": "https://remind.example.com"},
-            "public_base_url",
-            "https://remind.example.com",
-        ),
-        ({"REMIND_API_KEYS": "k1"}, "api_keys", ("k1",)),
-        ({"REMIND_API_KEYS": "k1, k2 ,,k3,"}, "api_keys", ("k1", "k2", "k3")),
-        ({"REMIND_SECRET_KEY": "s3cret"}, "secret_key", "s3cret"),
+        ({"REMIND_AUDIT_RETENTION_DAYS": "30"}, "audit_retention_days", 30),
+        ({"REMIND_AUDIT_RETENTION_DAYS": " 1 "}, "audit_retention_days", 1),
         ({"REMIND_RESULTS_QUEUE": "results_v2"}, "results_queue", "results_v2"),
         ({"REMIND_RESULTS_ACTOR": "on_result"}, "results_actor", "on_result"),
         (
@@ -181,32 +142,6 @@ def test_a_fixed_now_with_an_offset_is_the_same_instant_in_utc() -> None:
         ),
         ({"BROKER_URL": "amqp://"}, "BROKER_URL has no host"),
         (
-            {"SMTP_URL": "mail.example.com:587"},
-            "SMTP_URL must be a URL with scheme smtp or smtps, got scheme 'mail.example.com'",
-        ),
-        (
-            {"SMTP_URL": "smtp://user:pa:ss@mail:5x7"},
-            "SMTP_URL is not a valid URL (check the host and the port)",
-        ),
-        (
-            {"TWILIO_API_BASE_URL": "ftp://api.example.com"},
-            "TWILIO_API_BASE_URL must be a URL with scheme http or https, got scheme 'ftp'",
-        ),
-        (
-            {"PUBLIC_BASE_URL": "remind.example.com"},
-            "PUBLIC_BASE_URL must be a URL with scheme http or https, got scheme ''",
-        ),
-        (
-            {"TWILIO_ACCOUNT_SID": "AC123"},
-            "TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN must be set together "
-            "(only TWILIO_ACCOUNT_SID is set)",
-        ),
-        (
-            {"TWILIO_AUTH_TOKEN": "tok"},
-            "TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN must be set together "
-            "(only TWILIO_AUTH_TOKEN is set)",
-        ),
-        (
             {"REMIND_CHANNELS": "twilio"},
             "REMIND_CHANNELS must be one of outbox, live, got 'twilio'",
         ),
@@ -243,6 +178,26 @@ def test_a_fixed_now_with_an_offset_is_the_same_instant_in_utc() -> None:
             "REMIND_LEASE_SECONDS must be a finite number greater than 0, got '0'",
         ),
         (
+            {"REMIND_AUDIT_RETENTION_DAYS": "0.5"},
+            "REMIND_AUDIT_RETENTION_DAYS must be a whole number of days, got '0.5'",
+        ),
+        (
+            {"REMIND_AUDIT_RETENTION_DAYS": "1096.0"},
+            "REMIND_AUDIT_RETENTION_DAYS must be a whole number of days, got '1096.0'",
+        ),
+        (
+            {"REMIND_AUDIT_RETENTION_DAYS": "3y"},
+            "REMIND_AUDIT_RETENTION_DAYS must be a whole number of days, got '3y'",
+        ),
+        (
+            {"REMIND_AUDIT_RETENTION_DAYS": "0"},
+            "REMIND_AUDIT_RETENTION_DAYS must be a whole number of days greater than 0, got '0'",
+        ),
+        (
+            {"REMIND_AUDIT_RETENTION_DAYS": "-30"},
+            "REMIND_AUDIT_RETENTION_DAYS must be a whole number of days greater than 0, got '-30'",
+        ),
+        (
             {"REMIND_FIXED_NOW": "tomorrow"},
             "REMIND_FIXED_NOW must be an ISO 8601 instant, got 'tomorrow'",
         ),
@@ -266,44 +221,25 @@ def test_a_bad_value_raises_a_config_error_naming_the_variable(
 
 
 SECRETS = {
-    "TWILIO_ACCOUNT_SID": "AC0000",
-    "TWILIO_AUTH_TOKEN": "twilio-token-7f3a",
-    "SMTP_URL": "smtp://mailer:smtp-pass-91c2@mail.example.com:587?starttls=true",
-    "REMIND_SECRET_KEY": "secret-key-e4b1",
-    "REMIND_API_KEYS": "api-key-one-5d,api-key-two-8e",
     "REDIS_URL": "redis://worker:redis-pass-2a9f@cache:6379/0",
     "BROKER_URL": "amqp://remind:amqp-pass-6b0c@rabbit:5672/",
 }
 
 
-@pytest.mark.parametrize(
-    "secret",
-    [
-        "twilio-token-7f3a",
-        "smtp-pass-91c2",
-        "mailer",
-        "secret-key-e4b1",
-        "api-key-one-5d",
-        "api-key-two-8e",
-        "redis-pass-2a9f",
-        "amqp-pass-6b0c",
-    ],
-)
-def test_secrets_stay_out_of_repr_and_str(secret: str) -> None:
+@pytest.mark.parametrize("secret", ["redis-pass-2a9f", "amqp-pass-6b0c"])
+def test_url_passwords_stay_out_of_repr_and_str(secret: str) -> None:
     settings = Settings.from_env(SECRETS)
 
     assert secret not in repr(settings)
     assert secret not in str(settings)
 
 
-def test_repr_keeps_the_non_secret_settings_and_shows_masked_passwords() -> None:
+def test_repr_keeps_the_settings_and_shows_masked_passwords() -> None:
     text = repr(Settings.from_env(SECRETS))
 
     assert text.startswith("Settings(redis_url='redis://worker:***@cache:6379/0', ")
     assert "broker_url='amqp://remind:***@rabbit:5672/'" in text
-    assert "twilio_account_sid='AC0000'" in text
-    for hidden in ("twilio_auth_token", "smtp_url", "api_keys", "secret_key"):
-        assert f"{hidden}=" not in text
+    assert "audit_retention_days=1096" in text
 
 
 def test_repr_shows_a_url_without_a_password_unchanged() -> None:

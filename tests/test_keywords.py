@@ -6,7 +6,16 @@ from collections.abc import Mapping, Sequence
 
 import pytest
 
-from worker.gate.keywords import DEFAULT_KEYWORDS, Intent, classify_inbound, words
+from worker.contracts.vocab import COLLECTORS
+from worker.gate.keywords import (
+    DEFAULT_KEYWORDS,
+    Intent,
+    classify_inbound,
+    classify_reply,
+    keyword_sets,
+    words,
+)
+from worker.gate.packs.files import parse_pack
 
 #: A pack's keywords rule, as rule packs carry it.
 SPANISH = {"stop": ("ALTO", "BAJA", "PARAR"), "start": ("COMENZAR",), "help": ("AYUDA",)}
@@ -157,6 +166,7 @@ def test_words_fold_width_and_case_and_split_on_anything_but_letters_and_digits(
     assert words(text) == expected
 
 
+@pytest.mark.parametrize("collector", COLLECTORS)
 @pytest.mark.parametrize(
     ("text", "country", "intent"),
     [
@@ -170,8 +180,47 @@ def test_words_fold_width_and_case_and_split_on_anything_but_letters_and_digits(
     ],
 )
 def test_a_reply_is_classified_with_the_keywords_of_the_senders_packs(
-    text: str, country: str, intent: str | None
+    text: str, country: str, intent: str | None, collector: str
 ) -> None:
-    from worker.gate.keywords import classify_reply
+    # the shipped keyword rules bind creditors and collectors alike
+    assert classify_reply(text, country, collector=collector) == intent
 
-    assert classify_reply(text, country) == intent
+
+#: A pack whose keywords rules differ by who collects.
+BY_COLLECTOR = parse_pack(
+    """
+pack: by-collector
+version: "1"
+title: keywords that depend on who collects
+disclaimer: test data
+applies_when: {}
+rules:
+  - {id: K1, title: collectors only, citation: test, certainty: V, kind: keywords,
+     collectors: [third_party], keywords: {stop: [basta]}}
+  - {id: K2, title: everyone, citation: test, certainty: V, kind: keywords,
+     keywords: {help: [ayuda]}}
+""",
+    file="by-collector.yaml",
+)
+
+
+@pytest.mark.parametrize(
+    ("collector", "text", "intent"),
+    [
+        ("third_party", "basta", "stop"),
+        ("creditor", "basta", None),
+        ("third_party", "ayuda", "help"),
+        ("creditor", "ayuda", "help"),
+    ],
+)
+def test_a_keywords_rule_for_collectors_only_does_not_bind_a_creditor(
+    collector: str, text: str, intent: str | None
+) -> None:
+    sets = keyword_sets([BY_COLLECTOR], collector)
+
+    assert classify_inbound(text, sets) == intent
+
+
+def test_an_unknown_collector_is_refused_rather_than_matching_no_collector_rule() -> None:
+    with pytest.raises(ValueError, match="unknown collector 'debt_buyer'"):
+        classify_reply("STOP", "US", collector="debt_buyer")

@@ -114,9 +114,7 @@ def test_a_crash_between_claim_and_provider_answer_is_recorded_unknown_not_resen
     state = enroll(app, parse_account(account()))
     clock.set(datetime(2026, 3, 2, 15, tzinfo=UTC))
     # a worker claimed the step and died before the provider answered
-    app.caps.reserve(
-        person_id="A-1", debt_id="A-1", dispatch_id="A-1:early.1:0", caps=[], now=clock.now()
-    )
+    app.caps.reserve_specs(person_id="A-1", dispatch_id="A-1:early.1:0", specs=[], now=clock.now())
     assert dispatch(app, "A-1", to_epoch(state.due_at))[0].outcome == "skipped"  # still in lease
     clock.advance(timedelta(seconds=app.settings.lease_seconds))
     outcomes = dispatch(app, "A-1", to_epoch(state.due_at))

@@ -40,6 +40,7 @@ from worker.contracts.validation import parse_account
 from worker.intake import enroll
 from worker.runtime.processes import worker_command
 from worker.runtime.scheduler import tick
+from worker.storage import connection
 from worker.storage.store import Store
 
 from .breach import find_breaches
@@ -82,7 +83,7 @@ class Workers:
 def workers(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workers]:
     base = tmp_path_factory.mktemp("workers")
     (base / "schedules").mkdir()
-    client = redis.Redis.from_url(redis_url)
+    client = connection.client(redis_url)
     client.flushall()  # nothing due from earlier tests may join these rounds
     env = {
         **os.environ,
@@ -224,7 +225,7 @@ def run_instant(app: App, w: Workers) -> int:
 
 def outcomes_of(client: redis.Redis, accounts: set[str]) -> list[dict[str, Any]]:
     entries: Any = client.xrange("remind:results")
-    records = (json.loads(fields[b"outcome"]) for _, fields in entries)
+    records = (json.loads(fields["outcome"]) for _, fields in entries)
     return [o for o in records if o["account_id"] in accounts]
 
 

@@ -19,8 +19,8 @@ from worker.dispatch.pipeline import evaluate_step
 from worker.gate.calls import record_call_result
 from worker.gate.counters import cap_key, cap_spec
 from worker.gate.decide import Decision
-from worker.gate.engine import Target
 from worker.gate.packs.files import find_pack
+from worker.gate.types import Target
 from worker.intake import apply_event, enroll
 
 from .pipeline_helpers import account, make_app

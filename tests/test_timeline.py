@@ -10,7 +10,7 @@ from typing import cast
 import redis
 
 from worker.clock import SimulatedClock, from_epoch, to_epoch
-from worker.storage import keys
+from worker.storage import connection, keys
 from worker.storage.timeline import Claim, Timeline
 
 LEASE = timedelta(minutes=5)
@@ -29,7 +29,7 @@ def _claim_until_empty(
     out: multiprocessing.Queue[list[tuple[str, float]]],
 ) -> None:
     """One claimer process: its own client, claiming small batches until nothing is due."""
-    client = redis.Redis.from_url(url, decode_responses=True)
+    client = connection.client(url)
     timeline = Timeline(client)
     claimed: list[tuple[str, float]] = []
     start.wait(timeout=60)  # every claimer starts together, so the batches really interleave

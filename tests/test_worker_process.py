@@ -23,6 +23,7 @@ from worker.app import App
 from worker.clock import SimulatedClock
 from worker.config import Settings
 from worker.runtime.scheduler import tick
+from worker.storage import connection
 
 from .pipeline_helpers import ROOT, TEST_SCHEDULE, account
 
@@ -88,7 +89,7 @@ def worker_process(env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
 
 @pytest.fixture
 def broker(redis_url: str) -> Iterator[RedisBroker]:
-    b = RedisBroker(url=redis_url.rstrip("/") + "/1")
+    b = RedisBroker(url=connection.with_db(redis_url, connection.DEFAULT_BROKER_DB))
     b.declare_queue("intake")
     b.declare_queue("dispatch")
     yield b
@@ -127,7 +128,7 @@ def test_enroll_tick_dispatch_outcome_end_to_end_on_a_real_worker_process(
     # the scheduler's tick (here in-process, on the same instant) enqueues the dispatch
     settings = Settings.from_env(env)
     clock = SimulatedClock(datetime(2026, 3, 2, 15, tzinfo=UTC))
-    app = App(settings, redis.Redis.from_url(redis_url), clock)
+    app = App(settings, connection.client(redis_url), clock)
     assert tick(app, lambda a, due: _send(broker, "dispatch", "dispatch", a, due)) == 1
 
     sent = _wait_for(
@@ -144,7 +145,8 @@ def test_enroll_tick_dispatch_outcome_end_to_end_on_a_real_worker_process(
     assert [json.loads(x)["dispatch_id"] for x in lines] == ["A-1:early.1:0"]
 
     # every outcome was also sent to the results queue for upstream consumers
-    queued = redis.Redis.from_url(redis_url.rstrip("/") + "/1")
+    # dramatiq's own data: read the way its broker does, as bytes
+    queued = redis.Redis.from_url(connection.with_db(redis_url, connection.DEFAULT_BROKER_DB))
     assert _wait_for(lambda: queued.hlen("dramatiq:reminder_results.msgs") >= 2, "results queue")
     messages = [json.loads(m) for m in queued.hvals("dramatiq:reminder_results.msgs")]
     assert {m["actor_name"] for m in messages} == {"reminder_result"}

@@ -26,6 +26,7 @@ from worker.gate.caps import Caps
 from worker.gate.packs.select import rules_for
 from worker.gate.rules import Rule
 from worker.rendering.renderer import Renderer
+from worker.storage.connection import decodes_responses
 from worker.storage.results import Results, Sink
 from worker.storage.store import Store
 from worker.storage.timeline import Timeline
@@ -44,6 +45,11 @@ class App:
         sinks: list[Sink] | None = None,
         simulated_calls: bool = False,
     ):
+        if not decodes_responses(client):
+            # every reader below compares replies with str; bytes would silently never match
+            raise ConfigError(
+                "App needs a Redis client that decodes replies (worker.storage.connection.client)"
+            )
         self.settings = settings
         #: the simulator: a placed call is unanswered unless an event says otherwise
         self.simulated_calls = simulated_calls

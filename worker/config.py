@@ -1,8 +1,8 @@
 """Settings: the one door from the environment (docs/contracts.md, Environment).
 
 No other module reads ``os.environ``. ``Settings.from_env()`` validates every variable once, at
-start, and a bad value raises ``ConfigError`` naming the variable. Secrets are kept out of
-``repr`` so they never reach a log line.
+start, and a bad value raises ``ConfigError`` naming the variable. Passwords in URLs are masked
+in ``repr`` so they never reach a log line.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -24,9 +24,6 @@ DEFAULT_DATA_DIR = "var"
 #: The queue and actor that receive every outcome record (docs/contracts.md, Outcome).
 DEFAULT_RESULTS_QUEUE = "reminder_results"
 DEFAULT_RESULTS_ACTOR = "reminder_result"
-#: Logical Redis DB of the dramatiq broker when it shares the state server
-#: (its maintenance uses KEYS).
-DEFAULT_BROKER_DB = 1
 #: How long a claimed timeline entry stays invisible to other schedulers before it comes back.
 DEFAULT_LEASE_SECONDS = 600
 #: Days decision records are kept in the audit log: 3 years (Reg F 1006.100) and a leap day.
@@ -47,16 +44,6 @@ class Settings:
     templates_dir: Path = Path("templates")
     data_dir: Path = Path(DEFAULT_DATA_DIR)
     channels: str = "outbox"
-    twilio_account_sid: str | None = None
-    twilio_auth_token: str | None = field(default=None, repr=False)
-    twilio_from_number: str | None = None
-    twilio_messaging_service_sid: str | None = None
-    twilio_api_base_url: str = "https://api.twilio.com"
-    smtp_url: str | None = field(default=None, repr=False)
-    email_from: str | None = None
-    public_base_url: str | None = None
-    api_keys: tuple[str, ...] = field(default=(), repr=False)
-    secret_key: str | None = field(default=None, repr=False)
     tick_seconds: float = DEFAULT_TICK_SECONDS
     lease_seconds: float = DEFAULT_LEASE_SECONDS
     results_queue: str = DEFAULT_RESULTS_QUEUE
@@ -69,8 +56,6 @@ class Settings:
         # A Redis or broker URL may carry a password; repr() reaches logs, so it is masked.
         shown = []
         for f in fields(self):
-            if not f.repr:
-                continue
             value = getattr(self, f.name)
             if f.name in ("redis_url", "broker_url") and value is not None:
                 value = _without_password(value)
@@ -109,27 +94,11 @@ class Settings:
         broker_url = get("BROKER_URL")
         if broker_url is not None:
             _check_url("BROKER_URL", broker_url, ("redis", "rediss", "unix", "amqp", "amqps"))
-        smtp_url = get("SMTP_URL")
-        if smtp_url is not None:
-            _check_url("SMTP_URL", smtp_url, ("smtp", "smtps"))
-        base = get("TWILIO_API_BASE_URL") or "https://api.twilio.com"
-        _check_url("TWILIO_API_BASE_URL", base, ("http", "https"))
-        public = get("PUBLIC_BASE_URL")
-        if public is not None:
-            _check_url("PUBLIC_BASE_URL", public, ("http", "https"))
-
-        sid, token = get("TWILIO_ACCOUNT_SID"), get("TWILIO_AUTH_TOKEN")
-        if (sid is None) != (token is None):
-            raise ConfigError(
-                "TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN must be set together "
-                f"(only {'TWILIO_ACCOUNT_SID' if sid else 'TWILIO_AUTH_TOKEN'} is set)"
-            )
         channels = get("REMIND_CHANNELS") or "outbox"
         if channels not in _CHANNEL_MODES:
             raise ConfigError(
                 f"REMIND_CHANNELS must be one of {', '.join(_CHANNEL_MODES)}, got {channels!r}"
             )
-        api_keys = tuple(k.strip() for k in (get("REMIND_API_KEYS") or "").split(",") if k.strip())
         return cls(
             redis_url=redis_url,
             broker_url=broker_url,
@@ -137,23 +106,13 @@ class Settings:
             templates_dir=Path(get("REMIND_TEMPLATES_DIR") or "templates"),
             data_dir=Path(get("REMIND_DATA_DIR") or DEFAULT_DATA_DIR),
             channels=channels,
-            twilio_account_sid=sid,
-            twilio_auth_token=token,
-            twilio_from_number=get("TWILIO_FROM_NUMBER"),
-            twilio_messaging_service_sid=get("TWILIO_MESSAGING_SERVICE_SID"),
-            twilio_api_base_url=base.rstrip("/"),
-            smtp_url=smtp_url,
-            email_from=get("EMAIL_FROM"),
-            public_base_url=public,
-            api_keys=api_keys,
-            secret_key=get("REMIND_SECRET_KEY"),
             tick_seconds=_positive_number(env, "REMIND_TICK_SECONDS", DEFAULT_TICK_SECONDS),
             lease_seconds=_positive_number(env, "REMIND_LEASE_SECONDS", DEFAULT_LEASE_SECONDS),
             results_queue=get("REMIND_RESULTS_QUEUE") or DEFAULT_RESULTS_QUEUE,
             results_actor=get("REMIND_RESULTS_ACTOR") or DEFAULT_RESULTS_ACTOR,
             fixed_now=_instant(get("REMIND_FIXED_NOW"), "REMIND_FIXED_NOW"),
-            audit_retention_days=int(
-                _positive_number(env, "REMIND_AUDIT_RETENTION_DAYS", DEFAULT_AUDIT_RETENTION_DAYS)
+            audit_retention_days=_positive_whole(
+                env, "REMIND_AUDIT_RETENTION_DAYS", DEFAULT_AUDIT_RETENTION_DAYS, unit="days"
             ),
         )
 
@@ -191,6 +150,21 @@ def _positive_number(env: Mapping[str, str], name: str, default: float) -> float
         raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from None
     if not math.isfinite(value) or value <= 0:
         raise ConfigError(f"{name} must be a finite number greater than 0, got {raw!r}")
+    return value
+
+
+def _positive_whole(env: Mapping[str, str], name: str, default: int, *, unit: str) -> int:
+    # Whole units only: int(float("0.5")) would be 0, which for the audit log means every
+    # publish trims everything.
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number of {unit}, got {raw!r}") from None
+    if value <= 0:
+        raise ConfigError(f"{name} must be a whole number of {unit} greater than 0, got {raw!r}")
     return value
 
 

@@ -6,7 +6,9 @@ module collects every zone the account points at (its ``timezone`` field, else i
 each phone number) and never picks one: the gate intersects them (``worker.gate.hours``).
 
 Phone numbers and email addresses leave this module masked (``mask_phone``, ``mask_email``):
-candidate sources end up in explain output and logs.
+candidate sources end up in explain output and logs. These mask one known field (and mask a
+malformed one whole); ``worker.logs.mask`` is the other half, finding numbers and addresses in
+free text, and keeps less (no country code).
 """
 
 from __future__ import annotations

@@ -11,9 +11,6 @@ from dataclasses import dataclass, field
 from datetime import date, time
 from types import MappingProxyType
 
-WEEKDAYS: tuple[str, ...] = (
-    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
-)  # fmt: skip
 #: The legal baseline when nothing narrower is set: 08:00-21:00 local (Reg F 1006.6(b)(1)(i)).
 DEFAULT_WINDOW_START = time(8, 0)
 DEFAULT_WINDOW_END = time(21, 0)

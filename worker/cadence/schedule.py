@@ -38,10 +38,10 @@ from worker.cadence.policy_reader import read_policy
 from worker.cadence.tiers import Occurrence, read_tiers
 from worker.cadence.yamlnodes import Node, compose
 from worker.contracts.event import EVENT_TYPES
+from worker.contracts.vocab import COLLECTORS, LOCALE_TAG
 from worker.errors import ScheduleError
 
 __all__ = [
-    "COLLECTORS",
     "DEFAULT_EVENTS",
     "SCHEDULE_SUFFIX",
     "Occurrence",
@@ -52,9 +52,6 @@ __all__ = [
     "parse_schedule",
 ]
 
-#: Who sends: a first-party creditor, or a third-party debt collector (some rules, e.g. the
-#: FDCPA disclosures, bind only collectors). The first is the default.
-COLLECTORS: tuple[str, ...] = ("creditor", "third_party")
 #: Schedule files are ``<schedules_dir>/<name>.yaml``.
 SCHEDULE_SUFFIX = ".yaml"
 #: The events block used when a schedule has none: stop, pause, hold, resume.
@@ -73,7 +70,6 @@ _MANDATORY_STOPS = {
 }
 _NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
 _VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
-_LOCALE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*")
 _TOP_REQUIRED = ("name", "version", "locale", "send_time", "tiers")
 _TOP_OPTIONAL = (
     "description", "packs", "policy", "events", "collector", "enforce_unverified", "licences",
@@ -100,7 +96,7 @@ class Schedule:
     resume_events: frozenset[str]
     occurrences: tuple[Occurrence, ...]  # sorted by (day, send_time, declaration order)
     source: str  # the raw YAML text, so a version can be pinned and stored
-    collector: str = "creditor"  # one of COLLECTORS
+    collector: str = "creditor"  # one of COLLECTORS (worker.contracts.vocab); creditor by default
     enforce_unverified: bool = False  # enforce rules of certainty U, not only record a warning
     #: licence numbers by "COUNTRY-REGION" ("US-CA"), for packs that require showing them
     licences: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
@@ -191,7 +187,7 @@ def _parse(text: str, *, file: str, expected_name: str | None) -> Schedule:
         name=name,
         version=fields["version"].matching(_VERSION, "a version such as 2026-11-01 or 3"),
         description=fields["description"].text() if "description" in fields else "",
-        locale=fields["locale"].matching(_LOCALE, "a BCP 47 locale such as en or zh-Hans"),
+        locale=fields["locale"].matching(LOCALE_TAG, "a BCP 47 locale such as en or zh-Hans"),
         send_time=send_time,
         packs=_read_packs(fields.get("packs")),
         policy=policy,

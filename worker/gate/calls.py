@@ -15,7 +15,7 @@ import redis
 
 from worker.accounts.state import AccountState
 from worker.clock import to_epoch
-from worker.gate.engine import Judgement
+from worker.gate.types import Judgement
 from worker.storage import keys
 
 
@@ -61,11 +61,10 @@ def record_call_result(client: redis.Redis, person_id: str, dispatch_id: str, re
     reading); the result takes it out of those that do not count it (an answered call is not
     an unanswered one). Applying a later, different result moves it back.
     """
-    fields = client.hgetall(keys.call_counts(person_id, dispatch_id))
+    fields = cast("dict[str, str]", client.hgetall(keys.call_counts(person_id, dispatch_id)))
     pipe = client.pipeline(transaction=False)
-    for raw_key, raw in fields.items():
-        key = raw_key.decode() if isinstance(raw_key, bytes) else raw_key
-        score, counts = (raw.decode() if isinstance(raw, bytes) else raw).split("|", 1)
+    for key, value in fields.items():
+        score, counts = value.split("|", 1)
         if result in counts.split(","):
             pipe.zadd(key, {dispatch_id: float(score)})
         else:

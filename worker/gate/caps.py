@@ -15,7 +15,6 @@ from typing import Literal
 
 import redis
 
-from worker.cadence.policy import Cap
 from worker.clock import from_epoch, to_epoch
 from worker.storage import keys
 from worker.storage.scripts import load_script
@@ -26,10 +25,9 @@ DEFAULT_IDEMPOTENCY_TTL = 90 * 24 * 3600
 
 @dataclass(frozen=True)
 class Reservation:
-    """What ``Caps.reserve`` decided."""
+    """What ``Caps.reserve_specs`` decided."""
 
     status: Literal["ok", "dup", "cap"]
-    cap: Cap | None = None
     retry_at: datetime | None = None
     #: for ``dup``: what the first claimer stored (``claimed:<epoch>`` or ``sent:<provider id>``)
     claimed: str | None = None
@@ -66,10 +64,6 @@ class CapSpec:
                 self.keep_seconds]  # fmt: skip
 
 
-def cap_scope(cap: Cap, person_id: str, debt_id: str) -> str:
-    return f"debt:{debt_id}" if cap.count == "debt" else "person"
-
-
 class Caps:
     """Reserve, release and finish dispatches against rolling caps."""
 
@@ -78,34 +72,6 @@ class Caps:
         self.ttl = idempotency_ttl
         self._reserve = load_script(client, "reserve")
         self._release = load_script(client, "release")
-
-    def _keys(
-        self, person_id: str, debt_id: str, dispatch_id: str, caps: Sequence[Cap]
-    ) -> list[str]:
-        return [keys.idempotency(person_id, dispatch_id)] + [
-            keys.cap_counter(person_id, c.id, cap_scope(c, person_id, debt_id)) for c in caps
-        ]
-
-    def reserve(
-        self,
-        *,
-        person_id: str,
-        debt_id: str,
-        dispatch_id: str,
-        caps: Sequence[Cap],
-        now: datetime,
-    ) -> Reservation:
-        """Claim ``dispatch_id`` and count it under every cap, or say which cap is full."""
-        specs = [
-            CapSpec(key, c.limit, window_seconds=c.window_seconds)
-            for key, c in zip(
-                self._keys(person_id, debt_id, dispatch_id, caps)[1:], caps, strict=True
-            )
-        ]
-        res = self.reserve_specs(person_id=person_id, dispatch_id=dispatch_id, specs=specs, now=now)
-        if res.status == "cap" and res.index is not None:
-            return Reservation("cap", cap=caps[res.index], retry_at=res.retry_at, index=res.index)
-        return res
 
     def reserve_specs(
         self, *, person_id: str, dispatch_id: str, specs: Sequence[CapSpec], now: datetime
@@ -116,13 +82,13 @@ class Caps:
             args += spec.lua_args(now)
         keys_ = [keys.idempotency(person_id, dispatch_id)] + [s.key for s in specs]
         reply = self._reserve(keys=keys_, args=args)
-        status = _text(reply[0])
+        status = reply[0]
         if status == "ok":
             return Reservation("ok")
         if status == "dup":
-            return Reservation("dup", claimed=_text(reply[1]))
+            return Reservation("dup", claimed=reply[1])
         index = int(reply[1]) - 1
-        return Reservation("cap", retry_at=from_epoch(float(_text(reply[2]))), index=index)
+        return Reservation("cap", retry_at=from_epoch(float(reply[2])), index=index)
 
     def release_keys(self, *, person_id: str, dispatch_id: str, cap_keys: Sequence[str]) -> None:
         """Undo a reservation (claim and cap entries) whose message never reached a provider."""
@@ -130,21 +96,6 @@ class Caps:
             keys=[keys.idempotency(person_id, dispatch_id), *cap_keys], args=[dispatch_id]
         )
 
-    def release(
-        self, *, person_id: str, debt_id: str, dispatch_id: str, caps: Sequence[Cap]
-    ) -> None:
-        """Undo a reservation whose message was never handed to a provider."""
-        self._release(keys=self._keys(person_id, debt_id, dispatch_id, caps), args=[dispatch_id])
-
     def finish(self, *, person_id: str, dispatch_id: str, value: str) -> None:
         """Store the outcome on the claim: ``sent:<id>``, ``unknown``, ``failed:<code>``."""
         self.client.set(keys.idempotency(person_id, dispatch_id), value, ex=self.ttl)
-
-    def count(self, *, person_id: str, debt_id: str, cap: Cap, now: datetime) -> int:
-        """Sends counted by ``cap`` at ``now`` (for explain output and tests)."""
-        key = keys.cap_counter(person_id, cap.id, cap_scope(cap, person_id, debt_id))
-        return int(self.client.zcount(key, f"({to_epoch(now) - cap.window_seconds}", "+inf"))
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value

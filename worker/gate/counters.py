@@ -8,16 +8,13 @@ primary zone and free a slot at the local midnight after the oldest counted send
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from worker.accounts.state import AccountState
 from worker.gate.caps import CapSpec
 from worker.gate.rules import Rule
+from worker.gate.types import Target
 from worker.storage import keys
-
-if TYPE_CHECKING:
-    from worker.gate.engine import Target
 
 
 def local_midnight(day: date, zone: str) -> datetime:

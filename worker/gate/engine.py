@@ -10,64 +10,35 @@ show why. A rule marked U (unverified) only warns unless the schedule enforces u
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
-from typing import Literal
 from zoneinfo import ZoneInfo
 
 from worker.accounts.state import AccountState
 from worker.cadence.policy import BlockedDays, Window, combine_windows
-from worker.gate.caps import CapSpec
 from worker.gate.counters import cap_key, cap_retry, cap_spec, cap_text, local_midnight
 from worker.gate.hours import earliest_allowed
 from worker.gate.rules import Rule
 from worker.gate.stated import stated_rules
+from worker.gate.types import Check, Judgement, LogReader, Target, Verdict
 
-Verdict = Literal["allow", "defer", "block", "warn", "n/a"]
+# The value types live in worker.gate.types; they are re-exported for the callers that still
+# import them from here (worker.gate.decide, worker.dispatch.pipeline).
+__all__ = [
+    "MAX_ROUNDS",
+    "Check",
+    "Context",
+    "Judgement",
+    "LogReader",
+    "Target",
+    "enforced",
+    "judge",
+]
+
 #: Searches that need more rounds than this are treated as finding no contact window.
 MAX_ROUNDS = 40
 _ALL_DAY = Window(time(0, 0), time(23, 59, 59, 999999))
-
-#: A reader of cap logs: key -> the send instants (epoch seconds) it holds, ascending.
-LogReader = Callable[[Sequence[str]], Mapping[str, list[float]]]
-
-
-@dataclass(frozen=True)
-class Check:
-    """One rule's verdict on the step at the instant asked."""
-
-    rule: str
-    kind: str
-    verdict: Verdict
-    reason: str | None = None
-    at: datetime | None = None
-    detail: str | None = None
-
-
-@dataclass(frozen=True)
-class Judgement:
-    """The combined decision and every rule's check."""
-
-    action: Literal["allow", "defer", "suppress"]
-    checks: tuple[Check, ...]
-    deciding: Check | None = None
-    at: datetime | None = None
-    #: caps to reserve atomically at send time (enforced), and U caps to count after it
-    specs: tuple[tuple[Rule, CapSpec], ...] = ()
-    unverified_specs: tuple[tuple[Rule, CapSpec], ...] = ()
-    #: content checks the rendered message must pass, and the rules requiring them
-    content: tuple[Rule, ...] = ()
-
-
-@dataclass(frozen=True)
-class Target:
-    """Who the step would reach: channel, address, and what kind of contact it is."""
-
-    channel: str
-    address: str
-    kind: str | None  # mobile | landline | work (phones), personal | work (emails), None
-    consent: bool
 
 
 def enforced(rule: Rule, enforce_unverified: bool) -> bool:

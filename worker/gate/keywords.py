@@ -19,7 +19,19 @@ from collections.abc import Iterable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Literal
 
-__all__ = ["DEFAULT_KEYWORDS", "INTENTS", "Intent", "classify_inbound", "words"]
+from worker.contracts.vocab import COLLECTORS
+from worker.gate.packs.files import applicable_packs
+from worker.gate.rules import Pack
+
+__all__ = [
+    "DEFAULT_KEYWORDS",
+    "INTENTS",
+    "Intent",
+    "classify_inbound",
+    "classify_reply",
+    "keyword_sets",
+    "words",
+]
 
 Intent = Literal["stop", "start", "help"]
 #: Every intent, strongest first: when a message holds more than one, the first here wins.
@@ -104,16 +116,24 @@ def classify_inbound(
     return None if best[0] is None else INTENTS[best[0]]
 
 
-def classify_reply(text: str, country: str | None, region: str | None = None) -> Intent | None:
-    """``classify_inbound`` with the keyword rules of every pack that applies to the sender's
-    jurisdiction (T4 and T7 for the US, CN-KW for China): the call the web service makes for
-    each inbound SMS."""
-    from worker.gate.packs.files import applicable_packs
-
-    sets = [
+def keyword_sets(packs: Iterable[Pack], collector: str) -> list[Mapping[str, Sequence[str]]]:
+    """The ``keywords`` of every keywords rule in ``packs`` that binds ``collector`` (a rule
+    naming ``collectors`` binds only those), for ``classify_inbound``."""
+    if collector not in COLLECTORS:
+        raise ValueError(f"unknown collector {collector!r} (known: {', '.join(COLLECTORS)})")
+    return [
         r.keywords
-        for p in applicable_packs(country, region, "creditor")
+        for p in packs
         for r in p.rules
-        if r.kind == "keywords"
+        if r.kind == "keywords" and (not r.collectors or collector in r.collectors)
     ]
-    return classify_inbound(text, sets)
+
+
+def classify_reply(
+    text: str, country: str | None, region: str | None = None, *, collector: str
+) -> Intent | None:
+    """``classify_inbound`` with the keyword rules of every pack that applies to the sender's
+    jurisdiction (T4 and T7 for the US, CN-KW for China) and to ``collector``, the schedule's
+    ``collector``: the call the web service makes for each inbound SMS."""
+    packs = applicable_packs(country, region, collector)
+    return classify_inbound(text, keyword_sets(packs, collector))

@@ -9,23 +9,15 @@ brokers use their own logical DB, because dramatiq's maintenance runs ``KEYS`` o
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlparse, urlunparse
 
 import dramatiq
+from dramatiq.brokers.redis import RedisBroker
 from dramatiq.middleware import CurrentMessage
 
-from worker.config import DEFAULT_BROKER_DB, Settings
+from worker.config import Settings
 from worker.errors import ConfigError
-
-
-def broker_url(settings: Settings) -> str:
-    """``BROKER_URL``, else the state server's URL on the broker's own DB."""
-    if settings.broker_url:
-        return settings.broker_url
-    if settings.redis_url is None:
-        raise ConfigError("REDIS_URL is not set and the embedded Redis has not been started")
-    parts = urlparse(settings.redis_url)
-    return urlunparse(parts._replace(path=f"/{DEFAULT_BROKER_DB}"))
+from worker.storage.connection import broker_url
+from worker.storage.results import dramatiq_sink
 
 
 def setup_broker(settings: Settings) -> Any:
@@ -33,7 +25,7 @@ def setup_broker(settings: Settings) -> Any:
     url = broker_url(settings)
     broker: Any
     if url.startswith(("amqp://", "amqps://")):
-        try:
+        try:  # imported here: pika is an optional extra, needed only for amqp:// URLs
             from dramatiq.brokers.rabbitmq import RabbitmqBroker
         except ImportError as e:  # pika is an optional extra
             raise ConfigError(
@@ -42,8 +34,6 @@ def setup_broker(settings: Settings) -> Any:
             ) from e
         broker = RabbitmqBroker(url=url)
     else:
-        from dramatiq.brokers.redis import RedisBroker
-
         broker = RedisBroker(url=url)  # type: ignore[no-untyped-call]  # untyped upstream
     broker.add_middleware(CurrentMessage())
     dramatiq.set_broker(broker)
@@ -57,6 +47,4 @@ def setup() -> None:
 
 def results_sink(settings: Settings) -> Any:
     """The sink that sends every outcome to the results queue on the current broker."""
-    from worker.storage.results import dramatiq_sink
-
     return dramatiq_sink(dramatiq.get_broker(), settings.results_queue, settings.results_actor)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import threading
 
-import redis
-
 from worker.app import App
 from worker.clock import Clock, SimulatedClock, SystemClock
 from worker.config import Settings
 from worker.errors import ConfigError
+from worker.runtime.broker import results_sink
+from worker.storage.connection import client
 
 _app: App | None = None
 _lock = threading.Lock()
@@ -30,10 +30,12 @@ def get_app() -> App:
             settings = Settings.from_env()
             if settings.redis_url is None:
                 raise ConfigError("REDIS_URL must be set for worker processes")
-            client = redis.Redis.from_url(settings.redis_url)
-            from worker.runtime.broker import results_sink
-
-            _app = App(settings, client, clock_for(settings), sinks=[results_sink(settings)])
+            _app = App(
+                settings,
+                client(settings.redis_url),
+                clock_for(settings),
+                sinks=[results_sink(settings)],
+            )
         return _app
 
 

@@ -10,7 +10,7 @@ import time
 from collections.abc import Sequence
 
 from worker.config import Settings
-from worker.storage.embedded import EmbeddedRedis
+from worker.storage.connection import serving
 
 #: Seconds children get to stop after SIGTERM before they are killed.
 STOP_GRACE = 15
@@ -43,11 +43,11 @@ def worker_command(processes: int, threads: int) -> list[str]:
 
 def supervise(commands: Sequence[tuple[str, list[str]]], settings: Settings) -> int:
     """Start every command, wait until one exits or Ctrl-C, then stop them all in order."""
-    server: EmbeddedRedis | None = None
-    if settings.redis_url is None:
-        server = EmbeddedRedis(settings.redis_dir)
-        settings = settings.with_redis(server.start())
-    env = child_env(settings)
+    with serving(settings) as settings:
+        return _run_children(commands, child_env(settings))
+
+
+def _run_children(commands: Sequence[tuple[str, list[str]]], env: dict[str, str]) -> int:
     children: list[tuple[str, subprocess.Popen[bytes]]] = []
     code = 0
     stopping = False
@@ -83,6 +83,4 @@ def supervise(commands: Sequence[tuple[str, list[str]]], settings: Settings) -> 
                 proc.wait()
         signal.signal(signal.SIGINT, old_int)
         signal.signal(signal.SIGTERM, old_term)
-        if server is not None:
-            server.stop()
     return code

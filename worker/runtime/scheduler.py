@@ -10,6 +10,8 @@ import logging
 from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
+from apscheduler.schedulers.blocking import BlockingScheduler
+
 from worker.app import App
 
 log = logging.getLogger(__name__)
@@ -36,8 +38,8 @@ def tick(app: App, send: Send, *, batch: int = DEFAULT_BATCH) -> int:
 
 def run_scheduler(app: App) -> None:
     """Block forever, ticking every ``REMIND_TICK_SECONDS``."""
-    from apscheduler.schedulers.blocking import BlockingScheduler
-
+    # Importing the actors declares them on dramatiq's current broker, so it waits until the
+    # caller has set the broker up; at module level it would bind them to a default one.
     from worker.runtime import actors
 
     def send(account_id: str, due: float) -> None:

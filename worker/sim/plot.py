@@ -23,6 +23,8 @@ def plot_timeline(
     outcomes: Sequence[dict[str, Any]], start: datetime, out: Path, title: str
 ) -> Path:
     """Draw ``outcomes`` (x: days since ``start``, y: account) to ``out`` as PNG."""
+    # Imported here: matplotlib costs ~0.25 s to import and only --plot needs it, and the
+    # headless backend must be chosen before pyplot is imported.
     import matplotlib
 
     matplotlib.use("Agg")

@@ -17,10 +17,11 @@ from rich.table import Table
 
 from worker.cadence.schedule import find_schedule
 from worker.config import Settings
+from worker.errors import InvalidInput
 from worker.sim.demo_data import generate_accounts, generate_events
 from worker.sim.plot import plot_timeline
-from worker.sim.simulate import SIMULATION_DB, SimulationResult, read_records, simulate
-from worker.storage.connection import connected
+from worker.sim.simulate import SimulationResult, read_records, simulate
+from worker.storage.connection import DEFAULT_SIMULATION_DB, connected
 
 #: The demo starts on a Monday in early March, so the run crosses the US DST change.
 DEMO_START = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)
@@ -42,7 +43,7 @@ def _run(
         shutil.rmtree(outbox)  # a fresh outbox per run, so it shows this run's messages only
     t0 = time.perf_counter()
     total = days * 86400
-    with connected(settings, db=SIMULATION_DB) as (sim_settings, client):
+    with connected(settings, db=DEFAULT_SIMULATION_DB) as (sim_settings, client):
         client.flushdb()
         sim_settings = _with_outbox(sim_settings, outbox)
         with Progress(
@@ -168,8 +169,6 @@ def run_simulation(
     console: Console,
 ) -> None:
     """``remind simulate``."""
-    from worker.errors import InvalidInput
-
     if not accounts.exists():
         raise InvalidInput(f"no such file: {accounts}", field="--accounts")
     if events is not None and not events.exists():

@@ -28,9 +28,6 @@ from worker.errors import InvalidInput
 from worker.intake import apply_raw, enroll_raw
 from worker.runtime.scheduler import tick
 
-#: Logical Redis DB the CLI gives simulations (flushed before each run).
-SIMULATION_DB = 2
-
 Progress = Callable[[datetime], None]
 
 
@@ -106,8 +103,8 @@ def simulate(
 ) -> SimulationResult:
     """Enroll ``accounts`` at ``start``, replay ``events`` at their ``at``, run ``days`` days.
 
-    ``client`` should point at a database kept for simulations: the CLI uses logical DB
-    ``SIMULATION_DB`` of the server and empties it first.
+    ``client`` (from ``worker.storage.connection.client``) should point at a database kept for
+    simulations: the CLI uses ``DEFAULT_SIMULATION_DB`` of the server and empties it first.
     """
     result = SimulationResult()
     clock = SimulatedClock(start)

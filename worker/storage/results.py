@@ -9,6 +9,7 @@ from dataclasses import is_dataclass
 from datetime import datetime
 from typing import Any
 
+import dramatiq
 import redis
 
 from worker.config import DEFAULT_AUDIT_RETENTION_DAYS, DEFAULT_RESULTS_MAXLEN
@@ -64,8 +65,6 @@ def dramatiq_sink(broker: Any, queue_name: str, actor_name: str) -> Sink:
 
     The consumer (a billing or servicing system) defines that actor; remind only sends to it.
     """
-    import dramatiq
-
     broker.declare_queue(queue_name)
 
     def send(outcome: dict[str, Any]) -> None:
@@ -93,8 +92,8 @@ def tail(
             continue
         for _stream, entries in batch:
             for entry_id, fields in entries:
-                last_id = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
-                raw = fields.get(b"outcome") or fields.get("outcome")
+                last_id = entry_id
+                raw = fields.get("outcome")
                 if raw is not None:
                     yield json.loads(raw)
 

@@ -10,7 +10,7 @@ import json
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
 import redis
 
@@ -36,8 +36,7 @@ class Store:
 
     # -- accounts -----------------------------------------------------------------------------
     def person_of(self, account_id: str) -> str | None:
-        value = self.client.get(keys.account_index(account_id))
-        return None if value is None else _text(value)
+        return cast("str | None", self.client.get(keys.account_index(account_id)))
 
     def load(self, account_id: str) -> AccountState | None:
         person = self.person_of(account_id)
@@ -60,7 +59,7 @@ class Store:
 
     def accounts_of(self, person_id: str) -> list[str]:
         """The account ids enrolled for ``person_id``, sorted."""
-        return sorted(_text(v) for v in self.client.smembers(keys.person_accounts(person_id)))
+        return sorted(cast("set[str]", self.client.smembers(keys.person_accounts(person_id))))
 
     @contextmanager
     def locked(self, person_id: str, account_id: str, ms: int = DEFAULT_LOCK_MS) -> Iterator[None]:
@@ -83,10 +82,7 @@ class Store:
 
     # -- consent --------------------------------------------------------------------------------
     def opted_out(self, person_id: str) -> set[str]:
-        return {_text(v) for v in self.client.smembers(keys.opt_outs(person_id))}
-
-    def opted_in(self, person_id: str) -> set[str]:
-        return {_text(v) for v in self.client.smembers(keys.opt_ins(person_id))}
+        return cast("set[str]", self.client.smembers(keys.opt_outs(person_id)))
 
     def consent_sets(self, person_id: str) -> tuple[set[str], set[str]]:
         """(opted out, opted in) entries of the person, in one round trip."""
@@ -94,7 +90,7 @@ class Store:
         pipe.smembers(keys.opt_outs(person_id))
         pipe.smembers(keys.opt_ins(person_id))
         out, in_ = pipe.execute()
-        return {_text(v) for v in out}, {_text(v) for v in in_}
+        return out, in_
 
     def set_opt_out(self, person_id: str, entry: str) -> None:
         pipe = self.client.pipeline()
@@ -113,19 +109,14 @@ class Store:
         """Store the YAML of ``ref`` unless already pinned; return the pinned source."""
         key = keys.pinned_schedule(ref)
         self.client.set(key, source, nx=True)
-        pinned = self.client.get(key)
+        pinned = cast("str | None", self.client.get(key))
         assert pinned is not None
-        return _text(pinned)
+        return pinned
 
     def pinned_schedule(self, ref: str) -> str | None:
-        value = self.client.get(keys.pinned_schedule(ref))
-        return None if value is None else _text(value)
+        return cast("str | None", self.client.get(keys.pinned_schedule(ref)))
 
     # -- outcomes ---------------------------------------------------------------------------------
     def recent_outcomes(self, person_id: str, account_id: str, n: int = 20) -> list[dict[str, Any]]:
         raw = self.client.lrange(keys.recent_outcomes(person_id, account_id), 0, n - 1)
         return [json.loads(r) for r in raw]
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value

@@ -52,7 +52,7 @@ class Timeline:
     def claim(self, now: datetime, *, lease_seconds: float, limit: int = 500) -> list[Claim]:
         """Claim up to ``limit`` entries due at ``now``; they stay invisible for the lease."""
         flat = self._claim(keys=[self.key], args=[to_epoch(now), lease_seconds, limit])
-        return [Claim(_text(flat[i]), float(flat[i + 1])) for i in range(0, len(flat), 2)]
+        return [Claim(flat[i], float(flat[i + 1])) for i in range(0, len(flat), 2)]
 
     def next_due(self) -> datetime | None:
         """The earliest due instant on the timeline (leased entries included)."""
@@ -61,7 +61,3 @@ class Timeline:
 
     def __len__(self) -> int:
         return int(self.client.zcard(self.key))
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value

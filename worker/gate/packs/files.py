@@ -30,13 +30,12 @@ from types import MappingProxyType
 from typing import cast
 
 from worker.cadence.yamlnodes import Node, compose
-from worker.contracts.vocab import CHANNELS
+from worker.contracts.vocab import CHANNELS, COLLECTORS
 from worker.errors import ScheduleError
 from worker.gate.packs.kinds import KIND_SPECS, choices, distinct
 from worker.gate.rules import KINDS, Action, AppliesWhen, Certainty, Kind, Pack, Rule
 
 __all__ = [
-    "COLLECTORS",
     "DEFAULT_ACTIONS",
     "PACK_SUFFIX",
     "PackError",
@@ -49,8 +48,6 @@ __all__ = [
 
 #: Pack files are ``<name>.yaml``; the shipped ones live in ``worker/gate/packs``.
 PACK_SUFFIX = ".yaml"
-#: Who collects: the creditor itself, or a collector acting for it (the FDCPA's "debt collector").
-COLLECTORS: tuple[str, ...] = ("creditor", "third_party")  # as schedules name them
 _ACTIONS: tuple[str, ...] = Action.__args__  # type: ignore[attr-defined]
 _CERTAINTIES: tuple[str, ...] = Certainty.__args__  # type: ignore[attr-defined]
 #: The action a rule takes when it does not name one, by kind.

@@ -20,7 +20,7 @@ from worker.cadence.policy import BlockedDays
 from worker.cadence.policy_reader import read_window
 from worker.cadence.yamlnodes import Node
 from worker.contracts.event import EVENT_TYPES
-from worker.contracts.vocab import WEEKDAYS
+from worker.contracts.vocab import LOCALE_TAG, WEEKDAYS
 from worker.gate.rules import CONTENT_CHECKS, COUNTABLE, SCOPES, Action, Rule, Scope
 
 __all__ = ["KIND_SPECS", "KindSpec", "choices", "distinct"]
@@ -31,7 +31,6 @@ _NUMBER_KINDS = ("mobile", "landline", "work")
 #: ``placed`` is how the rule texts say it (docs/compliance.md, F3); a placed call is a sent one.
 _COUNT_ALIASES = {"placed": "sent"}
 
-_LOCALE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*")
 _VARIANT = re.compile(r"[a-z][a-z0-9_]*")
 
 
@@ -98,7 +97,7 @@ def _content(base: Rule, fields: dict[str, Node], node: Node) -> Rule:
         for variant, by_locale in _free_mapping(
             fields["texts"], _VARIANT, "a variant name such as initial"
         ).items():
-            locales = _free_mapping(by_locale, _LOCALE, "a BCP 47 locale such as en or zh-Hans")
+            locales = _free_mapping(by_locale, LOCALE_TAG, "a BCP 47 locale such as en or zh-Hans")
             texts[variant] = MappingProxyType({k: v.text() for k, v in locales.items()})
     return replace(
         base, content=fields["content"].one_of(CONTENT_CHECKS), texts=MappingProxyType(texts)

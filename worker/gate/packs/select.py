@@ -8,30 +8,29 @@ new schedule version keeps counting what the old one sent.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from worker.accounts.zones import person_country
 from worker.cadence.policy import BlockedDays
 from worker.cadence.schedule import Schedule
 from worker.contracts.account import Account
+from worker.gate.packs.files import applicable_packs
 from worker.gate.rules import AppliesWhen, Pack, Rule
 
 HOUSE = "house"
 
 
-_HOUSE_CACHE: dict[tuple[str, int], tuple[Rule, ...]] = {}
+#: Schedule versions whose house rules are kept: a process sees a handful (every version an
+#: enrolled account is pinned to), and a miss only costs a rebuild (~0.15 ms for 7 rules).
+HOUSE_CACHE_SIZE = 64
 
 
+# Keyed by the schedule's value (Schedule hashes its name, version and source, and compares
+# every field), so a re-read file with the same name@version but a new policy is a new key.
+@lru_cache(maxsize=HOUSE_CACHE_SIZE)
 def house_rules(schedule: Schedule) -> tuple[Rule, ...]:
     """The schedule's ``policy`` block as rules (always enforced: certainty V)."""
-    key = (schedule.ref, id(schedule.policy))
-    cached = _HOUSE_CACHE.get(key)
-    if cached is None:
-        cached = _HOUSE_CACHE[key] = _house_rules(schedule)
-    return cached
-
-
-def _house_rules(schedule: Schedule) -> tuple[Rule, ...]:
     p = schedule.policy
     cite = f"house policy of schedule {schedule.ref}"
     base: dict[str, Any] = dict(
@@ -103,8 +102,6 @@ def jurisdiction(account: Account) -> tuple[str | None, str | None]:
 
 def rules_for(schedule: Schedule, account: Account) -> list[Rule]:
     """Every rule that applies to ``account`` under ``schedule``: packs first, house last."""
-    from worker.gate.packs.files import applicable_packs
-
     country, region = jurisdiction(account)
     packs = applicable_packs(country, region, schedule.collector, extra=schedule.packs)
     return [r for p in packs for r in p.rules] + list(house_rules(schedule))
