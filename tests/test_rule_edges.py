@@ -89,7 +89,7 @@ def prefill(
                 key,
                 f"{t.timestamp()}|{','.join(sorted(rule.counts))}",
             )
-            record_call_result(app, state.person_id, f"{account_id}:x:{n}", result)
+            record_call_result(app.client, state.person_id, f"{account_id}:x:{n}", result)
 
 
 def event(app: App, account_id: str, type_: str, **fields: Any) -> None:
