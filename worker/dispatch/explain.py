@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 from rich.console import Console
 from rich.table import Table
 
+from worker.accounts.lifecycle import status_text
 from worker.accounts.zones import candidate_zones, mask_email, mask_phone
 from worker.app import App
 from worker.clock import isoformat_utc
@@ -24,8 +25,9 @@ def explain_account(app: App, account_id: str, console: Console) -> None:
     country, region = jurisdiction(state.account)
     console.print(f"[bold]{account_id}[/] person {state.person_id}, debt {state.account.debt}")
     status = f"schedule {state.schedule_ref}, status [bold]{state.status}[/]"
-    if state.status_reason:
-        status += f" ({state.status_reason})"
+    reason = status_text(state)
+    if reason:
+        status += f" ({reason})"
     if state.paused_until:
         status += f" until {isoformat_utc(state.paused_until)}"
     console.print(status)

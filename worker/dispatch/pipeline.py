@@ -14,7 +14,8 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from worker.accounts.cursor import next_step, place_at, primary_zone
+from worker.accounts import lifecycle
+from worker.accounts.cursor import primary_zone
 from worker.accounts.outcomes import make_outcome
 from worker.accounts.state import AccountState
 from worker.app import App
@@ -26,7 +27,7 @@ from worker.errors import DeliveryError, TemplateError
 from worker.gate.calls import count_after_send
 from worker.gate.caps import Reservation
 from worker.gate.content import check_content, disclosure_text
-from worker.gate.decide import FINAL_REASONS, Decision, Setting, evaluate
+from worker.gate.decide import Decision, Setting, evaluate
 from worker.gate.engine import Check
 from worker.gate.packs.select import jurisdiction
 from worker.rendering.context import build_context
@@ -69,8 +70,7 @@ def _dispatch_locked(
         return [], ()
     schedule = app.pinned_schedule(state.schedule_ref)
     step = schedule.occurrences[state.cursor]
-    if state.status == "paused" and state.paused_until and now >= state.paused_until:
-        state.status, state.status_reason, state.paused_until = "active", None, None
+    lifecycle.lift_expired_pause(state, now)
     decision = evaluate_step(app, state, schedule, step, now)
     zone = primary_zone(state.account)
     checks = decision.judgement.checks if decision.judgement else ()
@@ -131,15 +131,8 @@ def _advance(
     app: App, state: AccountState, schedule: Schedule, step: Occurrence, now: datetime, zone: str
 ) -> list[Outcome]:
     """Move the cursor past ``step``; record steps whose day went by; save and re-place."""
-    following, missed = next_step(schedule, state.account, now, step.index)
+    missed = lifecycle.advance_past(state, schedule, step, now)
     out = [_record(state, m, now, zone, "skipped", reason="missed", rule=None) for m in missed]
-    state.attempt = 0
-    if following is None:
-        state.cursor, state.due_at = None, None
-        if state.status == "active":
-            state.status = "completed"
-    else:
-        state.cursor, state.due_at = following.index, place_at(state.account, following, now)
     app.commit(state, now)
     return out
 
@@ -158,11 +151,7 @@ def _suppress(
             state, step, now, zone, "suppressed", channel=d.channel, reason=d.reason, rule=d.rule
         )
     ]
-    if d.reason in FINAL_REASONS:
-        state.cursor, state.due_at = None, None  # the cadence ends here
-        app.commit(state, now)
-    elif d.reason == "disputed":
-        state.due_at = None  # held: dispute_resolved places the cadence again
+    if lifecycle.halt_for(state, d.reason):
         app.commit(state, now)
     else:
         out += _advance(app, state, schedule, step, now, zone)
