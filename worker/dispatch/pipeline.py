@@ -31,6 +31,7 @@ from worker.gate.decide import Decision, Setting, evaluate
 from worker.gate.engine import Check
 from worker.gate.packs.select import jurisdiction
 from worker.rendering.context import build_context
+from worker.storage import keys
 
 log = logging.getLogger(__name__)
 
@@ -209,7 +210,7 @@ def _allow(
         )
 
     specs = [spec for _, spec in j.specs]
-    dispatch_id = f"{account.account_id}:{step.key}:{state.attempt}"
+    dispatch_id = keys.dispatch_id(account.account_id, step.key, state.attempt)
     res = app.caps.reserve_specs(
         person_id=state.person_id, dispatch_id=dispatch_id, specs=specs, now=now
     )
@@ -331,7 +332,7 @@ def _duplicate(
         # the claimer died between claim and provider answer: the message may have gone out
         app.caps.finish(
             person_id=state.person_id,
-            dispatch_id=f"{state.account_id}:{step.key}:{state.attempt}",
+            dispatch_id=keys.dispatch_id(state.account_id, step.key, state.attempt),
             value="unknown",
         )
         out = [
