@@ -341,9 +341,10 @@ def schedules_plan(
 @templates_app.command("lint")
 def templates_lint() -> None:
     """Render every template part in every locale with sample data; fail on any error."""
+    from worker.gate.content import opt_out_problems
     from worker.rendering.lint import lint_templates
 
-    problems = lint_templates(Path(_settings().templates_dir), console)
+    problems = lint_templates(Path(_settings().templates_dir), console, check=opt_out_problems)
     if problems:
         raise typer.Exit(1)
 

@@ -26,10 +26,9 @@ from worker.contracts.outcome import Outcome
 from worker.errors import DeliveryError, TemplateError
 from worker.gate.calls import count_after_send
 from worker.gate.caps import Reservation
-from worker.gate.content import check_content, disclosure_text
+from worker.gate.content import check_content, content_requirements
 from worker.gate.decide import Decision, Setting, evaluate
 from worker.gate.engine import Check
-from worker.gate.packs.select import jurisdiction
 from worker.rendering.context import build_context
 from worker.storage import keys
 
@@ -172,12 +171,7 @@ def _allow(
     locale = account.locale or schedule.locale
     assert d.recipient is not None and d.judgement is not None
     j = d.judgement
-    checks = {r.content for r in j.content if r.content}
-    disclosure = next((r for r in j.content if r.content == "disclosure"), None)
-    country, region = jurisdiction(account)
-    licence = schedule.licences.get(f"{country}-{region}")
-    if licence is None:
-        checks.discard("licence")  # CA1 asks for the licence number where one is configured
+    need = content_requirements(j, channel=d.channel, state=state, schedule=schedule, locale=locale)
     try:
         context = build_context(
             account,
@@ -185,29 +179,24 @@ def _allow(
             tier=step.tier,
             channel=d.channel,
             locale=locale,
-            disclosure=disclosure_text(
-                disclosure.texts, initial=state.sent_count == 0, locale=locale
-            )
-            if disclosure
-            else None,
-            licence_number=licence,
+            disclosure=need.disclosure,
+            licence_number=need.licence_number,
         )
         rendered = app.renderer.render(step.template, d.channel, locale, context)
-        problems = check_content(rendered, checks=checks, context=context)
     except TemplateError as e:
-        problems, rendered = [], None
-        failure = str(e)
-    if rendered is None or problems:
-        noncompliant = bool(problems) or failure.startswith("template_noncompliant")
-        reason = "template_noncompliant" if noncompliant else "template_error"
-        rule = f"content/{reason}@{schedule.version}"
-        if problems:
-            rule = next((r.ref for r in j.content if r.content == problems[0].check), rule)
-            failure = "; ".join(p.message for p in problems)
-        log.error("template %s for %s refused: %s", step.template, d.channel, failure)
-        return _suppress(
-            app, state, schedule, step, Decision("suppress", d.channel, reason, rule), now, zone
+        log.error("template %s for %s refused: %s", step.template, d.channel, e)
+        refused = Decision(
+            "suppress", d.channel, "template_error", f"content/template_error@{schedule.version}"
         )
+        return _suppress(app, state, schedule, step, refused, now, zone)
+    problems = check_content(rendered, checks=need.checks, context=context)
+    if problems:
+        failure = "; ".join(p.message for p in problems)
+        log.error("template %s for %s refused: %s", step.template, d.channel, failure)
+        refused = Decision(
+            "suppress", d.channel, "template_noncompliant", need.rule_of(problems[0])
+        )
+        return _suppress(app, state, schedule, step, refused, now, zone)
 
     specs = [spec for _, spec in j.specs]
     dispatch_id = keys.dispatch_id(account.account_id, step.key, state.attempt)
