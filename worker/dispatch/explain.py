@@ -11,13 +11,12 @@ from worker.accounts.lifecycle import status_text
 from worker.accounts.zones import candidate_zones, mask_email, mask_phone
 from worker.app import App
 from worker.clock import isoformat_utc
+from worker.dispatch.attempt import evaluate_step
 from worker.gate.packs.select import jurisdiction
 from worker.logs import mask
 
 
 def explain_account(app: App, account_id: str, console: Console) -> None:
-    from worker.dispatch.pipeline import evaluate_step
-
     state = app.store.require(account_id)
     schedule = app.pinned_schedule(state.schedule_ref)
     now = app.clock.now()
