@@ -134,6 +134,12 @@ def test_a_resolved_dispute_with_no_step_left_leaves_nothing_pending() -> None:
     assert (s.status, s.cursor, s.due_at) == ("active", None, None)
 
 
+def test_a_resolved_dispute_after_the_cadence_ended_places_nothing() -> None:
+    s = state(status="held", status_reason="disputed", cursor=None, due_at=None)
+    lifecycle.resume_after_dispute(s, SCHEDULE, NOW)
+    assert (s.status, s.cursor, s.due_at) == ("active", None, None)
+
+
 def test_a_resolved_dispute_on_an_account_that_is_not_held_changes_nothing() -> None:
     s = state(status="paused", status_reason="promise_to_pay", paused_until=NOW)
     lifecycle.resume_after_dispute(s, SCHEDULE, NOW)
