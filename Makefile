@@ -17,8 +17,10 @@ $(STAMP): pyproject.toml
 demo: install
 	$(BIN)/remind demo
 
+# Branch coverage of the code the tests run in process (the CLI, simulator and worker processes
+# the tests start as subprocesses are not measured); files at 100 % are left out of the table.
 test: install
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --cov=worker --cov-branch --cov-report=term:skip-covered
 
 lint: install
 	$(BIN)/ruff check worker tests

@@ -4,11 +4,13 @@ that drives the production tick + dispatch on the simulated clock."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from worker.app import App
+from worker.app import App, default_channels
+from worker.channels.base import Channel
 from worker.clock import SimulatedClock
 from worker.config import Settings
 from worker.dispatch.pipeline import dispatch
@@ -65,19 +67,32 @@ def account(**overrides: Any) -> dict[str, Any]:
 
 
 def make_app(
-    redis_url: str, tmp_path: Path, clock: SimulatedClock, schedule: str = TEST_SCHEDULE
+    redis_url: str,
+    tmp_path: Path,
+    clock: SimulatedClock,
+    schedule: str = TEST_SCHEDULE,
+    *,
+    templates_dir: Path = ROOT / "templates",
+    channels: Mapping[str, Channel] | None = None,
 ) -> App:
+    """An App on schedule ``t`` whose outcomes are also kept in ``app.recorded``.
+
+    ``channels`` replace the outbox for the channels named (a fake provider, say).
+    """
     schedules = tmp_path / "schedules"
     schedules.mkdir(exist_ok=True)
     (schedules / "t.yaml").write_text(schedule)
     settings = Settings(
         redis_url=redis_url,
         schedules_dir=schedules,
-        templates_dir=ROOT / "templates",
+        templates_dir=templates_dir,
         data_dir=tmp_path / "var",
     )
     outcomes: list[dict[str, Any]] = []
-    app = App(settings, connection.client(redis_url), clock, sinks=[outcomes.append])
+    wired = {**default_channels(settings, clock), **(channels or {})}
+    app = App(
+        settings, connection.client(redis_url), clock, channels=wired, sinks=[outcomes.append]
+    )
     app.recorded = outcomes  # type: ignore[attr-defined]
     return app
 

@@ -30,18 +30,23 @@ def event(app: Any, type_: str, **fields: Any) -> Any:
 
 
 @pytest.mark.parametrize(
-    ("type_", "fields", "reason", "rule", "status_reason"),
+    ("type_", "fields", "reason", "rule", "close_reason"),
     [
-        ("paid", {}, "paid", "lifecycle/paid@1", "paid"),
-        ("cease", {}, "ceased", "lifecycle/ceased@1", "ceased"),
-        ("close", {"reason": "bankrupt"}, "closed", "lifecycle/closed@1", "closed:bankrupt"),
+        ("paid", {}, "paid", "lifecycle/paid@1", None),
+        ("cease", {}, "ceased", "lifecycle/ceased@1", None),
+        ("close", {"reason": "bankrupt"}, "closed", "lifecycle/closed@1", "bankrupt"),
     ],
 )
 def test_a_stop_event_suppresses_the_next_step_and_ends_the_cadence(  # type: ignore[no-untyped-def]
-    app, clock, type_, fields, reason, rule, status_reason
+    app, clock, type_, fields, reason, rule, close_reason
 ) -> None:
     state = event(app, type_, **fields)
-    assert (state.status, state.status_reason) == ("stopped", status_reason)
+    assert (state.status, state.status_reason, state.close_reason) == (
+        "stopped",
+        reason,
+        close_reason,
+    )
+    assert app.store.require("A-1").close_reason == close_reason
     run_until(app, clock, datetime(2026, 3, 20, tzinfo=UTC))
     assert brief(app.recorded) == [
         ("2026-03-02T15:00:00Z", "early.1", "sms", "suppressed", reason, None)

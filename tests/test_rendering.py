@@ -411,45 +411,22 @@ def test_a_visit_renders_its_brief(tmp_path: Path) -> None:
 # --- opt-out, failing closed -------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("channel", "files", "where"),
-    [
-        ("sms", {"sms.txt": "Hi {{ name }}"}, "the SMS lacks"),
-        (
-            "email",
-            {"email.subject.txt": "Hi", "email.txt": "Hi {{ name }}"},
-            "the email text lacks",
-        ),
-        (
-            "email",
-            {
-                "email.subject.txt": "Hi",
-                "email.txt": "Hi\n{{ opt_out }}",
-                "email.html": "<p>Hi {{ name }}</p>",
-            },
-            "the email HTML lacks",
-        ),
-    ],
-)
-def test_a_message_without_the_opt_out_is_noncompliant_and_refused(
-    tmp_path: Path, channel: str, files: dict[str, str], where: str
-) -> None:
-    renderer = make_templates(tmp_path, {f"bad/{name}": text for name, text in files.items()})
-    with pytest.raises(TemplateError) as error:
-        renderer.render("bad", channel, "en", context())
-    assert str(error.value) == f"template_noncompliant: bad ({channel}, en): {where} {OPT_OUT!r}"
-
-
-def test_a_context_without_opt_out_text_is_noncompliant(tmp_path: Path) -> None:
-    renderer = make_templates(tmp_path, {"greet/sms.txt": "Hi {{ opt_out }}"})
-    with pytest.raises(TemplateError, match=r"^template_noncompliant: greet .*no opt_out text"):
-        renderer.render("greet", "sms", "en", context(opt_out=""))
-
-
-def test_voice_and_visit_are_not_checked_for_the_sms_opt_out(tmp_path: Path) -> None:
-    renderer = make_templates(tmp_path, {"t/voice.txt": "Hello", "t/visit.txt": "Brief"})
-    assert renderer.render("t", "voice", "en", context()).text == "Hello"
-    assert renderer.render("t", "visit", "en", context()).text == "Brief"
+def test_the_renderer_leaves_the_opt_out_to_the_gate(tmp_path: Path) -> None:
+    # One opt-out check, the gate's (worker.gate.content): rendering only renders.
+    renderer = make_templates(
+        tmp_path,
+        {
+            "bare/sms.txt": "Hi {{ name }}",
+            "bare/email.subject.txt": "Hi",
+            "bare/email.txt": "Hi {{ name }}",
+            "bare/voice.txt": "Hello",
+            "bare/visit.txt": "Brief",
+        },
+    )
+    assert renderer.render("bare", "sms", "en", context(opt_out="")).text == "Hi Ana"
+    assert renderer.render("bare", "email", "en", context()).text == "Hi Ana"
+    assert renderer.render("bare", "voice", "en", context()).text == "Hello"
+    assert renderer.render("bare", "visit", "en", context()).text == "Brief"
 
 
 # --- build_context -------------------------------------------------------------------------------

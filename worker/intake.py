@@ -8,15 +8,14 @@ queue is recorded with its reason and never crashes a worker.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from worker.accounts.cursor import next_step, place_at, primary_zone
+from worker.accounts import lifecycle
+from worker.accounts.cursor import primary_zone
 from worker.accounts.outcomes import make_outcome, rejected
 from worker.accounts.state import AccountState, Constraint, Conversation, Payment
 from worker.app import App
-from worker.cadence.schedule import Schedule
 from worker.contracts.account import Account
 from worker.contracts.event import Event
 from worker.contracts.outcome import Outcome
@@ -25,14 +24,6 @@ from worker.errors import InvalidInput, ScheduleError, StateError
 from worker.gate.calls import record_call_result
 
 log = logging.getLogger(__name__)
-
-
-def _place(state: AccountState, schedule: Schedule, now: datetime) -> None:
-    step, _ = next_step(schedule, state.account, now, None)
-    state.cursor = step.index if step else None
-    state.due_at = place_at(state.account, step, now) if step else None
-    if step is None and state.status == "active":
-        state.status = "completed"
 
 
 def enroll(app: App, account: Account) -> AccountState:
@@ -70,16 +61,9 @@ def enroll(app: App, account: Account) -> AccountState:
             enrolled_at=now,
             updated_at=now,
         )
-        _place(state, schedule, now)
+        lifecycle.start_cadence(state, schedule, now)
         app.commit(state, now)
         return state
-
-
-def _resume_at(state: AccountState, schedule: Schedule, until: Any) -> datetime:
-    """A promise runs through its date; contact resumes the next local day at the send time."""
-    zone = ZoneInfo(primary_zone(state.account))
-    local = datetime.combine(until + timedelta(days=1), schedule.send_time, tzinfo=zone)
-    return local.astimezone(UTC)
 
 
 def apply_event(app: App, event: Event) -> AccountState:
@@ -93,25 +77,15 @@ def apply_event(app: App, event: Event) -> AccountState:
         schedule = app.pinned_schedule(state.schedule_ref)
         at = event.at or now
         t = event.type
+        # the schedule's events block says which event types stop, pause, hold or resume
         if t in schedule.stop_events:
-            if state.status != "stopped":
-                reason = {"paid": "paid", "cease": "ceased"}.get(t, "closed")
-                state.status = "stopped"
-                state.status_reason = f"closed:{event.reason}" if t == "close" else reason
-                state.paused_until = None
-        elif t in schedule.pause_events and state.status == "active" and event.until:
-            state.status, state.status_reason = "paused", "promise_to_pay"
-            state.paused_until = _resume_at(state, schedule, event.until)
-        elif t in schedule.hold_events and state.status in ("active", "paused"):
-            state.status, state.status_reason, state.paused_until = "held", "disputed", None
-        elif t in schedule.resume_events and state.status == "held":
-            state.status, state.status_reason = "active", None
-            if state.cursor is not None:
-                following, _ = next_step(
-                    schedule, state.account, now, state.cursor - 1 if state.cursor > 0 else None
-                )
-                state.cursor = following.index if following else None
-                state.due_at = place_at(state.account, following, now) if following else None
+            lifecycle.stop(state, t, event.reason)
+        elif t in schedule.pause_events:
+            lifecycle.pause_for_promise(state, schedule, event.until)
+        elif t in schedule.hold_events:
+            lifecycle.hold_for_dispute(state)
+        elif t in schedule.resume_events:
+            lifecycle.resume_after_dispute(state, schedule, now)
         if t == "payment" and event.amount is not None:
             state.payments.append(Payment(at=at, amount=event.amount))
         elif t == "conversation" and event.channel is not None:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from worker.contracts.account import Account
 from worker.contracts.event import StatedConstraint
@@ -43,8 +43,10 @@ class AccountState(BaseModel):
     schedule: str  # name
     version: str  # pinned schedule version
     status: Status = "active"
-    #: paid | ceased | closed:<reason> when stopped; disputed when held; promise_to_pay when paused
+    #: paid | ceased | closed when stopped; disputed when held; promise_to_pay when paused
     status_reason: str | None = None
+    #: why a ``close`` event closed the account (bankrupt, deceased...; ``CLOSE_REASONS``)
+    close_reason: str | None = None
     paused_until: datetime | None = None
     #: index of the pending occurrence in the pinned schedule; None when the cadence has ended
     cursor: int | None = None
@@ -60,6 +62,16 @@ class AccountState(BaseModel):
     sent_count: int = 0
     #: the last call placed, so a call_result event without a dispatch id finds it
     last_call: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _split_close_reason(cls, data: Any) -> Any:
+        """States saved before ``close_reason`` existed hold ``status_reason: closed:<reason>``."""
+        if isinstance(data, dict):
+            reason = data.get("status_reason")
+            if isinstance(reason, str) and reason.startswith("closed:"):
+                data = {**data, "status_reason": "closed", "close_reason": reason[len("closed:") :]}
+        return data
 
     @property
     def account_id(self) -> str:

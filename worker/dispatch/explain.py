@@ -7,16 +7,16 @@ from zoneinfo import ZoneInfo
 from rich.console import Console
 from rich.table import Table
 
+from worker.accounts.lifecycle import status_text
 from worker.accounts.zones import candidate_zones, mask_email, mask_phone
 from worker.app import App
 from worker.clock import isoformat_utc
+from worker.dispatch.attempt import evaluate_step
 from worker.gate.packs.select import jurisdiction
 from worker.logs import mask
 
 
 def explain_account(app: App, account_id: str, console: Console) -> None:
-    from worker.dispatch.pipeline import evaluate_step
-
     state = app.store.require(account_id)
     schedule = app.pinned_schedule(state.schedule_ref)
     now = app.clock.now()
@@ -24,8 +24,9 @@ def explain_account(app: App, account_id: str, console: Console) -> None:
     country, region = jurisdiction(state.account)
     console.print(f"[bold]{account_id}[/] person {state.person_id}, debt {state.account.debt}")
     status = f"schedule {state.schedule_ref}, status [bold]{state.status}[/]"
-    if state.status_reason:
-        status += f" ({state.status_reason})"
+    reason = status_text(state)
+    if reason:
+        status += f" ({reason})"
     if state.paused_until:
         status += f" until {isoformat_utc(state.paused_until)}"
     console.print(status)

@@ -6,36 +6,30 @@ racing another worker on the same step is recorded as ``skipped``, and the at-mo
 taken with the cap reservation means a step is never sent twice. A claim found unfinished after
 its lease (the worker died between claim and provider answer) is recorded as ``unknown`` and not
 resent.
+
+The work is split by what happens to the step: ``attempt`` (the gate's decision on it),
+``steps`` (deferred, suppressed, passed over), ``compose`` (render and check the message) and
+``send`` (reserve, send, and what the provider said).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from datetime import datetime, timedelta
 
-from worker.accounts.cursor import next_step, place_at, primary_zone
-from worker.accounts.outcomes import make_outcome
+from worker.accounts import lifecycle
+from worker.accounts.cursor import primary_zone
 from worker.accounts.state import AccountState
 from worker.app import App
-from worker.cadence.schedule import Occurrence, Schedule
-from worker.channels.base import OutgoingMessage
 from worker.clock import to_epoch
 from worker.contracts.outcome import Outcome
-from worker.errors import DeliveryError, TemplateError
-from worker.gate.calls import count_after_send
-from worker.gate.caps import Reservation
-from worker.gate.content import check_content, disclosure_text
-from worker.gate.decide import FINAL_REASONS, Decision, Setting, evaluate
+from worker.dispatch.attempt import Attempt, evaluate_step
+from worker.dispatch.send import allow
+from worker.dispatch.steps import defer, suppress
 from worker.gate.engine import Check
-from worker.gate.packs.select import jurisdiction
-from worker.rendering.context import build_context
+
+__all__ = ["dispatch", "evaluate_step"]
 
 log = logging.getLogger(__name__)
-
-#: Transient provider failures retried this many times, this far apart, before giving up.
-MAX_ATTEMPTS = 3
-RETRY_AFTER = timedelta(hours=1)
 
 
 def dispatch(app: App, account_id: str, claimed_due: float | None = None) -> list[Outcome]:
@@ -69,287 +63,18 @@ def _dispatch_locked(
         return [], ()
     schedule = app.pinned_schedule(state.schedule_ref)
     step = schedule.occurrences[state.cursor]
-    if state.status == "paused" and state.paused_until and now >= state.paused_until:
-        state.status, state.status_reason, state.paused_until = "active", None, None
+    lifecycle.lift_expired_pause(state, now)
     decision = evaluate_step(app, state, schedule, step, now)
-    zone = primary_zone(state.account)
+    a = Attempt(app, state, schedule, step, now, primary_zone(state.account), decision)
     checks = decision.judgement.checks if decision.judgement else ()
-    if decision.action == "defer":
-        return [_defer(app, state, step, decision, now, zone)], checks
-    if decision.action == "suppress":
-        return _suppress(app, state, schedule, step, decision, now, zone), checks
-    return _allow(app, state, schedule, step, decision, now, zone), checks
+    return _act(a), checks
 
 
-def setting_of(schedule: Schedule) -> Setting:
-    return Setting(schedule.version, schedule.collector, schedule.enforce_unverified)
-
-
-def evaluate_step(
-    app: App, state: AccountState, schedule: Schedule, step: Occurrence, at: datetime
-) -> Decision:
-    """The gate's decision on ``step`` at ``at`` (no reservation): also what explain shows."""
-    opted_out, opted_in = app.store.consent_sets(state.person_id)
-    return evaluate(
-        state,
-        step,
-        app.rules(schedule, state.account),
-        at,
-        opted_out=opted_out,
-        opted_in=opted_in,
-        read_logs=app.read_logs,
-        setting=setting_of(schedule),
-    )
-
-
-def _record(
-    state: AccountState, step: Occurrence, now: datetime, zone: str, kind: str, **kw: object
-) -> Outcome:
-    return make_outcome(now=now, state=state, step=step, zone=zone, outcome=kind, **kw)  # type: ignore[arg-type]
-
-
-def _defer(
-    app: App, state: AccountState, step: Occurrence, d: Decision, now: datetime, zone: str
-) -> Outcome:
-    assert d.at is not None
-    state.due_at = d.at
-    app.commit(state, now)
-    return _record(
-        state,
-        step,
-        now,
-        zone,
-        "deferred",
-        channel=d.channel,
-        reason=d.reason,
-        rule=d.rule,
-        next_attempt_at=d.at,
-    )
-
-
-def _advance(
-    app: App, state: AccountState, schedule: Schedule, step: Occurrence, now: datetime, zone: str
-) -> list[Outcome]:
-    """Move the cursor past ``step``; record steps whose day went by; save and re-place."""
-    following, missed = next_step(schedule, state.account, now, step.index)
-    out = [_record(state, m, now, zone, "skipped", reason="missed", rule=None) for m in missed]
-    state.attempt = 0
-    if following is None:
-        state.cursor, state.due_at = None, None
-        if state.status == "active":
-            state.status = "completed"
-    else:
-        state.cursor, state.due_at = following.index, place_at(state.account, following, now)
-    app.commit(state, now)
-    return out
-
-
-def _suppress(
-    app: App,
-    state: AccountState,
-    schedule: Schedule,
-    step: Occurrence,
-    d: Decision,
-    now: datetime,
-    zone: str,
-) -> list[Outcome]:
-    out = [
-        _record(
-            state, step, now, zone, "suppressed", channel=d.channel, reason=d.reason, rule=d.rule
-        )
-    ]
-    if d.reason in FINAL_REASONS:
-        state.cursor, state.due_at = None, None  # the cadence ends here
-        app.commit(state, now)
-    elif d.reason == "disputed":
-        state.due_at = None  # held: dispute_resolved places the cadence again
-        app.commit(state, now)
-    else:
-        out += _advance(app, state, schedule, step, now, zone)
-    return out
-
-
-def _allow(
-    app: App,
-    state: AccountState,
-    schedule: Schedule,
-    step: Occurrence,
-    d: Decision,
-    now: datetime,
-    zone: str,
-) -> list[Outcome]:
-    account = state.account
-    locale = account.locale or schedule.locale
-    assert d.recipient is not None and d.judgement is not None
-    j = d.judgement
-    checks = {r.content for r in j.content if r.content}
-    disclosure = next((r for r in j.content if r.content == "disclosure"), None)
-    country, region = jurisdiction(account)
-    licence = schedule.licences.get(f"{country}-{region}")
-    if licence is None:
-        checks.discard("licence")  # CA1 asks for the licence number where one is configured
-    try:
-        context = build_context(
-            account,
-            day=step.day,
-            tier=step.tier,
-            channel=d.channel,
-            locale=locale,
-            disclosure=disclosure_text(
-                disclosure.texts, initial=state.sent_count == 0, locale=locale
-            )
-            if disclosure
-            else None,
-            licence_number=licence,
-        )
-        rendered = app.renderer.render(step.template, d.channel, locale, context)
-        problems = check_content(rendered, checks=checks, context=context)
-    except TemplateError as e:
-        problems, rendered = [], None
-        failure = str(e)
-    if rendered is None or problems:
-        noncompliant = bool(problems) or failure.startswith("template_noncompliant")
-        reason = "template_noncompliant" if noncompliant else "template_error"
-        rule = f"content/{reason}@{schedule.version}"
-        if problems:
-            rule = next((r.ref for r in j.content if r.content == problems[0].check), rule)
-            failure = "; ".join(p.message for p in problems)
-        log.error("template %s for %s refused: %s", step.template, d.channel, failure)
-        return _suppress(
-            app, state, schedule, step, Decision("suppress", d.channel, reason, rule), now, zone
-        )
-
-    specs = [spec for _, spec in j.specs]
-    dispatch_id = f"{account.account_id}:{step.key}:{state.attempt}"
-    res = app.caps.reserve_specs(
-        person_id=state.person_id, dispatch_id=dispatch_id, specs=specs, now=now
-    )
-    if res.status == "dup":
-        return _duplicate(app, state, schedule, step, d, res, now, zone)
-    if res.status == "cap":
-        # another worker filled a cap since the evaluation: wait for the earliest instant
-        # every rule allows, judged again from the moment the cap frees a slot
-        assert res.index is not None and res.retry_at is not None
-        rule = j.specs[res.index][0].ref
-        later = evaluate_step(app, state, schedule, step, res.retry_at)
-        at = res.retry_at if later.action == "allow" else later.at
-        if later.action == "suppress" or at is None:
-            return _suppress(
-                app,
-                state,
-                schedule,
-                step,
-                Decision("suppress", d.channel, "no_contact_window", rule),
-                now,
-                zone,
-            )
-        return [_defer(app, state, step, Decision("defer", d.channel, "cap", rule, at), now, zone)]
-
-    message = OutgoingMessage(
-        dispatch_id=dispatch_id,
-        channel=d.channel,
-        to=d.recipient,
-        template=step.template,
-        locale=rendered.locale,
-        text=rendered.text,
-        subject=rendered.subject,
-        html=rendered.html,
-        voicemail=rendered.voicemail,
-        account_id=account.account_id,
-    )
-    channel = app.channels[d.channel]
-    try:
-        receipt = channel.send(message)
-    except DeliveryError as e:
-        cap_keys = [s.key for s in specs]
-        return _failed(
-            app, state, schedule, step, d, e, cap_keys, dispatch_id, now, zone, rendered.locale
-        )
-    app.caps.finish(
-        person_id=state.person_id, dispatch_id=dispatch_id, value=f"sent:{receipt.provider_id}"
-    )
-    state.sent_count += 1
-    count_after_send(
-        app.client, state, j, d.channel, dispatch_id, now, simulated_calls=app.simulated_calls
-    )
-    sent = _record(
-        state,
-        step,
-        now,
-        zone,
-        "sent",
-        channel=d.channel,
-        provider=receipt.provider,
-        provider_id=receipt.provider_id,
-        locale=rendered.locale,
-    )
-    return [sent, *_advance(app, state, schedule, step, now, zone)]
-
-
-def _failed(
-    app: App,
-    state: AccountState,
-    schedule: Schedule,
-    step: Occurrence,
-    d: Decision,
-    e: DeliveryError,
-    cap_keys: Sequence[str],
-    dispatch_id: str,
-    now: datetime,
-    zone: str,
-    locale: str,
-) -> list[Outcome]:
-    provider = getattr(app.channels[d.channel], "name", None)
-    if not e.permanent and state.attempt + 1 < MAX_ATTEMPTS:
-        # never processed by the provider: give the reservation back and try again later
-        app.caps.release_keys(person_id=state.person_id, dispatch_id=dispatch_id, cap_keys=cap_keys)
-        state.attempt += 1
-        retry = Decision("defer", d.channel, "provider_transient", None, now + RETRY_AFTER)
-        return [_defer(app, state, step, retry, now, zone)]
-    app.caps.finish(person_id=state.person_id, dispatch_id=dispatch_id, value=f"failed:{e.code}")
-    failed = _record(
-        state,
-        step,
-        now,
-        zone,
-        "failed",
-        channel=d.channel,
-        reason=e.code or ("permanent" if e.permanent else "transient"),
-        provider=provider,
-        locale=locale,
-    )
-    return [failed, *_advance(app, state, schedule, step, now, zone)]
-
-
-def _duplicate(
-    app: App,
-    state: AccountState,
-    schedule: Schedule,
-    step: Occurrence,
-    d: Decision,
-    res: Reservation,
-    now: datetime,
-    zone: str,
-) -> list[Outcome]:
-    claimed = res.claimed or ""
-    if claimed.startswith("claimed:"):
-        since = float(claimed.split(":", 1)[1])
-        if to_epoch(now) - since < app.settings.lease_seconds:
-            # another worker is sending it right now: leave it to that worker
-            return [
-                _record(state, step, now, zone, "skipped", channel=d.channel, reason="in_progress")
-            ]
-        # the claimer died between claim and provider answer: the message may have gone out
-        app.caps.finish(
-            person_id=state.person_id,
-            dispatch_id=f"{state.account_id}:{step.key}:{state.attempt}",
-            value="unknown",
-        )
-        out = [
-            _record(
-                state, step, now, zone, "unknown", channel=d.channel, reason="claimed_not_finished"
-            )
-        ]
-        return out + _advance(app, state, schedule, step, now, zone)
-    out = [_record(state, step, now, zone, "skipped", channel=d.channel, reason="duplicate")]
-    return out + _advance(app, state, schedule, step, now, zone)
+def _act(a: Attempt) -> list[Outcome]:
+    d = a.decision
+    if d.action == "defer":
+        assert d.at is not None
+        return [defer(a, d.reason, d.rule, d.at)]
+    if d.action == "suppress":
+        return suppress(a, d.reason, d.rule)
+    return allow(a)

@@ -1,8 +1,14 @@
-"""Content rules checked on a rendered message, failing closed (docs/compliance.md).
+"""Content rules a rendered message must pass, failing closed (F10, F16, F17, CA1).
 
-A content rule in a pack names one check; the caller collects the checks of every applicable rule
-and calls ``check_content`` on the rendered message before it is sent. Any problem suppresses the
-message as ``template_noncompliant``: a message that may break a content rule is never sent.
+A content rule in a pack names one check. ``content_requirements`` turns a judgement into the
+checks a message must pass (each with the rule that asks for it), the disclosure text and the
+licence number its template is given; ``check_content`` then checks the rendered message before
+it is sent. Any problem suppresses the message as ``template_noncompliant``, citing the rule of
+the first problem: a message that may break a content rule is never sent.
+
+The house asks for the opt-out on every SMS and email, also where no pack does (F10 is a US
+rule): it is then cited as ``house/opt-out@<schedule version>``. docs/compliance.md lists the
+rules and their sources.
 
 ===================== =========================================================================
 ``opt_out``           SMS and email (text and HTML) carry ``context["opt_out"]`` (F10)
@@ -22,12 +28,28 @@ from typing import Any
 
 from markupsafe import escape
 
+from worker.accounts.state import AccountState
+from worker.cadence.schedule import Schedule
+from worker.gate.engine import Judgement
+from worker.gate.packs.select import HOUSE, jurisdiction
 from worker.gate.rules import CONTENT_CHECKS
 from worker.rendering.locales import DEFAULT_LOCALE, locale_chain
 from worker.rendering.renderer import Rendered
 from worker.rendering.sms import normalise_sms
 
-__all__ = ["VOICEMAIL_DENYLIST", "ContentProblem", "check_content", "disclosure_text"]
+__all__ = [
+    "HOUSE_OPT_OUT",
+    "VOICEMAIL_DENYLIST",
+    "ContentProblem",
+    "ContentRequirements",
+    "check_content",
+    "content_requirements",
+    "disclosure_text",
+    "opt_out_problems",
+]
+
+#: The id of the house rule that asks for the opt-out where no pack does.
+HOUSE_OPT_OUT = "opt-out"
 
 #: Words a limited-content voicemail must not say (12 CFR 1006.2(j)): whoever hears it could
 #: learn that the call is about a debt. English words match whole words, any case; Chinese ones
@@ -55,6 +77,52 @@ class ContentProblem:
 
     check: str  # "opt_out" | "disclosure" | "voicemail_limited" | "licence"
     message: str  # a sentence naming the part, e.g. "the SMS lacks the debt-collector disclosure"
+
+
+@dataclass(frozen=True)
+class ContentRequirements:
+    """What one message must show: the checks, the rule asking for each, the values to show."""
+
+    rules: Mapping[str, str]  # check name -> ref of the rule that asks for it
+    disclosure: str | None = None  # the text the template prints as ``disclosure``
+    licence_number: str | None = None  # the number the template prints as ``licence_number``
+
+    @property
+    def checks(self) -> frozenset[str]:
+        """The names of the checks the rendered message must pass."""
+        return frozenset(self.rules)
+
+    def rule_of(self, problem: ContentProblem) -> str:
+        """The rule a problem breaks: what the ``template_noncompliant`` outcome cites."""
+        return self.rules[problem.check]
+
+
+def content_requirements(
+    judgement: Judgement, *, channel: str, state: AccountState, schedule: Schedule, locale: str
+) -> ContentRequirements:
+    """The content a message on ``channel`` must carry under ``judgement``'s content rules.
+
+    The disclosure is the initial one (F16) until the account's first message has gone out.
+    The licence number is the schedule's for the person's ``COUNTRY-REGION``; a licence check
+    without a configured number is dropped (CA1 applies where a licence is configured).
+    """
+    rules: dict[str, str] = {}
+    for rule in judgement.content:
+        if rule.content:
+            rules.setdefault(rule.content, rule.ref)
+    if channel in _WRITTEN:
+        rules.setdefault("opt_out", f"{HOUSE}/{HOUSE_OPT_OUT}@{schedule.version}")
+    disclosure = next((r for r in judgement.content if r.content == "disclosure"), None)
+    text = (
+        disclosure_text(disclosure.texts, initial=state.sent_count == 0, locale=locale)
+        if disclosure
+        else None
+    )
+    country, region = jurisdiction(state.account)
+    licence = schedule.licences.get(f"{country}-{region}")
+    if licence is None:
+        rules.pop("licence", None)
+    return ContentRequirements(rules, text, licence)
 
 
 def disclosure_text(
@@ -94,6 +162,15 @@ def check_content(
         if name in wanted:
             problems += _CHECKERS[name](rendered, context)
     return problems
+
+
+def opt_out_problems(rendered: Rendered, context: Mapping[str, Any]) -> list[str]:
+    """What ``rendered`` lacks of the opt-out every SMS and email carries, as sentences.
+
+    The check ``remind templates lint`` runs on each template: the one content rule that holds
+    in every jurisdiction (F10 where a pack asks, the house elsewhere).
+    """
+    return [p.message for p in check_content(rendered, checks=("opt_out",), context=context)]
 
 
 def _variant(initial: bool) -> str:

@@ -15,17 +15,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+from worker.accounts.lifecycle import hold
 from worker.accounts.state import AccountState
-from worker.accounts.zones import candidate_zones
+from worker.accounts.zones import candidate_zones, zone_names
 from worker.cadence.schedule import Occurrence
 from worker.gate.consent import reach
 from worker.gate.engine import Context, Judgement, LogReader, Target, judge
 from worker.gate.rules import Rule
 
 Action = Literal["allow", "defer", "suppress"]
-
-#: Stop reasons that end the cadence for good.
-FINAL_REASONS = frozenset({"paid", "ceased", "closed"})
 
 
 @dataclass(frozen=True)
@@ -43,17 +41,11 @@ class Decision:
 
 def lifecycle_hold(state: AccountState, now: datetime, version: str) -> Decision | None:
     """Suppress or defer a step because of the account's lifecycle, or None to go on."""
-    rule = f"lifecycle/{{}}@{version}"
-    if state.status == "stopped":
-        reason = (state.status_reason or "ceased").split(":")[0]
-        return Decision("suppress", "", reason, rule.format(reason), detail=state.status_reason)
-    if state.status == "held":
-        return Decision("suppress", "", "disputed", rule.format("dispute"))
-    if state.status == "paused" and state.paused_until and now < state.paused_until:
-        return Decision(
-            "defer", "", "promise_to_pay", rule.format("promise_to_pay"), at=state.paused_until
-        )
-    return None
+    held = hold(state, now)
+    if held is None:
+        return None
+    rule = f"lifecycle/{held.rule}@{version}"
+    return Decision(held.action, "", held.reason, rule, at=held.until, detail=held.detail)
 
 
 @dataclass(frozen=True)
@@ -96,7 +88,7 @@ def evaluate(
 
     from worker.gate.packs.select import jurisdiction
 
-    zones = tuple(dict.fromkeys(c.zone for c in candidate_zones(account)))
+    zones = zone_names(candidate_zones(account))
     country, region = jurisdiction(account)
     target = Target(channel, found.recipient, found.kind, found.consent)
     ctx = Context(

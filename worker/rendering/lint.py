@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 
@@ -10,7 +12,11 @@ from worker.cadence.schedule import Schedule
 from worker.contracts.validation import parse_account
 from worker.errors import TemplateError
 from worker.rendering.context import build_context
-from worker.rendering.renderer import PRIMARY_PART, Renderer
+from worker.rendering.renderer import PRIMARY_PART, Rendered, Renderer
+
+#: What a rendered message lacks, as sentences (empty: nothing). The caller passes the gate's
+#: check: rendering sits below the gate in the layers and cannot import it.
+ContentCheck = Callable[[Rendered, Mapping[str, Any]], Sequence[str]]
 
 SAMPLE = {
     "account_id": "lint-1",
@@ -39,8 +45,12 @@ def schedule_gaps(schedule: Schedule, renderer: Renderer) -> list[str]:
     return sorted(set(gaps))
 
 
-def lint_templates(templates_dir: Path, console: Console) -> int:
-    """Render each (template, channel, locale) that has files; return the number of failures."""
+def lint_templates(templates_dir: Path, console: Console, check: ContentCheck | None = None) -> int:
+    """Render each (template, channel, locale) that has files; return the number of failures.
+
+    ``check`` finds what a rendered message lacks; ``remind templates lint`` passes the gate's
+    opt-out check (``worker.gate.content.opt_out_problems``).
+    """
     renderer = Renderer(templates_dir)
     account = parse_account(SAMPLE)
     failures = 0
@@ -63,9 +73,14 @@ def lint_templates(templates_dir: Path, console: Console) -> int:
                         locale=locale,
                         unsubscribe_url="https://example.com/u/x",
                     )
-                    renderer.render(name, channel, locale, ctx)
-                    console.print(f"ok   {name} {channel} {locale}")
+                    rendered = renderer.render(name, channel, locale, ctx)
+                    problems = check(rendered, ctx) if check else []
                 except TemplateError as e:
+                    problems = [str(e)]
+                if problems:
                     failures += 1
-                    console.print(f"[red]fail[/] {name} {channel} {locale}: {e}", highlight=False)
+                    why = "; ".join(problems)
+                    console.print(f"[red]fail[/] {name} {channel} {locale}: {why}", highlight=False)
+                else:
+                    console.print(f"ok   {name} {channel} {locale}")
     return failures

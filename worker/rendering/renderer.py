@@ -3,9 +3,9 @@
 Templates live in ``<templates_dir>/<template>/<part>[.<locale>].<ext>``; a file without a locale
 is the default (English). A folder whose name starts with ``_`` (``_layouts``) is not a template:
 it holds files the templates ``{% extends %}`` or ``{% include %}``. They run in Jinja's
-immutable sandbox with ``StrictUndefined``, HTML parts are autoescaped, and every SMS and email
-must carry the opt-out instruction: one without it raises a ``TemplateError`` starting
-``template_noncompliant:`` and is never sent.
+immutable sandbox with ``StrictUndefined`` and HTML parts are autoescaped. What a message must
+say (the opt-out, a disclosure, a licence number) is the gate's to check, on the rendered
+message (``worker.gate.content``).
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ from jinja2 import (
 )
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
-from markupsafe import escape
 
 from worker.errors import TemplateError
 from worker.rendering.locales import DEFAULT_LOCALE, locale_chain
@@ -118,7 +117,7 @@ class Renderer:
         The locale is chosen by the channel's main part (``sms.txt``, ``email.txt``,
         ``voice.txt``, ``visit.txt``); the other parts come from that same locale so one message
         never mixes languages. Raises ``TemplateError`` for a missing part, an undefined
-        variable, a sandbox violation or a message without the opt-out instruction.
+        variable or a sandbox violation.
         """
         primary = PRIMARY_PART.get(channel)
         if primary is None:
@@ -141,7 +140,7 @@ class Renderer:
 
         text = part(primary) or ""
         if channel == "sms":
-            return self._checked(Rendered(template, channel, tag, normalise_sms(text)), values)
+            return Rendered(template, channel, tag, normalise_sms(text))
         text = _tidy(text)
         if channel == "email":
             subject = part("email.subject.txt")
@@ -151,7 +150,7 @@ class Renderer:
                     f"locale {tag!r}"
                 )
             html = part("email.html")
-            rendered = Rendered(
+            return Rendered(
                 template,
                 channel,
                 tag,
@@ -159,7 +158,6 @@ class Renderer:
                 subject=" ".join(subject.split()),  # one line: a newline would end the header
                 html=None if html is None else _tidy(html),
             )
-            return self._checked(rendered, values)
         if channel == "voice":
             voicemail = part("voicemail.txt")
             voicemail = None if voicemail is None else _tidy(voicemail)
@@ -224,21 +222,6 @@ class Renderer:
             if frame.lineno and path.is_relative_to(root) and path.suffix != ".py":
                 return _via(name, path.relative_to(root).as_posix(), frame.lineno)
         return name
-
-    def _checked(self, rendered: Rendered, context: Mapping[str, Any]) -> Rendered:
-        """Fail closed: an SMS or email without the opt-out instruction is never sent."""
-        opt_out = context.get("opt_out")
-        where = f"{rendered.template} ({rendered.channel}, {rendered.locale})"
-        if not isinstance(opt_out, str) or not opt_out.strip():
-            raise TemplateError(f"template_noncompliant: {where}: the context has no opt_out text")
-        needle = normalise_sms(opt_out) if rendered.channel == "sms" else opt_out
-        if needle not in rendered.text:
-            part = "SMS" if rendered.channel == "sms" else "email text"
-            raise TemplateError(f"template_noncompliant: {where}: the {part} lacks {opt_out!r}")
-        html = rendered.html
-        if html is not None and opt_out not in html and str(escape(opt_out)) not in html:
-            raise TemplateError(f"template_noncompliant: {where}: the email HTML lacks {opt_out!r}")
-        return rendered
 
 
 def _via(name: str, file: str, line: int | None) -> str:

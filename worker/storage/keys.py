@@ -49,6 +49,14 @@ def recent_outcomes(person_id: str, account_id: str) -> str:
     return f"{PREFIX}:{person_tag(person_id)}:outcomes:{account_id}"
 
 
+def dispatch_id(account_id: str, step_key: str, attempt: int) -> str:
+    """The id of one send attempt of a step: its idempotency key, cap log member and receipt.
+
+    The account id may itself hold ``:``; a reader splits from the right (``rsplit(":", 2)``).
+    """
+    return f"{account_id}:{step_key}:{attempt}"
+
+
 def idempotency(person_id: str, dispatch_id: str) -> str:
     return f"{PREFIX}:{person_tag(person_id)}:sent:{dispatch_id}"
 

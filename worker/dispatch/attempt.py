@@ -1,0 +1,102 @@
+"""One attempt at an account's pending step, and the gate's decision on it.
+
+An ``Attempt`` carries what every outcome of the step needs (the app, the account's state, its
+pinned schedule, the step, the instant, the person's zone and the gate's decision), so the
+modules that act on the decision pass one object instead of seven values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from worker.accounts.outcomes import make_outcome
+from worker.accounts.state import AccountState
+from worker.app import App
+from worker.cadence.schedule import Occurrence, Schedule
+from worker.contracts.outcome import Outcome, OutcomeKind
+from worker.gate.decide import Decision, Setting, evaluate
+from worker.storage.keys import dispatch_id
+
+
+@dataclass
+class Attempt:
+    """Attempt number ``state.attempt`` at ``step``, decided at ``now``."""
+
+    app: App
+    state: AccountState
+    schedule: Schedule
+    step: Occurrence
+    now: datetime
+    zone: str  # the person's primary zone: each outcome's local time is shown in it
+    decision: Decision
+    #: the id of this attempt's send (idempotency key, cap log member), fixed when it begins:
+    #: a transient failure counts the next attempt on the state but releases this one's caps
+    dispatch_id: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.dispatch_id = dispatch_id(self.state.account_id, self.step.key, self.state.attempt)
+
+    @property
+    def channel(self) -> str:
+        """The channel decided on, fallback applied."""
+        return self.decision.channel
+
+    def record(
+        self,
+        outcome: OutcomeKind,
+        *,
+        step: Occurrence | None = None,
+        channel: str | None = None,
+        reason: str | None = None,
+        rule: str | None = None,
+        next_attempt_at: datetime | None = None,
+        provider: str | None = None,
+        provider_id: str | None = None,
+        locale: str | None = None,
+    ) -> Outcome:
+        """An outcome of this attempt (of ``step`` when it is another step, a missed one)."""
+        return make_outcome(
+            now=self.now,
+            state=self.state,
+            step=step or self.step,
+            zone=self.zone,
+            outcome=outcome,
+            channel=channel,
+            reason=reason,
+            rule=rule,
+            next_attempt_at=next_attempt_at,
+            provider=provider,
+            provider_id=provider_id,
+            locale=locale,
+        )
+
+    def commit(self) -> None:
+        """Save the state and place (or take off) its pending step on the timeline."""
+        self.app.commit(self.state, self.now)
+
+    def judged_at(self, at: datetime) -> Decision:
+        """The gate's decision on the same step at another instant (no reservation)."""
+        return evaluate_step(self.app, self.state, self.schedule, self.step, at)
+
+
+def setting_of(schedule: Schedule) -> Setting:
+    """What the schedule tells the gate: its version, collector type and U-rule mode."""
+    return Setting(schedule.version, schedule.collector, schedule.enforce_unverified)
+
+
+def evaluate_step(
+    app: App, state: AccountState, schedule: Schedule, step: Occurrence, at: datetime
+) -> Decision:
+    """The gate's decision on ``step`` at ``at`` (no reservation): also what explain shows."""
+    opted_out, opted_in = app.store.consent_sets(state.person_id)
+    return evaluate(
+        state,
+        step,
+        app.rules(schedule, state.account),
+        at,
+        opted_out=opted_out,
+        opted_in=opted_in,
+        read_logs=app.read_logs,
+        setting=setting_of(schedule),
+    )
