@@ -43,15 +43,15 @@ def wire(redis_url: str, redis_client: redis.Redis, tmp_path: Path, clock: Simul
 def cap_members(client: redis.Redis) -> set[str]:
     """Every dispatch id counted in any of the person's cap logs."""
     return {
-        member.decode()
+        member
         for key in client.scan_iter(match=keys.cap_counter("A-1", "*", "*"))
         for member in client.zrange(key, 0, -1)
     }
 
 
 def claim(client: redis.Redis, dispatch_id: str) -> str | None:
-    value = client.get(keys.idempotency("A-1", dispatch_id))
-    return None if value is None else value.decode()
+    value: str | None = client.get(keys.idempotency("A-1", dispatch_id))
+    return value
 
 
 def test_a_transient_failure_gives_the_caps_back_and_is_sent_on_the_retry(wire, clock) -> None:  # type: ignore[no-untyped-def]

@@ -64,9 +64,7 @@ def test_a_step_whose_claim_was_finished_is_recorded_duplicate_and_not_sent_agai
 ) -> None:
     # a worker sent early.1 and finished its claim, then died before saving the state
     clock.set(DAY1)
-    app.caps.reserve(
-        person_id="A-1", debt_id="A-1", dispatch_id="A-1:early.1:0", caps=[], now=clock.now()
-    )
+    app.caps.reserve_specs(person_id="A-1", dispatch_id="A-1:early.1:0", specs=[], now=clock.now())
     app.caps.finish(person_id="A-1", dispatch_id="A-1:early.1:0", value="sent:SM1")
     outcomes = dispatch(app, "A-1", to_epoch(DAY1))
     assert [(o.outcome, o.reason, o.channel) for o in outcomes] == [("skipped", "duplicate", "sms")]
