@@ -22,6 +22,7 @@ from worker.gate.decide import Decision
 from worker.gate.packs.files import find_pack
 from worker.gate.types import Target
 from worker.intake import apply_event, enroll
+from worker.storage import keys
 
 from .pipeline_helpers import account, make_app
 
@@ -85,7 +86,7 @@ def prefill(
         assert res.status == "ok", (n, res)
         if result is not None:
             app.client.hset(
-                f"remind:{{p:{state.person_id}}}:call:{account_id}:x:{n}",
+                keys.call_counts(state.person_id, f"{account_id}:x:{n}"),
                 key,
                 f"{t.timestamp()}|{','.join(sorted(rule.counts))}",
             )
