@@ -190,10 +190,10 @@ CHECKER_CASES: list[tuple[str, list[dict[str, Any]], list[dict[str, Any]], set[s
         set(),
     ),
     (
-        "unanswered_ma_calls_do_not_count_under_ma1",
+        "unanswered_ma_calls_count_under_ma1",  # Armata v. Target Corp. (2018)
         [_sent(_MA, f"2026-03-0{d}T15:00:00Z", "voice", d) for d in (2, 3, 4)],
         [],
-        set(),
+        {"us-ma/MA1"},
     ),
     (
         "a_ma_call_that_reached_voicemail_counts_under_ma1",
@@ -284,7 +284,7 @@ def test_the_breach_checker_counts_every_call_when_results_are_unknown() -> None
     calls = [_sent(_MA, f"2026-03-0{d}T15:00:00Z", "voice", d) for d in (2, 3, 4)]
     schedule = parse_schedule(_OPEN, file="open.yaml")
     breaches = find_breaches(calls, {"MA": _MA}, schedule, call_results="unknown")
-    assert [b.split(":", 1)[0] for b in breaches] == ["us-ma/MA1@2026-11-01"]
+    assert [b.split(":", 1)[0] for b in breaches] == ["us-ma/MA1@2026-11-29"]
 
 
 # --- the aggressive schedule in every jurisdiction ---------------------------------------------
@@ -333,10 +333,10 @@ def test_the_voicemail_result_counts_under_ma1_and_the_answered_call_is_recorded
         )
         return o["step"], o["channel"], _rule(o["rule"])
 
-    # US-MA-1's first call reached voicemail: with the day-1 text, MA1 is full on day 2;
-    # US-MA-2's calls go unanswered, so only its two texts fill MA1, on day 3
+    # US-MA-1's first call reached voicemail, US-MA-2's went unanswered: either counts, so with
+    # the day-1 text MA1 is full on day 2
     assert first_deferral("US-MA-1") == ("daily.1#d2", "voice", "us-ma/MA1")
-    assert first_deferral("US-MA-2") == ("daily.1#d3", "voice", "us-ma/MA1")
+    assert first_deferral("US-MA-2") == ("daily.1#d2", "voice", "us-ma/MA1")
     results = [
         (o["account_id"], o["outcome"], o["provider_id"])
         for o in simulation.outcomes

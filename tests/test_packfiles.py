@@ -130,7 +130,7 @@ def test_the_marks_table_covers_every_shipped_rule() -> None:
 #: Each pack's version: bumped whenever a rule of the pack changes.
 VERSIONS = {
     "us-federal": "2026-11-01",
-    "us-ma": "2026-11-01",
+    "us-ma": "2026-11-29",
     "us-wa": "2026-11-01",
     "us-ca": "2026-11-01",
     "cn": "2026-11-01",
@@ -166,10 +166,10 @@ CAPS = [
     ("us-federal", "F6-gap", {"voice"}, 1, 300, None, "number", {"unanswered"}, set()),
     ("us-federal", "F6-day", {"voice"}, 6, None, 1, "number", {"sent"}, set()),
     ("us-federal", "T3", {"voice"}, 3, 30 * 86_400, None, "number", {"sent"}, {"landline"}),
-    ("us-ma", "MA1", {"voice", "sms"}, 2, 7 * 86_400, None, "debt", {"answered", "voicemail"},
-     {"mobile", "landline"}),
-    ("us-ma", "MA2", {"voice", "sms"}, 2, 30 * 86_400, None, "debt", {"answered", "voicemail"},
-     {"work"}),
+    ("us-ma", "MA1", {"voice", "sms"}, 2, 7 * 86_400, None, "debt",
+     {"answered", "voicemail", "unanswered"}, {"mobile", "landline"}),
+    ("us-ma", "MA2", {"voice", "sms"}, 2, 30 * 86_400, None, "debt",
+     {"answered", "voicemail", "unanswered"}, {"work"}),
     ("us-wa", "WA1", {"voice"}, 3, 7 * 86_400, None, "person", {"sent"}, set()),
     ("us-wa", "WA1-written", {"voice", "sms", "email"}, 3, 7 * 86_400, None, "person", {"sent"},
      set()),
@@ -580,7 +580,7 @@ def test_packs_list_counts_each_packs_rules_by_certainty() -> None:
         if len(cells := [c.strip() for c in line.strip("│").split("│")]) > 5
     }
     assert rows["us-federal"] == ["2026-11-01", "US", "11", "7", "1"]
-    assert rows["us-ma"] == ["2026-11-01", "US-MA", "3", "0", "0"]
+    assert rows["us-ma"] == ["2026-11-29", "US-MA", "3", "0", "0"]
     assert rows["cn"] == ["2026-11-01", "CN", "0", "5", "1"]
 
 
