@@ -129,11 +129,11 @@ def test_the_marks_table_covers_every_shipped_rule() -> None:
 
 #: Each pack's version: bumped whenever a rule of the pack changes.
 VERSIONS = {
-    "us-federal": "2026-11-01",
+    "us-federal": "2026-11-29",
     "us-ma": "2026-11-29",
     "us-wa": "2026-11-01",
     "us-ca": "2026-11-01",
-    "cn": "2026-11-01",
+    "cn": "2026-11-29",
     "uk": "2026-11-29",
 }
 
@@ -160,10 +160,12 @@ def test_each_pack_applies_to_its_jurisdiction(pack: str, applies_when: AppliesW
     assert find_pack(pack).applies_when == applies_when
 
 
+#: every call that did not reach the person (F6, CN2)
+NOT_CONNECTED = {"unanswered", "voicemail", "unreachable"}
 #: (pack, rule, channels, limit, window_seconds, calendar_days, per, counts, number_kinds)
 CAPS = [
     ("us-federal", "F1", {"voice"}, 7, 7 * 86_400, None, "debt", {"sent"}, set()),
-    ("us-federal", "F6-gap", {"voice"}, 1, 300, None, "number", {"unanswered"}, set()),
+    ("us-federal", "F6-gap", {"voice"}, 1, 300, None, "number", NOT_CONNECTED, set()),
     ("us-federal", "F6-day", {"voice"}, 6, None, 1, "number", {"sent"}, set()),
     ("us-federal", "T3", {"voice"}, 3, 30 * 86_400, None, "number", {"sent"}, {"landline"}),
     ("us-ma", "MA1", {"voice", "sms"}, 2, 7 * 86_400, None, "debt",
@@ -174,7 +176,7 @@ CAPS = [
     ("us-wa", "WA1-written", {"voice", "sms", "email"}, 3, 7 * 86_400, None, "person", {"sent"},
      set()),
     ("us-wa", "WA1-work", {"voice"}, 1, 7 * 86_400, None, "person", {"sent"}, {"work"}),
-    ("cn", "CN2", {"voice"}, 6, None, 1, "number", {"unanswered"}, set()),
+    ("cn", "CN2", {"voice"}, 6, None, 1, "number", NOT_CONNECTED, set()),
     ("cn", "CN4", {"voice"}, 3, None, 1, "person", {"answered"}, set()),
 ]  # fmt: skip
 
@@ -579,9 +581,9 @@ def test_packs_list_counts_each_packs_rules_by_certainty() -> None:
         for line in result.output.splitlines()
         if len(cells := [c.strip() for c in line.strip("│").split("│")]) > 5
     }
-    assert rows["us-federal"] == ["2026-11-01", "US", "11", "7", "1"]
+    assert rows["us-federal"] == ["2026-11-29", "US", "11", "7", "1"]
     assert rows["us-ma"] == ["2026-11-29", "US-MA", "3", "0", "0"]
-    assert rows["cn"] == ["2026-11-01", "CN", "0", "5", "1"]
+    assert rows["cn"] == ["2026-11-29", "CN", "0", "5", "1"]
 
 
 def test_packs_show_of_an_unknown_pack_is_a_pack_error() -> None:

@@ -130,7 +130,7 @@ def test_f1_the_eighth_call_waits_for_the_instant_the_first_leaves_the_window(ap
     assert (d.action, d.reason, d.rule, d.at) == (
         "defer",
         "cap",
-        "us-federal/F1@2026-11-01",
+        "us-federal/F1@2026-11-29",
         first + timedelta(days=7),
     )
     assert judge_at(app, a, first + timedelta(days=7) - timedelta(seconds=1)).action == "defer"
@@ -154,7 +154,7 @@ def test_f2_a_conversation_on_day_1_blocks_calls_through_day_7(app: App) -> None
     assert (d.action, d.reason, d.rule, d.at) == (
         "defer",
         "cooldown",
-        "us-federal/F2@2026-11-01",
+        "us-federal/F2@2026-11-29",
         utc(2026, 3, 9, 12),
     )
     assert judge_at(app, a, utc(2026, 3, 9, 12)).action == "allow"
@@ -173,7 +173,7 @@ def test_f6_two_unanswered_calls_to_one_number_are_five_minutes_apart(app: App) 
     d = judge_at(app, a, t + timedelta(minutes=4, seconds=59))
     assert (d.action, d.rule, d.at) == (
         "defer",
-        "us-federal/F6-gap@2026-11-01",
+        "us-federal/F6-gap@2026-11-29",
         t + timedelta(minutes=5),
     )
 
@@ -183,6 +183,24 @@ def test_f6_an_answered_call_does_not_start_the_five_minutes(app: App) -> None:
     t = utc(2026, 3, 2, 15)
     prefill(app, a, "us-federal", "F6-gap", [t], result="answered")
     assert judge_at(app, a, t + timedelta(minutes=1)).action == "allow"
+
+
+def test_f6_a_call_that_reached_voicemail_starts_the_five_minutes(app: App) -> None:
+    # no conversation took place: a voicemail is an unanswered call for F6
+    a = enrolled(app, **NY)
+    t = utc(2026, 3, 2, 15)
+    prefill(app, a, "us-federal", "F6-gap", [t], result="voicemail")
+    d = judge_at(app, a, t + timedelta(minutes=4))
+    assert deciding(d) == ("defer", "us-federal/F6-gap")
+    assert d.at == t + timedelta(minutes=5)
+
+
+def test_f6_a_call_that_could_not_reach_the_person_starts_the_five_minutes(app: App) -> None:
+    a = enrolled(app, **NY)
+    t = utc(2026, 3, 2, 15)
+    prefill(app, a, "us-federal", "F6-gap", [t])
+    event(app, a, "call_result", result="unreachable", dispatch_id=f"{a}:x:0")
+    assert deciding(judge_at(app, a, t + timedelta(minutes=4))) == ("defer", "us-federal/F6-gap")
 
 
 MISMATCH = {
@@ -214,10 +232,30 @@ def test_cn2_six_unanswered_calls_a_day_to_one_number_then_the_next_local_day(ap
     assert (d.action, d.reason, d.rule, d.at) == (
         "defer",
         "cap",
-        "cn/CN2@2026-11-01",
+        "cn/CN2@2026-11-29",
         utc(2026, 3, 4, 0),  # 08:00 the next day (CN1)
     )
     assert judge_at(app, a, utc(2026, 3, 4, 0)).action == "allow"
+
+
+def test_cn2_calls_that_reached_voicemail_are_not_connected_and_count(app: App) -> None:
+    a = enrolled(app, **CN)
+    morning = utc(2026, 3, 3, 1)  # 09:00 Shanghai
+    calls = [morning + timedelta(minutes=10 * n) for n in range(6)]
+    prefill(app, a, "cn", "CN2", calls, result="voicemail", zone="Asia/Shanghai")
+    d = judge_at(app, a, morning + timedelta(hours=2))
+    assert deciding(d) == ("defer", "cn/CN2")
+    assert d.at == utc(2026, 3, 4, 0)
+
+
+def test_cn2_calls_that_did_not_get_through_count(app: App) -> None:
+    a = enrolled(app, **CN)
+    morning = utc(2026, 3, 3, 1)
+    calls = [morning + timedelta(minutes=10 * n) for n in range(6)]
+    prefill(app, a, "cn", "CN2", calls, zone="Asia/Shanghai")
+    for n in range(6):
+        event(app, a, "call_result", result="unreachable", dispatch_id=f"{a}:x:{n}")
+    assert deciding(judge_at(app, a, morning + timedelta(hours=2))) == ("defer", "cn/CN2")
 
 
 def test_cn4_three_connected_calls_a_day_per_person(app: App) -> None:
@@ -226,7 +264,7 @@ def test_cn4_three_connected_calls_a_day_per_person(app: App) -> None:
     calls = [morning + timedelta(hours=n) for n in range(3)]
     prefill(app, a, "cn", "CN4", calls, result="answered", zone="Asia/Shanghai")
     d = judge_at(app, a, morning + timedelta(hours=4))
-    assert (d.rule, d.at) == ("cn/CN4@2026-11-01", utc(2026, 3, 4, 0))
+    assert (d.rule, d.at) == ("cn/CN4@2026-11-29", utc(2026, 3, 4, 0))
 
 
 def test_cn4_unanswered_calls_do_not_count_as_connected(app: App) -> None:
@@ -421,8 +459,8 @@ def test_every_applicable_rule_is_listed_with_its_verdict(app: App) -> None:
     assert d.judgement is not None
     rules = {c.rule: c.verdict for c in d.judgement.checks}
     for expected in (
-        "us-federal/F1@2026-11-01",
-        "us-federal/F7@2026-11-01",
+        "us-federal/F1@2026-11-29",
+        "us-federal/F7@2026-11-29",
         "us-ma/MA1@2026-11-29",
         "us-ma/MA3@2026-11-29",
         "house/quiet-hours@1",
@@ -437,8 +475,8 @@ def test_f2_applies_to_every_debt_of_the_person_that_was_discussed(app: App) -> 
     c = enrolled(app, account_id="A-3", person_id="P", debt_id="D3", **NY)
     event(app, a, "conversation", channel="voice", debts=["D2"], at="2026-03-02T15:00:00Z")
     later = utc(2026, 3, 4, 15)
-    assert judge_at(app, a, later).rule == "us-federal/F2@2026-11-01"
-    assert judge_at(app, b, later).rule == "us-federal/F2@2026-11-01"
+    assert judge_at(app, a, later).rule == "us-federal/F2@2026-11-29"
+    assert judge_at(app, b, later).rule == "us-federal/F2@2026-11-29"
     assert judge_at(app, c, later).action == "allow"  # not discussed
 
 
