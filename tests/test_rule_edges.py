@@ -394,6 +394,22 @@ def test_hours_rules_at_their_edges(
 WA = {"timezone": "America/Los_Angeles", "address": {"country": "US", "region": "WA"}}
 
 
+@pytest.mark.parametrize(("step", "channel"), [(0, "voice"), (1, "sms"), (2, "email")])
+def test_wa1_calls_texts_and_emails_count_together_three_a_week(
+    app: App, step: int, channel: str
+) -> None:
+    a = enrolled(app, **WA)
+    t0 = utc(2026, 3, 2, 18)  # 10:00 in Seattle
+    for n, sent in enumerate(("voice", "sms", "email")):
+        prefill(app, a, "us-wa", "WA1", [t0 + timedelta(hours=n)], channel=sent, first=n)
+    d = judge_at(app, a, t0 + timedelta(hours=3), step_index=step)
+    assert app.pinned_schedule(app.store.require(a).schedule_ref).occurrences[step].channel == (
+        channel
+    )
+    assert deciding(d) == ("defer", "us-wa/WA1")
+    assert d.at == t0 + timedelta(days=7)
+
+
 def test_an_unverified_rule_warns_without_deferring(
     app: App, monkeypatch: pytest.MonkeyPatch
 ) -> None:
