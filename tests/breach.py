@@ -19,13 +19,12 @@ Simplifications, on purpose:
   first mobile with SMS consent and a call to the first phone with voice consent (mobiles,
   then landlines, then work numbers); opt-outs and opt-ins are not replayed. The number's kind
   is that phone's kind (what ``number_class`` and ``number_kinds`` use).
-- Call results: with ``call_results="unanswered"`` (the simulator) a call's result is the last
-  ``answered``/``voicemail`` outcome recorded for it (linked by ``provider_id``), else
-  ``unanswered``; a rule counts the call when it counts ``sent`` or that result. With
-  ``"unknown"`` (workers that never learn a result) every call counts under every cap, the
-  cautious reading the gate itself applies until a result arrives.
-- Only ``sent`` outcomes count; an ``unknown`` outcome (a claim whose send may have happened)
-  does not.
+- Call results: a call's result is the last recorded for it, by an ``answered``/``voicemail``
+  outcome (``provider_id``) or a ``call_result`` event (``dispatch_id``, else the account's last
+  call before it); a rule counts the call when it counts ``sent`` or that result. Without one,
+  ``call_results`` decides: ``"unknown"`` (the default, as simulated and live) counts it under
+  every cap, the gate's own cautious reading; the others replay a simulation run with them.
+- Only ``sent`` outcomes count, not ``unknown`` ones (a claim whose send may have happened).
 """
 
 from __future__ import annotations
@@ -48,7 +47,8 @@ from worker.gate.packs.files import builtin_packs
 from worker.gate.packs.select import house_rules
 from worker.gate.rules import Rule
 
-CallResults = Literal["unanswered", "unknown"]
+CallResults = Literal["unknown", "answered", "voicemail", "unanswered"]
+Rows = Sequence[Mapping[str, Any]]  # outcome records or events
 _PHONE_CHANNELS = ("sms", "voice")
 _VOICE_ORDER = {"mobile": 0, "landline": 1, "work": 2}
 
@@ -63,7 +63,7 @@ class Send:
     label: str  # "<account> <step> <channel> at <instant>", for messages
     to: str | None  # the number of an SMS or call, None for other channels
     kind: str | None  # that number's kind: mobile | landline | work
-    result: str | None  # a call's result: answered | voicemail | unanswered; None otherwise
+    result: str | None  # a call's result (event contract CallResult); None: unknown or no call
 
 
 def find_breaches(
@@ -71,19 +71,20 @@ def find_breaches(
     accounts: Mapping[str, Account],
     schedule: Schedule,
     *,
-    call_results: CallResults = "unanswered",
+    call_results: CallResults = "unknown",
     recipients: Mapping[str, str] | None = None,
     events: Iterable[Mapping[str, Any]] = (),
 ) -> list[str]:
     """Every breach of an enforced cap, hours, days or cooldown rule by the ``sent`` outcomes of
     ``accounts`` (by account id) under ``schedule``, as one readable line each; [] when none."""
     records = list(outcomes)
-    sends = _sends(records, accounts, call_results, recipients or {})
+    happened = list(events)
+    sends = _sends(records, accounts, call_results, recipients or {}, happened)
     rules = {a.account_id: enforced_rules(a, schedule) for a in accounts.values()}
-    breaches = _cap_breaches(sends, rules, call_results)
+    breaches = _cap_breaches(sends, rules)
     for send in sends:
         breaches += _clock_breaches(send, rules[send.account.account_id])
-    breaches += _cooldown_breaches(sends, rules, events)
+    breaches += _cooldown_breaches(sends, rules, happened)
     return breaches
 
 
@@ -116,30 +117,46 @@ def _jurisdiction(account: Account) -> tuple[str | None, str | None]:
 
 
 def _sends(
-    records: Sequence[Mapping[str, Any]],
+    records: Rows,
     accounts: Mapping[str, Account],
     call_results: CallResults,
     recipients: Mapping[str, str],
+    events: Rows,
 ) -> list[Send]:
-    results: dict[str, str] = {}
-    for o in sorted(records, key=lambda o: str(o["at"])):
-        if o["outcome"] in ("answered", "voicemail") and o.get("provider_id"):
-            results[o["provider_id"]] = o["outcome"]
+    sent = [o for o in records if o["outcome"] == "sent" and o["account_id"] in accounts]
+    results = _call_results(records, sent, events)
     out: list[Send] = []
-    for o in records:
-        if o["outcome"] != "sent" or o["account_id"] not in accounts:
-            continue
+    for o in sent:
         account = accounts[o["account_id"]]
         channel = o["channel"]
         dispatch_id = o.get("provider_id")
         to, kind = _recipient(account, channel, recipients.get(dispatch_id or ""))
-        result = None
-        if channel == "voice" and call_results == "unanswered":
-            result = results.get(dispatch_id or "", "unanswered")
+        assumed = None if call_results == "unknown" else call_results
+        result = results.get(dispatch_id or "", assumed) if channel == "voice" else None
         at = _instant(o["at"])
         label = f"{o['account_id']} {o.get('step')} {channel} at {o['at']}"
         out.append(Send(at, account, channel, label, to, kind, result))
     return sorted(out, key=lambda s: s.at)
+
+
+def _call_results(records: Rows, sent: Rows, events: Rows) -> dict[str, str]:
+    """Dispatch id -> the last result recorded for that call, by outcome or by event."""
+    found = [
+        (_instant(o["at"]), o["provider_id"], o["outcome"])
+        for o in records
+        if o["outcome"] in ("answered", "voicemail") and o.get("provider_id")
+    ]
+    for e in (e for e in events if e["type"] == "call_result" and "at" in e):
+        at = _instant(e["at"])
+        # no dispatch id: the account's last call before the event (the simulator applies an
+        # instant's events before its sends)
+        before = [(_instant(o["at"]), o["provider_id"]) for o in sent
+                  if o["account_id"] == e["account_id"] and o["channel"] == "voice"
+                  and _instant(o["at"]) < at]  # fmt: skip
+        call = e.get("dispatch_id") or (max(before)[1] if before else None)
+        if call is not None:
+            found.append((at, call, e["result"]))
+    return {call: result for _, call, result in sorted(found, key=lambda f: f[0])}
 
 
 def _recipient(account: Account, channel: str, known: str | None) -> tuple[str | None, str | None]:
@@ -163,13 +180,13 @@ def _instant(text: str) -> datetime:
 # --- caps -------------------------------------------------------------------------------------
 
 
-def _counts(rule: Rule, send: Send, call_results: CallResults) -> bool:
-    """Whether ``rule`` counts ``send`` (the rule's channels, number kinds and call results)."""
+def _counts(rule: Rule, send: Send) -> bool:
+    """Whether ``rule`` counts ``send``: channels, number kinds, result (unknown: every cap)."""
     if not rule.covers(send.channel):
         return False
     if rule.number_kinds and send.kind not in rule.number_kinds:
         return False
-    if send.channel != "voice" or call_results == "unknown" or "sent" in rule.counts:
+    if send.channel != "voice" or send.result is None or "sent" in rule.counts:
         return True
     return send.result in rule.counts
 
@@ -185,13 +202,11 @@ def _scope(rule: Rule, send: Send) -> str | None:
     return f"number {send.to}" if rule.per == "number" else f"class {send.kind}"
 
 
-def _cap_breaches(
-    sends: Sequence[Send], rules: Mapping[str, Sequence[Rule]], call_results: CallResults
-) -> list[str]:
+def _cap_breaches(sends: Sequence[Send], rules: Mapping[str, Sequence[Rule]]) -> list[str]:
     groups: dict[tuple[str, str, str], list[tuple[Rule, Send]]] = defaultdict(list)
     for send in sends:
         for rule in rules[send.account.account_id]:
-            if rule.kind != "cap" or not _counts(rule, send, call_results):
+            if rule.kind != "cap" or not _counts(rule, send):
                 continue
             scope = _scope(rule, send)
             if scope is not None:

@@ -23,7 +23,7 @@ from worker.cadence.schedule import Schedule, load_schedule, parse_schedule
 from worker.contracts.account import Account
 from worker.contracts.validation import parse_account
 
-from .breach import find_breaches
+from .breach import CallResults, find_breaches
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -160,6 +160,20 @@ def _calls(account: Account, day: str, hours: range) -> list[dict[str, Any]]:
     return [_sent(account, f"{day}T{h:02d}:00:00Z", "voice", h) for h in hours]
 
 
+def _results(calls: list[dict[str, Any]], result: str, by_id: bool = True) -> list[dict[str, Any]]:
+    """A ``call_result`` event per call, a minute after it; naming the call or not."""
+    return [
+        {
+            "account_id": c["account_id"],
+            "type": "call_result",
+            "result": result,
+            "at": c["at"].replace(":00:00Z", ":01:00Z"),
+            **({"dispatch_id": c["provider_id"]} if by_id else {}),
+        }
+        for c in calls
+    ]
+
+
 _CONVERSATION = {
     "account_id": "MA",
     "type": "conversation",
@@ -168,6 +182,10 @@ _CONVERSATION = {
 }
 _VOICEMAIL_CALL = _sent(_MA, "2026-03-02T15:00:00Z", "voice", 1)
 _ANSWERED_CALLS = _calls(_CN, "2026-03-02", range(1, 5))
+_MA_CALLS = [_sent(_MA, f"2026-03-0{d}T15:00:00Z", "voice", d) for d in (2, 3, 4)]
+_SIX_CN_CALLS = _calls(_CN, "2026-03-02", range(1, 7))
+_SEVEN_CN_CALLS = _calls(_CN, "2026-03-02", range(1, 8))
+_TWO_CN_DAYS = [*_calls(_CN, "2026-03-02", range(7, 13)), *_calls(_CN, "2026-03-03", range(0, 1))]
 
 #: name, outcomes, events, and the rules the checker must report (exactly)
 CHECKER_CASES: list[tuple[str, list[dict[str, Any]], list[dict[str, Any]], set[str]]] = [
@@ -190,9 +208,27 @@ CHECKER_CASES: list[tuple[str, list[dict[str, Any]], list[dict[str, Any]], set[s
         set(),
     ),
     (
-        "unanswered_ma_calls_do_not_count_under_ma1",
-        [_sent(_MA, f"2026-03-0{d}T15:00:00Z", "voice", d) for d in (2, 3, 4)],
+        "unanswered_ma_calls_count_under_ma1",  # Armata v. Target Corp. (2018)
+        _MA_CALLS,
+        _results(_MA_CALLS, "unanswered"),
+        {"us-ma/MA1"},
+    ),
+    (
+        "ma_calls_without_a_result_count_under_ma1",
+        _MA_CALLS,
         [],
+        {"us-ma/MA1"},
+    ),
+    (
+        "ma_calls_that_could_reach_no_one_do_not_count_under_ma1",
+        _MA_CALLS,
+        _results(_MA_CALLS, "unreachable"),
+        set(),
+    ),
+    (
+        "a_call_result_without_a_dispatch_id_is_the_last_call_before_it",
+        _MA_CALLS,
+        _results(_MA_CALLS, "unreachable", by_id=False),
         set(),
     ),
     (
@@ -241,21 +277,33 @@ CHECKER_CASES: list[tuple[str, list[dict[str, Any]], list[dict[str, Any]], set[s
     ),
     (
         "six_unanswered_calls_in_a_shanghai_day_are_within_cn2",
-        _calls(_CN, "2026-03-02", range(1, 7)),
-        [],
+        _SIX_CN_CALLS,
+        _results(_SIX_CN_CALLS, "unanswered"),
         set(),
     ),
     (
         "seven_unanswered_calls_in_a_shanghai_day_breach_cn2",
-        _calls(_CN, "2026-03-02", range(1, 8)),
-        [],
+        _SEVEN_CN_CALLS,
+        _results(_SEVEN_CN_CALLS, "unanswered"),
         {"cn/CN2"},
+    ),
+    (
+        "seven_calls_to_voicemail_in_a_shanghai_day_breach_cn2",
+        _SEVEN_CN_CALLS,
+        _results(_SEVEN_CN_CALLS, "voicemail"),
+        {"cn/CN2"},
+    ),
+    (
+        "four_shanghai_calls_without_a_result_breach_cn4",  # unknown: maybe connected
+        _calls(_CN, "2026-03-02", range(1, 5)),
+        [],
+        {"cn/CN4"},
     ),
     (
         "seven_calls_within_24_hours_over_two_shanghai_days_are_within_cn2",
         # 07:00-12:00 UTC is 15:00-20:00 in Shanghai; 00:00 UTC the next day is 08:00 there
-        [*_calls(_CN, "2026-03-02", range(7, 13)), *_calls(_CN, "2026-03-03", range(0, 1))],
-        [],
+        _TWO_CN_DAYS,
+        _results(_TWO_CN_DAYS, "unanswered"),
         set(),
     ),
     (
@@ -280,11 +328,23 @@ def test_the_breach_checker_reports_exactly_the_rules_broken(
     assert {b.split("@", 1)[0] for b in breaches} == expected, breaches
 
 
-def test_the_breach_checker_counts_every_call_when_results_are_unknown() -> None:
-    calls = [_sent(_MA, f"2026-03-0{d}T15:00:00Z", "voice", d) for d in (2, 3, 4)]
+@pytest.mark.parametrize(
+    ("call_results", "expected"),
+    [
+        ("unknown", {"cn/CN4"}),
+        ("answered", {"cn/CN4"}),
+        ("voicemail", set()),
+        ("unanswered", set()),
+    ],
+)
+def test_the_breach_checker_replays_a_simulation_run_with_its_call_results(
+    call_results: CallResults, expected: set[str]
+) -> None:
+    # four calls in a Shanghai day without a result: CN4 allows three connected ones
+    calls = _calls(_CN, "2026-03-02", range(1, 5))
     schedule = parse_schedule(_OPEN, file="open.yaml")
-    breaches = find_breaches(calls, {"MA": _MA}, schedule, call_results="unknown")
-    assert [b.split(":", 1)[0] for b in breaches] == ["us-ma/MA1@2026-11-01"]
+    breaches = find_breaches(calls, {"CN": _CN}, schedule, call_results=call_results)
+    assert {b.split("@", 1)[0] for b in breaches} == expected, breaches
 
 
 # --- the aggressive schedule in every jurisdiction ---------------------------------------------
@@ -312,8 +372,9 @@ def test_the_rule_packs_defer_the_aggressive_schedule_in_each_jurisdiction(
 def test_chinese_and_british_accounts_wait_only_when_a_number_is_in_another_zone(
     simulation: Simulation,
 ) -> None:
-    # China allows 6 unanswered calls a day and the UK sets no count: at 10:00 local, one call
-    # and one text a day break no rule; only the accounts with a number in another zone wait
+    # China allows 6 unconnected and 3 connected calls a day, the UK sets no count: at 10:00
+    # local, one call and one text a day break no rule; only accounts with a number in another
+    # zone wait
     deferred = Counter(
         (o["account_id"], _rule(o["rule"]))
         for o in simulation.outcomes
@@ -322,7 +383,7 @@ def test_chinese_and_british_accounts_wait_only_when_a_number_is_in_another_zone
     assert deferred == {("CN-ABROAD-1", "cn/CN1"): 30, ("GB-ABROAD-1", "uk/UK1"): 30}
 
 
-def test_the_voicemail_result_counts_under_ma1_and_the_answered_call_is_recorded(
+def test_ma1_counts_every_call_and_the_call_results_are_recorded(
     simulation: Simulation,
 ) -> None:
     def first_deferral(account_id: str) -> tuple[str, str, str]:
@@ -333,10 +394,10 @@ def test_the_voicemail_result_counts_under_ma1_and_the_answered_call_is_recorded
         )
         return o["step"], o["channel"], _rule(o["rule"])
 
-    # US-MA-1's first call reached voicemail: with the day-1 text, MA1 is full on day 2;
-    # US-MA-2's calls go unanswered, so only its two texts fill MA1, on day 3
+    # US-MA-1's first call reached voicemail, US-MA-2's has no result (it may have reached
+    # anyone): either counts, so with the day-1 text MA1 is full on day 2
     assert first_deferral("US-MA-1") == ("daily.1#d2", "voice", "us-ma/MA1")
-    assert first_deferral("US-MA-2") == ("daily.1#d3", "voice", "us-ma/MA1")
+    assert first_deferral("US-MA-2") == ("daily.1#d2", "voice", "us-ma/MA1")
     results = [
         (o["account_id"], o["outcome"], o["provider_id"])
         for o in simulation.outcomes

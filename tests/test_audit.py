@@ -43,8 +43,8 @@ def test_each_decision_is_audited_with_every_rule_checked(app, clock, redis_clie
     deferred = records[2]
     verdicts = {c["rule"]: c["verdict"] for c in deferred["checks"]}
     assert verdicts["house/sms-2-per-7d@1"] == "defer"
-    assert verdicts["us-federal/F7@2026-11-01"] == "allow"
-    assert verdicts["us-federal/F10@2026-11-01"] == "allow"  # the opt-out, checked at render
+    assert verdicts["us-federal/F7@2026-11-29"] == "allow"
+    assert verdicts["us-federal/F10@2026-11-29"] == "allow"  # the opt-out, checked at render
     cap = next(c for c in deferred["checks"] if c["rule"] == "house/sms-2-per-7d@1")
     assert cap["at"] == "2026-03-09T15:00:00Z"
 

@@ -62,8 +62,8 @@ def test_enroll_reads_json_lines_and_explain_shows_the_next_step(
     assert "+1********23" in shown.stdout and "+12125550123" not in shown.stdout
     # every rule evaluated for the step, with its verdict
     assert "rules evaluated for early.1 on sms" in shown.stdout
-    for line in ("us-federal/F7@2026-11-01", "house/quiet-hours@1", "house/sms-2-per-7d@1",
-                 "us-federal/F10@2026-11-01"):  # fmt: skip
+    for line in ("us-federal/F7@2026-11-29", "house/quiet-hours@1", "house/sms-2-per-7d@1",
+                 "us-federal/F10@2026-11-29"):  # fmt: skip
         assert line in shown.stdout, line
 
 

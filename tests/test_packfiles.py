@@ -46,13 +46,14 @@ RULE_IDS = {
         "F14", "F15", "F16", "F17", "F19", "T3", "T4", "T7",
     ],
     "us-ma": ["MA1", "MA2", "MA3"],
-    "us-wa": ["WA1", "WA1-written", "WA1-work", "WA1-hours"],
+    "us-wa": ["WA1", "WA1-work", "WA1-hours"],
     "us-ca": ["CA1"],
     "cn": ["CN1", "CN2", "CN3", "CN4", "CN5", "CN-KW"],
     "uk": ["UK1", "UK2"],
 }  # fmt: skip
 
 CN_BANKS = "中国银行业协会《金融机构个人消费类贷款催收工作指引（试行）》2026"
+UK2_CITE = "FCA CONC 7.9.6R, 7.9.7R (third parties, embarrassment); CONC 7.9.10R (identity first)"
 REG_F_FAQ = "CFPB Regulation F FAQ (factors that rebut the presumption of compliance)"
 #: Every shipped rule: (pack, id, certainty as docs/compliance.md marks it, citation).
 MARKS = [
@@ -79,7 +80,6 @@ MARKS = [
     ("us-ma", "MA2", "V", "209 CMR 18.16(1)(d)"),
     ("us-ma", "MA3", "V", "209 CMR 18.16"),
     ("us-wa", "WA1", "S", "RCW 19.16.250"),
-    ("us-wa", "WA1-written", "U", "RCW 19.16.250"),
     ("us-wa", "WA1-work", "S", "RCW 19.16.250"),
     ("us-wa", "WA1-hours", "S", "RCW 19.16.250"),
     ("us-ca", "CA1", "S", "Cal. Civ. Code 1788.11, 1788.17; Cal. Fin. Code 100000 et seq."),
@@ -90,7 +90,7 @@ MARKS = [
     ("cn", "CN5", "S", "商业银行信用卡业务监督管理办法"),
     ("cn", "CN-KW", "U", "Chinese carrier practice for SMS unsubscribe replies (退订)"),
     ("uk", "UK1", "V", "FCA CONC 7.9.4R; MCOB 13.5.4G"),
-    ("uk", "UK2", "V", "FCA CONC 7.9.2R, 7.9.5R"),
+    ("uk", "UK2", "V", UK2_CITE),
 ]
 
 
@@ -126,11 +126,22 @@ def test_the_marks_table_covers_every_shipped_rule() -> None:
     assert shipped == {(pack, rule_id) for pack, rule_id, _, _ in MARKS}
 
 
-@pytest.mark.parametrize("pack", sorted(RULE_IDS))
-def test_every_pack_says_it_is_not_legal_advice_and_is_versioned(pack: str) -> None:
+#: Each pack's version: bumped whenever a rule of the pack changes.
+VERSIONS = {
+    "us-federal": "2026-11-29",
+    "us-ma": "2026-11-29",
+    "us-wa": "2026-11-29",
+    "us-ca": "2026-11-01",
+    "cn": "2026-11-29",
+    "uk": "2026-11-29",
+}
+
+
+@pytest.mark.parametrize(("pack", "version"), VERSIONS.items())
+def test_every_pack_says_it_is_not_legal_advice_and_is_versioned(pack: str, version: str) -> None:
     loaded = find_pack(pack)
     assert loaded.disclaimer.startswith("Not legal advice.")
-    assert loaded.version == "2026-11-01"
+    assert loaded.version == version
 
 
 @pytest.mark.parametrize(
@@ -148,21 +159,21 @@ def test_each_pack_applies_to_its_jurisdiction(pack: str, applies_when: AppliesW
     assert find_pack(pack).applies_when == applies_when
 
 
+#: every call that did not reach the person (F6, CN2)
+NOT_CONNECTED = {"unanswered", "voicemail", "unreachable"}
 #: (pack, rule, channels, limit, window_seconds, calendar_days, per, counts, number_kinds)
 CAPS = [
     ("us-federal", "F1", {"voice"}, 7, 7 * 86_400, None, "debt", {"sent"}, set()),
-    ("us-federal", "F6-gap", {"voice"}, 1, 300, None, "number", {"unanswered"}, set()),
+    ("us-federal", "F6-gap", {"voice"}, 1, 300, None, "number", NOT_CONNECTED, set()),
     ("us-federal", "F6-day", {"voice"}, 6, None, 1, "number", {"sent"}, set()),
     ("us-federal", "T3", {"voice"}, 3, 30 * 86_400, None, "number", {"sent"}, {"landline"}),
-    ("us-ma", "MA1", {"voice", "sms"}, 2, 7 * 86_400, None, "debt", {"answered", "voicemail"},
-     {"mobile", "landline"}),
-    ("us-ma", "MA2", {"voice", "sms"}, 2, 30 * 86_400, None, "debt", {"answered", "voicemail"},
-     {"work"}),
-    ("us-wa", "WA1", {"voice"}, 3, 7 * 86_400, None, "person", {"sent"}, set()),
-    ("us-wa", "WA1-written", {"voice", "sms", "email"}, 3, 7 * 86_400, None, "person", {"sent"},
-     set()),
+    ("us-ma", "MA1", {"voice", "sms"}, 2, 7 * 86_400, None, "debt",
+     {"answered", "voicemail", "unanswered"}, {"mobile", "landline"}),
+    ("us-ma", "MA2", {"voice", "sms"}, 2, 30 * 86_400, None, "debt",
+     {"answered", "voicemail", "unanswered"}, {"work"}),
+    ("us-wa", "WA1", set(), 3, 7 * 86_400, None, "person", {"sent"}, set()),
     ("us-wa", "WA1-work", {"voice"}, 1, 7 * 86_400, None, "person", {"sent"}, {"work"}),
-    ("cn", "CN2", {"voice"}, 6, None, 1, "number", {"unanswered"}, set()),
+    ("cn", "CN2", {"voice"}, 6, None, 1, "number", NOT_CONNECTED, set()),
     ("cn", "CN4", {"voice"}, 3, None, 1, "person", {"answered"}, set()),
 ]  # fmt: skip
 
@@ -567,9 +578,9 @@ def test_packs_list_counts_each_packs_rules_by_certainty() -> None:
         for line in result.output.splitlines()
         if len(cells := [c.strip() for c in line.strip("│").split("│")]) > 5
     }
-    assert rows["us-federal"] == ["2026-11-01", "US", "11", "7", "1"]
-    assert rows["us-ma"] == ["2026-11-01", "US-MA", "3", "0", "0"]
-    assert rows["cn"] == ["2026-11-01", "CN", "0", "5", "1"]
+    assert rows["us-federal"] == ["2026-11-29", "US", "11", "7", "1"]
+    assert rows["us-ma"] == ["2026-11-29", "US-MA", "3", "0", "0"]
+    assert rows["cn"] == ["2026-11-29", "CN", "0", "5", "1"]
 
 
 def test_packs_show_of_an_unknown_pack_is_a_pack_error() -> None:

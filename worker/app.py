@@ -22,6 +22,7 @@ from worker.config import Settings
 from worker.contracts.account import Account
 from worker.contracts.vocab import CHANNELS
 from worker.errors import ConfigError, StateError
+from worker.gate.calls import CallResults
 from worker.gate.caps import Caps
 from worker.gate.packs.select import rules_for
 from worker.gate.rules import Rule
@@ -43,7 +44,7 @@ class App:
         *,
         channels: Mapping[str, Channel] | None = None,
         sinks: list[Sink] | None = None,
-        simulated_calls: bool = False,
+        simulated_calls: CallResults = "unknown",
     ):
         if not decodes_responses(client):
             # every reader below compares replies with str; bytes would silently never match
@@ -51,8 +52,10 @@ class App:
                 "App needs a Redis client that decodes replies (worker.storage.connection.client)"
             )
         self.settings = settings
-        #: the simulator: a placed call is unanswered unless an event says otherwise
-        self.simulated_calls = simulated_calls
+        #: the result every placed call is given when sent: "unknown" (live, and the simulator's
+        #: default) counts it under every call cap until a call_result event says how it went;
+        #: the simulator's "what if" runs give every call one result instead
+        self.simulated_calls: CallResults = simulated_calls
         self.client = client
         self.clock = clock
         self.store = Store(client)

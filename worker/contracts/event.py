@@ -32,7 +32,11 @@ EVENT_TYPES: tuple[str, ...] = EventType.__args__  # type: ignore[attr-defined]
 ConstraintKind = Literal[
     "inconvenient_hours", "inconvenient_days", "no_work_calls", "refuse_channel"
 ]
-CallResult = Literal["answered", "unanswered", "voicemail"]
+#: How a placed call went: ``answered`` (the person picked up), ``voicemail`` (a message was
+#: left), ``unanswered`` (it rang and no message was left, by choice or for want of a voicemail)
+#: or ``unreachable`` (it could reach neither the person nor a voicemail: busy, failed, not in
+#: service). Added to by appending only (docs/contracts.md, "Event").
+CallResult = Literal["answered", "unanswered", "voicemail", "unreachable"]
 
 
 class StatedConstraint(StrictModel):

@@ -9,7 +9,7 @@ the send rather than checked in the atomic reservation.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 import redis
 
@@ -17,6 +17,11 @@ from worker.accounts.state import AccountState
 from worker.clock import to_epoch
 from worker.gate.types import Judgement
 from worker.storage import keys
+
+#: The result a placed call is given right after it is sent. ``unknown`` (live workers, and the
+#: simulator unless asked otherwise) waits for a ``call_result`` event, the call counting under
+#: every call cap meanwhile; the others answer a simulation's "what if every call went so?".
+CallResults = Literal["unknown", "answered", "voicemail", "unanswered"]
 
 
 def count_after_send(
@@ -27,12 +32,13 @@ def count_after_send(
     dispatch_id: str,
     now: datetime,
     *,
-    simulated_calls: bool = False,
+    simulated_calls: CallResults = "unknown",
 ) -> None:
     """Count the send under unverified caps (warnings only), and for a call remember which
     logs depend on its result, so a result can move it (``record_call_result``).
 
-    ``simulated_calls``: the simulator, where a call is unanswered unless an event says so.
+    ``simulated_calls``: the result a call is given at once (``CallResults``); a later
+    ``call_result`` event still moves it.
     """
     pipe = client.pipeline(transaction=False)
     for _, spec in j.unverified_specs:
@@ -50,8 +56,8 @@ def count_after_send(
             pipe.hset(key, mapping=cast("dict[Any, Any]", fields))
             pipe.expire(key, 40 * 86400)
     pipe.execute()
-    if channel == "voice" and simulated_calls:
-        record_call_result(client, state.person_id, dispatch_id, "unanswered")
+    if channel == "voice" and simulated_calls != "unknown":
+        record_call_result(client, state.person_id, dispatch_id, simulated_calls)
 
 
 def record_call_result(client: redis.Redis, person_id: str, dispatch_id: str, result: str) -> None:

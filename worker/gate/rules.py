@@ -14,8 +14,9 @@ hours    ``window`` (local, end exclusive): contact only inside it
 days     ``weekdays``, ``public_holidays``, ``dates``: no contact on those local days
 cap      ``limit`` per ``window_seconds`` (rolling) or per ``calendar_days`` (local days),
          counted ``per`` person / debt / number / number_class, over the call results in
-         ``counts`` (sent, answered, unanswered, voicemail; non-call channels count every
-         send), for the ``number_kinds`` given (empty: every kind)
+         ``counts`` (sent, answered, unanswered, voicemail, unreachable; non-call channels
+         count every send; a call counts under every cap until its result is known), for the
+         ``number_kinds`` given (empty: every kind)
 cooldown no contact on the channels for ``days`` local days after an ``after`` event
          (the event's day is day 1)
 consent  ``requires``: ``work_email_consent`` (no email to a work address without consent)
@@ -36,6 +37,7 @@ from types import MappingProxyType
 from typing import Literal
 
 from worker.cadence.policy import BlockedDays, Window
+from worker.contracts.event import CallResult
 
 Certainty = Literal["V", "S", "U"]
 Kind = Literal[
@@ -46,8 +48,9 @@ Action = Literal["defer", "block", "warn", "require", "record"]
 
 KINDS: tuple[str, ...] = Kind.__args__  # type: ignore[attr-defined]
 SCOPES: tuple[str, ...] = Scope.__args__  # type: ignore[attr-defined]
-#: Call results a cap can count; ``sent`` is every send (a placed call, a sent SMS or email).
-COUNTABLE: tuple[str, ...] = ("sent", "answered", "unanswered", "voicemail")
+#: Call results a cap can count (``CallResult`` of the event contract); ``sent`` is every send
+#: (a placed call, a sent SMS or email).
+COUNTABLE: tuple[str, ...] = ("sent", *CallResult.__args__)  # type: ignore[attr-defined]
 CONTENT_CHECKS: tuple[str, ...] = ("opt_out", "disclosure", "voicemail_limited", "licence")
 
 

@@ -18,6 +18,7 @@ from rich.table import Table
 from worker.cadence.schedule import find_schedule
 from worker.config import Settings
 from worker.errors import InvalidInput
+from worker.gate.calls import CallResults
 from worker.sim.demo_data import generate_accounts, generate_events
 from worker.sim.plot import plot_timeline
 from worker.sim.simulate import SimulationResult, read_records, simulate
@@ -38,6 +39,7 @@ def _run(
     plot: Path | None,
     outbox: Path,
     console: Console,
+    call_results: CallResults = "unknown",
 ) -> tuple[SimulationResult, float]:
     if outbox.exists():
         shutil.rmtree(outbox)  # a fresh outbox per run, so it shows this run's messages only
@@ -69,6 +71,7 @@ def _run(
                 days=days,
                 json_out=json_out,
                 progress=progress,
+                call_results=call_results,
             )
         client.flushdb()
     elapsed = time.perf_counter() - t0
@@ -167,8 +170,10 @@ def run_simulation(
     json_out: Path,
     plot: Path | None,
     console: Console,
+    call_results: CallResults = "unknown",
 ) -> None:
-    """``remind simulate``."""
+    """``remind simulate``. ``call_results``: a call's result until an event gives it
+    (``worker.sim.simulate.simulate``): ``unknown`` counts it under every call cap."""
     if not accounts.exists():
         raise InvalidInput(f"no such file: {accounts}", field="--accounts")
     if events is not None and not events.exists():
@@ -193,6 +198,7 @@ def run_simulation(
         plot=plot,
         outbox=json_out.parent / "outbox",
         console=console,
+        call_results=call_results,
     )
     _report(result, elapsed, json_out, json_out.parent / "outbox", plot, console)
 

@@ -25,6 +25,7 @@ from worker.config import Settings
 from worker.contracts.validation import parse_event
 from worker.dispatch.pipeline import dispatch
 from worker.errors import InvalidInput
+from worker.gate.calls import CallResults
 from worker.intake import apply_raw, enroll_raw
 from worker.runtime.scheduler import tick
 
@@ -100,11 +101,17 @@ def simulate(
     days: int,
     json_out: Path | None = None,
     progress: Progress | None = None,
+    call_results: CallResults = "unknown",
 ) -> SimulationResult:
     """Enroll ``accounts`` at ``start``, replay ``events`` at their ``at``, run ``days`` days.
 
     ``client`` (from ``worker.storage.connection.client``) should point at a database kept for
     simulations: the CLI uses ``DEFAULT_SIMULATION_DB`` of the server and empties it first.
+
+    ``call_results``: what a simulated call's result is until a ``call_result`` event says
+    otherwise. ``unknown`` (the default) assumes nothing: the call counts under every call cap,
+    as a live call does until its result arrives. ``answered``, ``voicemail`` or ``unanswered``
+    ask "what if every call went so?".
     """
     result = SimulationResult()
     clock = SimulatedClock(start)
@@ -115,9 +122,7 @@ def simulate(
         if out_file:
             out_file.write(json.dumps(record, ensure_ascii=False) + "\n")
 
-    # simulated calls are unanswered unless a call_result event says otherwise
-    # (docs/contracts.md, Command line)
-    app = App(settings, client, clock, sinks=[sink], simulated_calls=True)
+    app = App(settings, client, clock, sinks=[sink], simulated_calls=call_results)
     try:
         for source, data in accounts:
             if isinstance(enroll_raw(app, data, source), AccountState):
