@@ -229,3 +229,16 @@ def test_schedules_plan_refuses_a_due_date_that_is_not_a_date_in_one_line(
     assert done.returncode == 2
     assert done.stderr.strip() == "error: --due: must be a date such as 2026-03-01, not 'notadate'"
     assert "Traceback" not in done.stderr
+
+
+def test_simulate_refuses_a_call_result_it_does_not_know_naming_the_option(
+    env: dict[str, str],
+) -> None:
+    done = remind(
+        env, "simulate", "--accounts", "missing.jsonl", "--start", "2026-03-02T00:00:00Z",
+        "--json", "out.jsonl", "--call-results", "maybe",
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "--call-results: must be one of unknown, answered, voicemail, unanswered" in " ".join(
+        done.stderr.split()
+    )

@@ -38,10 +38,17 @@ def simulate(
         Path, typer.Option("--json", help="Write one outcome per line here.")
     ] = ...,  # type: ignore[assignment]
     plot: Annotated[Path | None, typer.Option(help="Draw a PNG timeline here.")] = None,
+    call_results: Annotated[
+        str,
+        typer.Option(
+            help="What a simulated call's result is until a call_result event gives it: "
+            "unknown (counts under every call cap), answered, voicemail or unanswered."
+        ),
+    ] = "unknown",
 ) -> None:
     """Run the production pipeline on a simulated clock with outbox channels."""
     # Lazy: worker.sim loads redis, jinja2 and the App; `remind --help` needs none of them.
-    from worker.sim.run import run_simulation
+    from worker.sim.run import call_results_option, run_simulation
 
     run_simulation(
         load_settings(),
@@ -53,6 +60,7 @@ def simulate(
         json_out=json_out,
         plot=plot,
         console=console,
+        call_results=call_results_option(call_results),
     )
 
 

@@ -9,7 +9,7 @@ from collections import Counter
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast, get_args
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -157,6 +157,16 @@ def run_demo(
         console=console,
     )
     _report(result, elapsed, out / "outcomes.jsonl", out / "outbox", out / "timeline.png", console)
+
+
+def call_results_option(value: str) -> CallResults:
+    """``--call-results``, checked against the results a simulated call may be given."""
+    choices: tuple[str, ...] = get_args(CallResults)
+    if value not in choices:
+        raise InvalidInput(
+            f"must be one of {', '.join(choices)}, not {value!r}", field="--call-results"
+        )
+    return cast("CallResults", value)
 
 
 def run_simulation(
