@@ -1,7 +1,8 @@
 """Whether a send was allowed at all: a known country, consent, no stop, hold or opt-out.
 
 - ``where/no-country``: a send to an account with no country from its address, its phones or
-  the schedule: intake must reject it (docs/compliance.md, Engine semantics), so nothing is sent;
+  the schedule's ``country``: such an account is to be rejected at intake, so nothing is sent
+  (docs/compliance.md, Which rules apply);
 - ``consent/no-consent``: the recipient lacks the channel's consent flag and no ``opt_in`` for
   the channel or that address came before;
 - consent rules (``work_email_consent``): no email to a work address without consent;
