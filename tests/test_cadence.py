@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from worker.cadence.policy import BlockedDays, Cap, Policy, Window
 from worker.cadence.schedule import (
+    LICENCE_EXEMPT,
     Schedule,
     find_schedule,
     list_schedules,
@@ -369,14 +370,35 @@ def test_without_the_new_keys_a_schedule_is_a_creditor_enforcing_verified_rules_
     )
 
 
-@pytest.mark.parametrize("name", ["standard", "zh-cn"])
-def test_the_shipped_schedules_keep_the_compliance_defaults(name: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "country", "licences"),
+    [("standard", "US", {"US-CA": "exempt"}), ("zh-cn", "CN", {})],
+)
+def test_the_shipped_schedules_keep_the_compliance_defaults_and_declare_their_country(
+    name: str, country: str, licences: dict[str, str]
+) -> None:
     schedule = find_schedule(name, SCHEDULES)
-    assert (schedule.collector, schedule.enforce_unverified, dict(schedule.licences)) == (
-        "creditor",
-        False,
-        {},
-    )
+    assert (
+        schedule.collector,
+        schedule.enforce_unverified,
+        schedule.country,
+        dict(schedule.licences),
+    ) == ("creditor", False, country, licences)
+
+
+def test_the_aggressive_example_declares_the_united_states() -> None:
+    schedule = load_schedule(ROOT / "examples" / "aggressive.yaml")
+    assert (schedule.country, dict(schedule.licences)) == ("US", {"US-CA": "exempt"})
+
+
+def test_a_schedule_declares_its_country_or_none() -> None:
+    assert parse_schedule(MINIMAL, file="t.yaml").country is None
+    assert parse_schedule(MINIMAL + "country: GB\n", file="t.yaml").country == "GB"
+
+
+def test_a_licence_may_be_declared_exempt() -> None:
+    schedule = parse_schedule(MINIMAL + "licences: {US-CA: exempt}\n", file="t.yaml")
+    assert dict(schedule.licences) == {"US-CA": LICENCE_EXEMPT}
 
 
 def test_collector_enforce_unverified_and_licences_are_read() -> None:
@@ -430,6 +452,12 @@ def test_a_schedule_and_its_licences_cannot_be_changed_after_reading() -> None:
          "must be one of creditor, third_party, not 'debt_buyer'"),
         ("collector: [creditor]\n", 9, "collector", "must be a single value"),
         ("enforce_unverified: yes\n", 9, "enforce_unverified", "must be true or false, not 'yes'"),
+        ("country: usa\n", 9, "country",
+         "must be an ISO 3166-1 alpha-2 code such as US or CN, not 'usa'"),
+        ("country: us\n", 9, "country",
+         "must be an ISO 3166-1 alpha-2 code such as US or CN, not 'us'"),
+        ("country: XX\n", 9, "country", "'XX' is not a country known to the phone number data"),
+        ("country: [US]\n", 9, "country", "must be a single value"),
         ("licences: [US-CA]\n", 9, "licences", "must be a mapping of key: value"),
         ("licences: US-CA 10012345\n", 9, "licences", "must be a mapping of key: value"),
         ("licences:\n  US-CA: '1'\n  us-ny: '2'\n", 11, "licences.us-ny",

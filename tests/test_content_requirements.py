@@ -30,18 +30,23 @@ from .pipeline_helpers import ROOT, TEST_SCHEDULE, account, make_app, outbox, ru
 NOW = datetime(2026, 3, 2, 12, tzinfo=UTC)
 F10 = "us-federal/F10@2026-11-29"
 F16 = "us-federal/F16@2026-11-29"
-CA1 = "us-ca/CA1@2026-11-01"
+CA1 = "us-ca/CA1@2026-11-29"
 UK_PHONE = {"number": "+447700900123", "kind": "mobile", "sms_consent": True}
 CA_ADDRESS = {"line1": "1 Main St", "city": "Fresno", "region": "CA", "postal_code": "93701"}
 
 
 def requirements(  # type: ignore[no-untyped-def]
-    channel: str, *, collector: str = "creditor", sent: int = 0, licence: bool = True, **acct: Any
+    channel: str,
+    *,
+    collector: str = "creditor",
+    sent: int = 0,
+    licence: str | None = "10012345",
+    **acct: Any,
 ):
     """What an SMS/email/... to ``account(**acct)`` must carry, under schedule ``t``."""
     text = TEST_SCHEDULE.replace("locale: en", f"locale: en\ncollector: {collector}")
-    if licence:
-        text += 'licences: {US-CA: "10012345"}\n'
+    if licence is not None:
+        text += f'licences: {{US-CA: "{licence}"}}\n'
     schedule = parse_schedule(text, file="t.yaml")
     a = parse_account(account(**acct))
     state = AccountState(
@@ -101,8 +106,16 @@ def test_the_licence_number_is_required_where_the_schedule_configures_one() -> N
     assert (need.rules.get("licence"), need.licence_number) == (CA1, "10012345")
 
 
-def test_a_licence_rule_without_a_configured_number_requires_nothing() -> None:
-    need = requirements("sms", licence=False, address=CA_ADDRESS)
+@pytest.mark.parametrize("channel", ["sms", "email"])
+def test_a_licence_rule_without_a_configured_number_still_requires_one_and_so_fails(
+    channel: str,
+) -> None:
+    need = requirements(channel, licence=None, address=CA_ADDRESS)
+    assert (need.rules.get("licence"), need.licence_number) == (CA1, None)
+
+
+def test_a_schedule_that_declares_itself_exempt_needs_no_licence_number() -> None:
+    need = requirements("sms", licence="exempt", address=CA_ADDRESS)
     assert (dict(need.rules), need.licence_number) == ({"opt_out": F10}, None)
 
 
@@ -127,9 +140,11 @@ def templates(tmp_path: Path) -> Path:
     ("fields", "rule"),
     [
         ({}, F10),
-        ({"timezone": "Europe/London", "phones": [UK_PHONE]}, "house/opt-out@1"),
+        # an address in Germany, where no pack asks for an opt-out (and a number with no country)
+        ({"timezone": "Europe/London", "address": {"country": "DE"}, "phones": [UK_PHONE]},
+         "house/opt-out@1"),
     ],
-)
+)  # fmt: skip
 def test_a_message_without_its_opt_out_is_suppressed_citing_the_rule_that_asks_for_it(  # type: ignore[no-untyped-def]
     redis_url: str,
     redis_client: object,

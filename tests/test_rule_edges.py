@@ -417,7 +417,9 @@ def test_an_unverified_rule_warns_without_deferring(
     # (which the us-wa pack does not bind), stands in for one
     unverified = replace(find_pack("us-wa").rule("WA1"), certainty="U")
     rules = app.rules
-    monkeypatch.setattr(app, "rules", lambda schedule, acct: [*rules(schedule, acct), unverified])
+    monkeypatch.setattr(
+        app, "rules", lambda schedule, acct, stated=(): [*rules(schedule, acct, stated), unverified]
+    )
     a = enrolled(app, **NY)
     t0 = utc(2026, 3, 2, 18)
     prefill(app, a, "us-wa", "WA1", [t0 + timedelta(hours=h) for h in range(3)])

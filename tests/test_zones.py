@@ -18,7 +18,6 @@ from worker.accounts.zones import (
     country_zones,
     mask_email,
     mask_phone,
-    person_country,
     phone_zones,
     zone_names,
 )
@@ -47,8 +46,18 @@ def phones(*numbers: str) -> list[dict[str, str]]:
                 "address": {"country": "US", "region": "CA"},
                 "phones": phones(NY_MOBILE),
             },
-            [("Europe/London", "timezone")],
-            id="the timezone field wins over address and phones",
+            [("Europe/London", "timezone"), (LA, "address"), (NY, "phone +1********67")],
+            id="the timezone field is one more candidate, first, beside address and phones",
+        ),
+        pytest.param(
+            {"timezone": "America/Los_Angeles", "address": {"country": "US", "region": "MA"}},
+            [(LA, "timezone"), (NY, "address")],
+            id="a Los Angeles timezone field does not hide a Boston address",
+        ),
+        pytest.param(
+            {"timezone": "Asia/Tokyo", "emails": [{"address": "sam@example.com"}]},
+            [("Asia/Tokyo", "timezone")],
+            id="a timezone field alone is a zone, so the default is not needed",
         ),
         pytest.param(
             {"address": {"country": "US", "region": "CA"}},
@@ -113,10 +122,22 @@ def phones(*numbers: str) -> list[dict[str, str]]:
         ),
     ],
 )
-def test_candidate_zones_come_from_timezone_else_address_and_phones(
+def test_candidate_zones_come_from_the_timezone_field_the_address_and_every_phone(
     fields: dict[str, Any], expected: list[tuple[str, str]]
 ) -> None:
     assert candidate_zones(account(**fields)) == tuple(ZoneCandidate(*e) for e in expected)
+
+
+def test_a_stated_location_is_the_only_candidate_while_it_holds() -> None:
+    person = account(
+        timezone="Europe/London",
+        address={"country": "US", "region": "MA"},
+        phones=phones(LA_MOBILE),
+    )
+    assert candidate_zones(person, located_in="Asia/Tokyo") == (
+        ZoneCandidate("Asia/Tokyo", "stated"),
+    )
+    assert zone_names(candidate_zones(person, located_in=None)) == ("Europe/London", NY, LA)
 
 
 def test_a_person_with_nothing_known_gets_the_default_zones_the_caller_passes() -> None:
@@ -195,22 +216,6 @@ def test_every_zone_in_the_tables_is_a_real_iana_zone() -> None:
     tables = [*US_STATE_ZONES.values(), *COUNTRY_ZONES.values()]
     names = sorted({z for zones in tables for z in zones})
     assert [str(ZoneInfo(n)) for n in names] == names
-
-
-@pytest.mark.parametrize(
-    ("fields", "expected"),
-    [
-        ({"address": {"country": "gb"}, "phones": phones(NY_MOBILE)}, "GB"),
-        ({"address": {"region": "CA"}, "phones": phones(CN_MOBILE, NY_MOBILE)}, "CN"),
-        ({"phones": phones("+447700900123", NY_MOBILE)}, "US"),
-        ({"timezone": "America/New_York"}, None),
-        ({}, None),
-    ],
-)
-def test_person_country_is_the_address_country_else_the_first_placeable_phone(
-    fields: dict[str, Any], expected: str | None
-) -> None:
-    assert person_country(account(**fields)) == expected
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import redis
 
+from worker.accounts.places import Place
 from worker.accounts.state import AccountState
 from worker.cadence.schedule import Schedule, find_schedule, parse_schedule
 from worker.channels.base import Channel
@@ -107,9 +108,12 @@ class App:
             self.timeline.remove(state.account_id, pipe)
         pipe.execute()
 
-    def rules(self, schedule: Schedule, account: Account) -> list[Rule]:
-        """Every rule of the packs that apply to ``account`` under ``schedule``, house last."""
-        return rules_for(schedule, account)
+    def rules(
+        self, schedule: Schedule, account: Account, stated: Sequence[Place] = ()
+    ) -> list[Rule]:
+        """Every rule of the packs that apply to ``account`` under ``schedule``, house last;
+        ``stated``: places the person said they are in, whose packs apply too."""
+        return rules_for(schedule, account, stated)
 
     def read_logs(self, cap_keys: Sequence[str]) -> dict[str, list[float]]:
         """The send instants each cap log holds, ascending (one round trip for all)."""

@@ -14,6 +14,7 @@ from typing import Any
 from worker.accounts import lifecycle
 from worker.accounts.cursor import primary_zone
 from worker.accounts.outcomes import make_outcome, rejected
+from worker.accounts.places import require_country
 from worker.accounts.state import AccountState, Constraint, Conversation, Payment
 from worker.app import App
 from worker.contracts.account import Account
@@ -36,6 +37,7 @@ def enroll(app: App, account: Account) -> AccountState:
         schedule = app.current_schedule(account.schedule)
     except ScheduleError as e:
         raise InvalidInput(str(e), field="schedule") from None
+    require_country(account, schedule.country)
     now = app.clock.now()
     previous_person = app.store.person_of(account.account_id)
     if previous_person is not None and previous_person != account.person:

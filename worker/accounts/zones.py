@@ -2,8 +2,11 @@
 
 Regulation F (docs/compliance.md, F7, F8) judges contact times at the person's location; when the
 location is uncertain, only times convenient in *every* candidate location are allowed. So this
-module collects every zone the account points at (its ``timezone`` field, else its address and
-each phone number) and never picks one: the gate intersects them (``worker.gate.hours``).
+module collects every zone the account points at (its ``timezone`` field, its address and each
+phone number) and never picks one: the gate intersects them (``worker.gate.hours``). The
+``timezone`` field is one more candidate, never an override: only the person saying where they
+are (a ``located_in`` constraint) narrows the candidates to the zone they named. The
+jurisdictions are found the same way, in ``worker.accounts.places``.
 
 Phone numbers and email addresses leave this module masked (``mask_phone``, ``mask_email``):
 candidate sources end up in explain output and logs. These mask one known field (and mask a
@@ -85,23 +88,26 @@ class ZoneCandidate:
     """One place the person may be, and what said so (for explain output)."""
 
     zone: str  # IANA name
-    source: str  # "timezone" | "address" | "phone +1********67" | "default"
+    source: str  # "stated" | "timezone" | "address" | "phone +1********67" | "default"
 
 
 def candidate_zones(
-    account: Account, default_zones: Sequence[str] = US_ZONES
+    account: Account, default_zones: Sequence[str] = US_ZONES, located_in: str | None = None
 ) -> tuple[ZoneCandidate, ...]:
     """Every zone the person may be in; the gate allows only times allowed in all of them.
 
-    The account's ``timezone`` field, when set, is the only candidate. Otherwise the address
-    (country and, in the US, the state) and each phone number contribute their zones; with no
-    zone from either, ``default_zones`` (the schedule's country, chosen by the caller) is used.
-    A zone reported by several sources appears once per source.
+    ``located_in``, the zone the person said they are in (a ``located_in`` constraint that
+    holds), is then the only candidate. Otherwise the account's ``timezone`` field (first, so it
+    stays the zone steps are placed in), the address (country and, in the US, the state) and
+    each phone number contribute their zones; with no zone from any of them, ``default_zones``
+    (the schedule's country, chosen by the caller) is used. A zone reported by several sources
+    appears once per source.
     """
-    if account.timezone:
-        return (ZoneCandidate(account.timezone, "timezone"),)
+    if located_in:
+        return (ZoneCandidate(located_in, "stated"),)
     address = account.address
     return _inferred(
+        account.timezone,
         (address.country, address.region) if address is not None and address.country else None,
         tuple(p.number for p in account.phones),
         tuple(default_zones),
@@ -110,10 +116,15 @@ def candidate_zones(
 
 @lru_cache(maxsize=4096)
 def _inferred(
-    place: tuple[str, str | None] | None, numbers: tuple[str, ...], default_zones: tuple[str, ...]
+    timezone: str | None,
+    place: tuple[str, str | None] | None,
+    numbers: tuple[str, ...],
+    default_zones: tuple[str, ...],
 ) -> tuple[ZoneCandidate, ...]:
     # cached: every decision asks, and parsing phone numbers is the costly part
     found: list[ZoneCandidate] = []
+    if timezone:
+        found.append(ZoneCandidate(timezone, "timezone"))
     if place is not None:
         found += _candidates(address_zones(place[0], place[1]), "address")
     for number in numbers:
@@ -170,21 +181,6 @@ def country_zones(country: str) -> tuple[str, ...]:
     if example is None:
         return ()
     return tuple(z for z in phone_tz.time_zones_for_geographical_number(example) if z != _UNKNOWN)
-
-
-def person_country(account: Account) -> str | None:
-    """The person's country: the address's, else the first phone number's that has one."""
-    if account.address is not None and account.address.country:
-        return account.address.country
-    for phone in account.phones:
-        try:
-            region = phonenumbers.region_code_for_number(phonenumbers.parse(phone.number, None))
-        except phonenumbers.NumberParseException:
-            continue
-        # "001" is phonenumbers' region for global services (satellite, UIFN): no country.
-        if region and region != "001":
-            return str(region)
-    return None
 
 
 def mask_phone(number: str) -> str:

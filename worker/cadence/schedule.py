@@ -12,7 +12,10 @@ A schedule file holds::
     packs: []                     # rule packs applied on top of the person's jurisdiction
     collector: creditor           # creditor (first party) | third_party (a debt collector)
     enforce_unverified: false     # true: enforce pack rules marked U instead of only warning
-    licences: {US-CA: "10012345"} # licence numbers by COUNTRY-REGION, shown where a pack says
+    country: US                   # ISO 3166-1 alpha-2: whose rules apply when no address or
+                                  # phone says where the person is
+    licences: {US-CA: "10012345"} # licence numbers by COUNTRY-REGION, shown where a pack says;
+                                  # ``exempt`` where the collector needs none
     policy: {...}                 # house policy, see worker.cadence.policy_reader
     events: {stop: [...], pause: [...], hold: [...], resume: [...]}
     tiers: [...]                  # see worker.cadence.tiers
@@ -31,6 +34,7 @@ from datetime import time
 from pathlib import Path
 from types import MappingProxyType
 
+import phonenumbers
 import yaml
 
 from worker.cadence.policy import Policy
@@ -43,6 +47,7 @@ from worker.errors import ScheduleError
 
 __all__ = [
     "DEFAULT_EVENTS",
+    "LICENCE_EXEMPT",
     "SCHEDULE_SUFFIX",
     "Occurrence",
     "Schedule",
@@ -73,10 +78,14 @@ _VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _TOP_REQUIRED = ("name", "version", "locale", "send_time", "tiers")
 _TOP_OPTIONAL = (
     "description", "packs", "policy", "events", "collector", "enforce_unverified", "licences",
+    "country",
 )  # fmt: skip
 # ISO 3166-1 alpha-2 country, then an ISO 3166-2 subdivision code without the country.
 _LICENCE_KEY = re.compile(r"[A-Z]{2}-[A-Z0-9]{1,3}")
 _LICENCE_MAX = 64
+#: A ``licences`` value saying the collector needs no licence there (a checked exemption).
+LICENCE_EXEMPT = "exempt"
+_COUNTRY = re.compile(r"[A-Z]{2}")
 
 
 @dataclass(frozen=True)
@@ -100,6 +109,8 @@ class Schedule:
     enforce_unverified: bool = False  # enforce rules of certainty U, not only record a warning
     #: licence numbers by "COUNTRY-REGION" ("US-CA"), for packs that require showing them
     licences: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    #: the country whose rules apply when the account says nothing of where the person is
+    country: str | None = None
 
     def __hash__(self) -> int:
         # Read-only mappings (licences, the policy's channel hours) do not hash, yet schedules
@@ -202,6 +213,7 @@ def _parse(text: str, *, file: str, expected_name: str | None) -> Schedule:
             fields["enforce_unverified"].boolean() if "enforce_unverified" in fields else False
         ),
         licences=_read_licences(fields.get("licences")),
+        country=_read_country(fields.get("country")),
     )
 
 
@@ -215,8 +227,18 @@ def _read_packs(node: Node | None) -> tuple[str, ...]:
     return tuple(packs)
 
 
+def _read_country(node: Node | None) -> str | None:
+    """``country: US``: an ISO 3166-1 alpha-2 code that phone number data knows."""
+    if node is None:
+        return None
+    country = node.matching(_COUNTRY, "an ISO 3166-1 alpha-2 code such as US or CN")
+    if not phonenumbers.country_code_for_region(country):
+        raise node.error(f"{country!r} is not a country known to the phone number data")
+    return country
+
+
 def _read_licences(node: Node | None) -> Mapping[str, str]:
-    """``{US-CA: "10012345"}``: a licence number per COUNTRY-REGION code."""
+    """``{US-CA: "10012345"}``: a licence number (or ``exempt``) per COUNTRY-REGION code."""
     if node is None:
         return MappingProxyType({})
     licences: dict[str, str] = {}

@@ -13,7 +13,7 @@ from worker.cli.common import console, err, load_settings
 from worker.errors import InvalidInput, RemindError
 from worker.gate.packs.files import builtin_packs
 from worker.gate.packs.select import house_pack
-from worker.gate.plancheck import check_schedule
+from worker.gate.plancheck import check_schedule, licence_gaps, licence_reminders
 
 schedules_app = typer.Typer(help="Check and plan cadence schedules.", no_args_is_help=True)
 
@@ -34,12 +34,14 @@ def schedules_check(
     for name in targets:
         try:
             s = find_schedule(name, Path(settings.schedules_dir))
-            gaps = schedule_gaps(s, renderer)
+            gaps = schedule_gaps(s, renderer) + [f"{s.ref}: {g}" for g in licence_gaps(s)]
             for gap in gaps:
                 err.print(f"[red]fail[/] {gap}", highlight=False)
             if gaps:
                 bad += 1
                 continue
+            for reminder in licence_reminders(s):
+                console.print(f"[yellow]warn[/] {s.ref}: {reminder}", highlight=False)
             for report in check_schedule(s, [*builtin_packs().values(), house_pack(s)]):
                 console.print(
                     f"[yellow]warn[/] {s.ref}: for {report.scope}, {report.rule} "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
@@ -30,8 +31,10 @@ EVENT_TYPES: tuple[str, ...] = EventType.__args__  # type: ignore[attr-defined]
 
 
 ConstraintKind = Literal[
-    "inconvenient_hours", "inconvenient_days", "no_work_calls", "refuse_channel"
+    "inconvenient_hours", "inconvenient_days", "no_work_calls", "refuse_channel", "located_in"
 ]
+#: The fields of a ``located_in`` statement, refused on the other kinds.
+_PLACE_FIELDS = ("timezone", "country", "region")
 #: How a placed call went: ``answered`` (the person picked up), ``voicemail`` (a message was
 #: left), ``unanswered`` (it rang and no message was left, by choice or for want of a voicemail)
 #: or ``unreachable`` (it could reach neither the person nor a voicemail: busy, failed, not in
@@ -48,6 +51,16 @@ class StatedConstraint(StrictModel):
     end: time | None = None
     weekdays: list[str] | None = None
     channel: Channel | None = None
+    #: located_in: where the person says they are. The zone becomes the only candidate zone
+    #: while the statement holds; the country and region add their packs (docs/contracts.md).
+    timezone: str | None = None
+    country: str | None = None
+    region: str | None = None
+
+    _tz = field_validator("timezone")(classmethod(lambda cls, v: _check_timezone(v)))
+    _place = field_validator("country", "region")(
+        classmethod(lambda cls, v, info: _check_place(info.field_name, v))
+    )
 
     @model_validator(mode="after")
     def _fields_for_kind(self) -> StatedConstraint:
@@ -64,6 +77,13 @@ class StatedConstraint(StrictModel):
                 raise ValueError(f"weekdays must be English day names, not {bad[0]!r}")
         if self.kind == "refuse_channel" and self.channel is None:
             raise ValueError("refuse_channel needs the channel refused")
+        if self.kind == "located_in":
+            if self.timezone is None:
+                raise ValueError("located_in needs the timezone the person says they are in")
+            if self.region is not None and self.country is None:
+                raise ValueError("region needs country: a region code means nothing without it")
+        elif any(getattr(self, name) is not None for name in _PLACE_FIELDS):
+            raise ValueError("timezone, country and region are only for located_in")
         return self
 
 
@@ -187,6 +207,17 @@ class Event(StrictModel):
                 "name, locale, timezone, address, phones, emails",
             )
         return self
+
+
+def _check_place(field: str | None, value: str | None) -> str | None:
+    """A located_in country or region, in the forms the account's address takes."""
+    if value is None:
+        return value
+    if field == "country" and not re.fullmatch(r"[A-Za-z]{2}", value):
+        raise ValueError("must be an ISO 3166-1 alpha-2 code such as US, CN or GB")
+    if field == "region" and not re.fullmatch(r"[A-Za-z0-9]{1,3}", value):
+        raise ValueError("must be an ISO 3166-2 subdivision code without the country, e.g. CA")
+    return value.upper()
 
 
 def _a(noun: str) -> str:

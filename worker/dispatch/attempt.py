@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from worker.accounts.outcomes import make_outcome
+from worker.accounts.places import stated_places
 from worker.accounts.state import AccountState
 from worker.app import App
 from worker.cadence.schedule import Occurrence, Schedule
@@ -82,7 +83,9 @@ class Attempt:
 
 def setting_of(schedule: Schedule) -> Setting:
     """What the schedule tells the gate: its version, collector type and U-rule mode."""
-    return Setting(schedule.version, schedule.collector, schedule.enforce_unverified)
+    return Setting(
+        schedule.version, schedule.collector, schedule.enforce_unverified, schedule.country
+    )
 
 
 def evaluate_step(
@@ -93,7 +96,7 @@ def evaluate_step(
     return evaluate(
         state,
         step,
-        app.rules(schedule, state.account),
+        app.rules(schedule, state.account, stated_places(state, at)),
         at,
         opted_out=opted_out,
         opted_in=opted_in,

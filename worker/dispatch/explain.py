@@ -8,11 +8,11 @@ from rich.console import Console
 from rich.table import Table
 
 from worker.accounts.lifecycle import status_text
-from worker.accounts.zones import candidate_zones, mask_email, mask_phone
+from worker.accounts.zones import mask_email, mask_phone
 from worker.app import App
 from worker.clock import isoformat_utc
 from worker.dispatch.attempt import evaluate_step
-from worker.gate.packs.select import jurisdiction
+from worker.gate.packs.select import whereabouts
 from worker.logs import mask
 
 
@@ -20,8 +20,8 @@ def explain_account(app: App, account_id: str, console: Console) -> None:
     state = app.store.require(account_id)
     schedule = app.pinned_schedule(state.schedule_ref)
     now = app.clock.now()
-    zones = candidate_zones(state.account)
-    country, region = jurisdiction(state.account)
+    where = whereabouts(state, now, schedule.country)
+    zones = where.zones
     console.print(f"[bold]{account_id}[/] person {state.person_id}, debt {state.account.debt}")
     status = f"schedule {state.schedule_ref}, status [bold]{state.status}[/]"
     reason = status_text(state)
@@ -30,8 +30,8 @@ def explain_account(app: App, account_id: str, console: Console) -> None:
     if state.paused_until:
         status += f" until {isoformat_utc(state.paused_until)}"
     console.print(status)
-    console.print(f"jurisdiction: {country or '?'}{'-' + region if region else ''}; "
-                  f"collector: {schedule.collector}")  # fmt: skip
+    places = ", ".join(f"{p.code} ({mask(p.source)})" for p in where.places) or "?"
+    console.print(f"jurisdictions: {places}; collector: {schedule.collector}")
     console.print("time zones: " + ", ".join(f"{z.zone} ({mask(z.source)})" for z in zones))
     contacts = [
         f"{mask_phone(p.number)} ({p.kind}; sms {'yes' if p.sms_consent else 'no'}, "
@@ -48,7 +48,9 @@ def explain_account(app: App, account_id: str, console: Console) -> None:
     for sc in state.constraints:
         if sc.active(now):
             until = f" until {sc.until}" if sc.until else ""
-            console.print(f"stated constraint: {sc.constraint.kind}{until}")
+            said = sc.constraint
+            where_said = f" {said.timezone}" if said.kind == "located_in" else ""
+            console.print(f"stated constraint: {said.kind}{where_said}{until}")
     if state.cursor is None or state.due_at is None:
         console.print("next step: none (the cadence has ended or is held)")
     else:

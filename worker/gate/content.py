@@ -29,9 +29,9 @@ from typing import Any
 from markupsafe import escape
 
 from worker.accounts.state import AccountState
-from worker.cadence.schedule import Schedule
+from worker.cadence.schedule import LICENCE_EXEMPT, Schedule
 from worker.gate.engine import Judgement
-from worker.gate.packs.select import HOUSE, jurisdiction
+from worker.gate.packs.select import HOUSE, licence_keys
 from worker.gate.rules import CONTENT_CHECKS
 from worker.rendering.locales import DEFAULT_LOCALE, locale_chain
 from worker.rendering.renderer import Rendered
@@ -103,8 +103,9 @@ def content_requirements(
     """The content a message on ``channel`` must carry under ``judgement``'s content rules.
 
     The disclosure is the initial one (F16) until the account's first message has gone out.
-    The licence number is the schedule's for the person's ``COUNTRY-REGION``; a licence check
-    without a configured number is dropped (CA1 applies where a licence is configured).
+    The licence number is the schedule's for the rule's ``COUNTRY-REGION`` (``US-CA`` for CA1).
+    A schedule that declares itself ``exempt`` there needs none; one that says nothing keeps
+    the check without a number, so the message fails it and is suppressed citing the rule.
     """
     rules: dict[str, str] = {}
     for rule in judgement.content:
@@ -118,11 +119,23 @@ def content_requirements(
         if disclosure
         else None
     )
-    country, region = jurisdiction(state.account)
-    licence = schedule.licences.get(f"{country}-{region}")
-    if licence is None:
+    licence = _licence_number(judgement, schedule)
+    if licence == LICENCE_EXEMPT:
         rules.pop("licence", None)
+        licence = None
     return ContentRequirements(rules, text, licence)
+
+
+def _licence_number(judgement: Judgement, schedule: Schedule) -> str | None:
+    """The number to show for the licence rule, ``exempt``, or None when one is missing."""
+    rule = next((r for r in judgement.content if r.content == "licence"), None)
+    if rule is None:
+        return None
+    given = [schedule.licences.get(key) for key in licence_keys(rule.pack)]
+    if not given or None in given:
+        return None  # fail closed: no number for a place the rule covers
+    numbers = [n for n in given if n is not None and n != LICENCE_EXEMPT]
+    return numbers[0] if numbers else LICENCE_EXEMPT
 
 
 def disclosure_text(

@@ -17,7 +17,7 @@ from typing import Literal
 
 from worker.accounts.lifecycle import hold
 from worker.accounts.state import AccountState
-from worker.accounts.zones import candidate_zones, zone_names
+from worker.accounts.zones import zone_names
 from worker.cadence.schedule import Occurrence
 from worker.gate.consent import reach
 from worker.gate.engine import Context, Judgement, LogReader, Target, judge
@@ -55,6 +55,7 @@ class Setting:
     version: str
     collector: str = "creditor"
     enforce_unverified: bool = False
+    country: str | None = None  # whose rules apply when the account does not say
 
 
 def evaluate(
@@ -86,10 +87,11 @@ def evaluate(
         reason = found.reason or "invalid_contact"
         return Decision("suppress", step.channel, reason, f"consent/{reason}@{setting.version}")
 
-    from worker.gate.packs.select import jurisdiction
+    from worker.gate.packs.select import whereabouts
 
-    zones = zone_names(candidate_zones(account))
-    country, region = jurisdiction(account)
+    where = whereabouts(state, now, setting.country)
+    zones = zone_names(where.zones)
+    country, region = where.primary
     target = Target(channel, found.recipient, found.kind, found.consent)
     ctx = Context(
         state,

@@ -5,15 +5,22 @@ sent at its day and send time unless a cap of the pack is full, in which case it
 slot (and steps whose day went by meanwhile are skipped). Calls count under every call rule (the
 cautious reading: results are unknown in advance). Hours, days and time zones are left out:
 this is about frequency, which no choice of hours can fix.
+
+It also checks the licence numbers a pack asks written messages to show (CA1): a schedule of a
+country must give one, or say ``exempt``, for every region of that country with such a rule,
+since its people may live there (``licence_gaps``). A schedule without a country is only
+reminded (``licence_reminders``). At send time a missing number suppresses the message anyway.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from worker.cadence.schedule import Schedule
+from worker.gate.packs.files import builtin_packs
+from worker.gate.packs.select import licence_keys
 from worker.gate.rules import Pack, Rule
 
 
@@ -98,3 +105,41 @@ def _scope(pack: Pack, rule: Rule) -> str:
     if rule.number_kinds:
         where += f", {'/'.join(sorted(rule.number_kinds))} numbers"
     return where
+
+
+def licence_gaps(schedule: Schedule, packs: Iterable[Pack] | None = None) -> list[str]:
+    """What a schedule with a ``country`` lacks of the licences its country's packs ask for."""
+    if schedule.country is None:
+        return []
+    return [
+        f"licences.{key}: a {schedule.country} schedule may reach people in {key}, whose "
+        f"written messages must show the collector's licence number ({rule.ref}): give the "
+        "number, or exempt"
+        for key, rule in _unlicensed(schedule, packs)
+        if key.split("-", 1)[0] == schedule.country
+    ]
+
+
+def licence_reminders(schedule: Schedule, packs: Iterable[Pack] | None = None) -> list[str]:
+    """For a schedule without a ``country``: every licence it lacks, as a reminder."""
+    if schedule.country is not None:
+        return []
+    return [
+        f"no country: if it may reach people in {key}, set licences.{key} "
+        "(a licence number, or exempt)"
+        for key, _ in _unlicensed(schedule, packs)
+    ]
+
+
+def _unlicensed(schedule: Schedule, packs: Iterable[Pack] | None) -> list[tuple[str, Rule]]:
+    """(licence key, rule) for each licence rule binding the schedule's collector that the
+    schedule's ``licences`` do not answer."""
+    out: list[tuple[str, Rule]] = []
+    for pack in builtin_packs().values() if packs is None else packs:
+        for rule in pack.rules:
+            if rule.content != "licence" or (
+                rule.collectors and schedule.collector not in rule.collectors
+            ):
+                continue
+            out += [(k, rule) for k in licence_keys(pack) if k not in schedule.licences]
+    return out

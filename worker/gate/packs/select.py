@@ -1,5 +1,8 @@
-"""Which rules apply to a step: the person's jurisdiction packs, the schedule's extra packs,
-and the schedule's house policy turned into one more pack named ``house``.
+"""Which rules apply to a step: the packs of every jurisdiction the person may be in, the
+schedule's extra packs, and the schedule's house policy turned into one more pack named ``house``.
+
+The candidate jurisdictions (``worker.accounts.places``) are combined like the candidate time
+zones: every candidate's packs apply, and the gate combines their rules most-restrictively.
 
 The house pack's rules carry the schedule's version, so an outcome cites exactly the policy that
 decided it (``house/quiet-hours@2026-11-01``). Its counters are named without the version, so a
@@ -8,14 +11,19 @@ new schedule version keeps counting what the old one sent.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from worker.accounts.zones import person_country
+from worker.accounts.places import Place, candidate_places, located_in, stated_places
+from worker.accounts.state import AccountState
+from worker.accounts.zones import US_ZONES, ZoneCandidate, candidate_zones, country_zones
 from worker.cadence.policy import BlockedDays
 from worker.cadence.schedule import Schedule
 from worker.contracts.account import Account
-from worker.gate.packs.files import applicable_packs
+from worker.gate.packs.files import applicable_packs, find_pack
 from worker.gate.rules import AppliesWhen, Pack, Rule
 
 HOUSE = "house"
@@ -93,18 +101,76 @@ def house_rules(schedule: Schedule) -> tuple[Rule, ...]:
     return tuple(out)
 
 
-def jurisdiction(account: Account) -> tuple[str | None, str | None]:
-    """The person's country and region: the address, else the first phone's country."""
-    country = person_country(account)
-    region = account.address.region if account.address else None
-    return country, region
+@dataclass(frozen=True)
+class Whereabouts:
+    """Where the person may be: the candidate zones and jurisdictions, with what said so."""
+
+    zones: tuple[ZoneCandidate, ...]
+    places: tuple[Place, ...]
+
+    @property
+    def primary(self) -> tuple[str | None, str | None]:
+        """The first candidate's country and region: whose public holidays a house rule uses."""
+        first = self.places[0] if self.places else None
+        return (first.country, first.region) if first else (None, None)
 
 
-def rules_for(schedule: Schedule, account: Account) -> list[Rule]:
-    """Every rule that applies to ``account`` under ``schedule``: packs first, house last."""
-    country, region = jurisdiction(account)
-    packs = applicable_packs(country, region, schedule.collector, extra=schedule.packs)
+def whereabouts(
+    state: AccountState, now: datetime, schedule_country: str | None = None
+) -> Whereabouts:
+    """The person's candidate zones and places at ``now``, stated locations included."""
+    said = located_in(state, now)
+    default = country_zones(schedule_country) if schedule_country else ()
+    zones = candidate_zones(state.account, default or US_ZONES, said.timezone if said else None)
+    places = candidate_places(
+        state.account, schedule_country=schedule_country, stated=stated_places(state, now)
+    )
+    return Whereabouts(zones, places)
+
+
+def jurisdiction(
+    account: Account, schedule_country: str | None = None
+) -> tuple[str | None, str | None]:
+    """The first candidate jurisdiction's country and region; (None, None) when there is none."""
+    places = candidate_places(account, schedule_country=schedule_country)
+    return (places[0].country, places[0].region) if places else (None, None)
+
+
+def rules_for(schedule: Schedule, account: Account, stated: Iterable[Place] = ()) -> list[Rule]:
+    """Every rule that applies to ``account`` under ``schedule``: packs first, house last.
+
+    The packs are those of every candidate jurisdiction (``stated`` ones included).
+    """
+    places = candidate_places(account, schedule_country=schedule.country, stated=stated)
+    packs = packs_for(places, schedule.collector, schedule.packs)
     return [r for p in packs for r in p.rules] + list(house_rules(schedule))
+
+
+def packs_for(places: Iterable[Place], collector: str, extra: Sequence[str] = ()) -> list[Pack]:
+    """The packs of every place, plus ``extra``; each once, broader packs first."""
+    chosen: dict[str, Pack] = {}
+    for place in places:
+        for pack in applicable_packs(place.country, place.region, collector):
+            chosen.setdefault(pack.name, pack)
+    for pack in applicable_packs(None, None, collector, extra=extra):
+        chosen.setdefault(pack.name, pack)
+    return sorted(chosen.values(), key=_breadth)
+
+
+def licence_keys(pack: Pack | str) -> tuple[str, ...]:
+    """The ``licences`` keys (``US-CA``) a licence rule of ``pack`` (or the shipped pack of
+    that name) asks for.
+
+    A pack for a whole country gives no key a schedule could hold: its licence rule then always
+    fails, which is the safe side until such a pack exists.
+    """
+    when = (find_pack(pack) if isinstance(pack, str) else pack).applies_when
+    return tuple(f"{when.country}-{r}" for r in sorted(when.regions)) if when.country else ()
+
+
+def _breadth(pack: Pack) -> tuple[bool, bool, str]:
+    # any country, then a whole country, then a region: federal rules are cited before state ones
+    return pack.applies_when.country is not None, bool(pack.applies_when.regions), pack.name
 
 
 def house_pack(schedule: Schedule) -> Pack:
