@@ -423,6 +423,10 @@ VALID_EVENTS: list[tuple[dict[str, Any], dict[str, Any]]] = [
         {"type": "call_result", "result": "answered", "dispatch_id": "A-1:early.1:0"},
     ),
     ({"type": "cease"}, {"type": "cease"}),
+    (
+        {"type": "reply", "channel": "sms", "address": "+1 212 555 0123", "text": "stop"},
+        {"type": "reply", "channel": "sms", "address": "+1 212 555 0123", "text": "stop"},
+    ),
     ({"type": "opt_out", "channel": "sms"}, {"type": "opt_out", "channel": "sms"}),
     (
         {"type": "opt_out", "channel": "email", "address": "jane@example.com"},
@@ -512,6 +516,7 @@ def test_the_valid_event_table_covers_every_event_type_of_the_contract() -> None
         "close",
         "constraint",
         "call_result",
+        "reply",
     )
 
 
@@ -537,7 +542,7 @@ def test_an_aware_at_is_converted_to_utc(at: str, utc: datetime) -> None:
 
 ALL_TYPES = (
     "paid, payment, promise_to_pay, dispute, dispute_resolved, cease, opt_out, opt_in, "
-    "conversation, contact_update, close, constraint, call_result"
+    "conversation, contact_update, close, constraint, call_result, reply"
 )
 
 

@@ -298,7 +298,7 @@ def test_content_rules_name_their_check_and_channels(
                                        "unsubscribe")}),
         ("us-federal", "T7", {"stop": ("stop", "end", "cancel", "unsubscribe", "quit"),
                               "help": ("help", "info"), "start": ("start", "unstop")}),
-        ("cn", "CN-KW", {"stop": ("退订", "td", "t")}),
+        ("cn", "CN-KW", {"stop": ("退订", "退訂", "td", "t", "停止")}),
     ],
 )  # fmt: skip
 def test_keyword_rules_list_their_replies_casefolded(

@@ -23,6 +23,7 @@ from worker.contracts.outcome import Outcome
 from worker.contracts.validation import parse_account, parse_event
 from worker.errors import InvalidInput, ScheduleError, StateError
 from worker.gate.calls import record_call_result
+from worker.gate.inbound import on_event
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +114,7 @@ def apply_event(app: App, event: Event) -> AccountState:
                 outcome = call_outcome(app, state, call, event.result, at)
                 if outcome is not None:
                     app.results.publish(outcome)
+        on_event(app.store, app.results, state, schedule, event, at)  # replies, review holds
         app.commit(state, now)
     if t == "conversation" and event.channel is not None and event.debts:
         talk = Conversation(at=at, channel=event.channel)

@@ -26,6 +26,7 @@ EventType = Literal[
     "close",
     "constraint",
     "call_result",
+    "reply",
 ]
 EVENT_TYPES: tuple[str, ...] = EventType.__args__  # type: ignore[attr-defined]
 
@@ -114,6 +115,8 @@ class Event(StrictModel):
     dispatch_id: str | None = None
     #: conversation: other debts of the same person that were discussed (F2 applies to each)
     debts: list[str] | None = None
+    #: reply: the person's own words, without the message they answer
+    text: str | None = None
 
     @field_validator("account_id")
     @classmethod
@@ -157,6 +160,7 @@ class Event(StrictModel):
             "close": ("reason",),
             "constraint": ("constraint",),
             "call_result": ("result",),
+            "reply": ("channel", "text"),
         }.get(self.type, ())
         for name in required:
             if getattr(self, name) is None:
@@ -176,6 +180,7 @@ class Event(StrictModel):
             "contact_update": {"name", "locale", "timezone", "phones", "emails", "postal_address"},
             "constraint": {"constraint", "until"},
             "call_result": {"result", "dispatch_id"},
+            "reply": {"channel", "address", "text"},
         }.get(self.type, set())
         optional = {
             "amount",
@@ -193,10 +198,13 @@ class Event(StrictModel):
             "result",
             "dispatch_id",
             "debts",
+            "text",
         }
         for name in optional - allowed_extra:
             if getattr(self, name) is not None:
                 raise _FieldMissing(name, f"does not apply to {_a(self.type)} event")
+        if self.type == "reply":
+            _check_reply(self.channel, self.address, self.text)
         if self.type == "contact_update" and not any(
             getattr(self, n) is not None for n in allowed_extra
         ):
@@ -218,6 +226,28 @@ def _check_place(field: str | None, value: str | None) -> str | None:
     if field == "region" and not re.fullmatch(r"[A-Za-z0-9]{1,3}", value):
         raise ValueError("must be an ISO 3166-2 subdivision code without the country, e.g. CA")
     return value.upper()
+
+
+#: The longest reply text accepted: a long email, not a whole mailbox.
+MAX_REPLY_TEXT = 20_000
+
+
+def _check_reply(channel: str | None, address: str | None, text: str | None) -> None:
+    """A reply comes by text or email, from a number or address of that kind."""
+    if channel not in ("sms", "email"):
+        raise _FieldMissing("channel", f"a reply comes by sms or email, not {channel}")
+    if text is not None and len(text) > MAX_REPLY_TEXT:
+        raise _FieldMissing("text", f"is longer than {MAX_REPLY_TEXT} characters")
+    if address is None:
+        return
+    try:
+        if channel == "email":
+            Email(address=address)
+        else:
+            Phone(number=address)
+    except ValueError:
+        want = "an email address" if channel == "email" else "a phone number in E.164 form"
+        raise _FieldMissing("address", f"must be {want}") from None
 
 
 def _a(noun: str) -> str:

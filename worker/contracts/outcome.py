@@ -21,6 +21,7 @@ OutcomeKind = Literal[
     "voicemail",
     "opted_out",
     "rejected",
+    "review",
 ]
 
 

@@ -6,6 +6,9 @@ not. A message made only of keywords ("STOP STOP", "stop, unsubscribe") counts t
 mixes intents the strongest wins, stop over start over help: revoking consent must never be
 lost to a resubscribe (47 CFR 64.1200(a)(10)-(12)).
 
+This is the reading of a reply made only of keywords; any other reply is read as free text by
+``worker.gate.replies`` (a stop word anywhere in it still stops), which calls this first.
+
 How: text and keywords are both reduced to word tuples by one function (``words``): NFKC folds
 full-width letters and punctuation, ``casefold`` removes case, and anything that is not a
 letter, digit or combining mark separates words. A message is a keyword when its word tuple

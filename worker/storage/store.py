@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, cast
 
@@ -103,6 +103,22 @@ class Store:
         pipe.srem(keys.opt_outs(person_id), entry)
         pipe.sadd(keys.opt_ins(person_id), entry)
         pipe.execute()
+
+    def add_opt_outs(self, person_id: str, entries: Iterable[str]) -> None:
+        """Add ``entries`` to the opt-out set as they are (holds, whose meaning
+        ``worker.gate.consent`` owns); ``set_opt_out`` is the one for opt-outs proper."""
+        if entries := list(entries):
+            self.client.sadd(keys.opt_outs(person_id), *entries)
+
+    def remove_opt_outs(self, person_id: str, entries: Iterable[str]) -> None:
+        """Take ``entries`` out of the opt-out set (a hold a person has reviewed)."""
+        if entries := list(entries):
+            self.client.srem(keys.opt_outs(person_id), *entries)
+
+    def add_opt_ins(self, person_id: str, entries: Iterable[str]) -> None:
+        """Add ``entries`` to the opt-in set as they are (the addresses a person wrote from)."""
+        if entries := list(entries):
+            self.client.sadd(keys.opt_ins(person_id), *entries)
 
     # -- pinned schedules -----------------------------------------------------------------------
     def pin_schedule(self, ref: str, source: str) -> str:
