@@ -160,6 +160,20 @@ def test_f2_a_conversation_on_day_1_blocks_calls_through_day_7(app: App) -> None
     assert judge_at(app, a, utc(2026, 3, 9, 12)).action == "allow"
 
 
+def test_f2_counts_the_seven_days_in_every_zone_the_person_may_be_in(app: App) -> None:
+    # Los Angeles on the timezone field, a Boston address: the conversation at 20:30 PST on
+    # March 9 is March 10 in Boston, so day 8 starts at midnight of March 17 Boston time
+    a = enrolled(
+        app,
+        timezone="America/Los_Angeles",
+        address={"country": "US", "region": "MA", "city": "Boston", "postal_code": "02108"},
+    )
+    event(app, a, "conversation", channel="voice", at="2026-03-10T04:30:00Z")
+    d = judge_at(app, a, utc(2026, 3, 16, 17))  # March 16, 13:00 EDT / 10:00 PDT
+    assert (d.action, d.reason, d.rule) == ("defer", "cooldown", "us-federal/F2@2026-11-29")
+    assert d.at is not None and d.at >= utc(2026, 3, 17, 4)  # midnight EDT, March 17
+
+
 def test_f2_does_not_hold_sms(app: App) -> None:
     a = enrolled(app, **NY)
     event(app, a, "conversation", channel="voice", at="2026-03-02T15:00:00Z")

@@ -52,7 +52,7 @@ class Context:
     state: AccountState
     target: Target
     zones: Sequence[str]
-    zone: str  # primary zone: calendar days and cooldown days are counted here
+    zone: str  # primary zone: calendar days are counted here; cooldown days in every zone
     country: str | None
     region: str | None
     collector: str
@@ -252,10 +252,13 @@ def _cooldown_check(r: Rule, on: bool, ctx: Context, t: datetime) -> Check:
             continue
         if c.at > t:
             continue
-        day1 = c.at.astimezone(ZoneInfo(ctx.zone)).date()
-        end = local_midnight(day1 + timedelta(days=r.days or 7), ctx.zone)
-        if t < end and (until is None or end > until):
-            until = end
+        # the conversation's day is day 1 wherever the person may be: the cooldown ends when
+        # it has ended in every candidate zone (the latest local midnight)
+        for zone in dict.fromkeys((ctx.zone, *ctx.zones)):
+            day1 = c.at.astimezone(ZoneInfo(zone)).date()
+            end = local_midnight(day1 + timedelta(days=r.days or 7), zone)
+            if t < end and (until is None or end > until):
+                until = end
     if until is None:
         return Check(r.ref, r.kind, "allow", detail=r.title)
     return Check(
