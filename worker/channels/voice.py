@@ -23,8 +23,6 @@ from worker.errors import PermanentDeliveryError
 MAX_TWIML = 4000
 STATUS_PATH = "/twilio/status/voice"
 AMD_PATH = "/twilio/voice/amd"
-#: Call progress events posted to the status callback (``completed`` carries the duration).
-STATUS_EVENTS = ["answered", "completed"]
 
 
 class TwilioVoice:
@@ -71,6 +69,7 @@ class TwilioVoice:
         if self.public_base_url:
             base, dispatch = self.public_base_url, message.dispatch_id
             params["async_amd_status_callback"] = callback_url(base, AMD_PATH, dispatch)
+            # Twilio's default event only, ``completed`` (status and duration): asking for more
+            # takes a repeated StatusCallbackEvent, which Prism's form parser reads as a string
             params["status_callback"] = callback_url(base, STATUS_PATH, dispatch)
-            params["status_callback_event"] = STATUS_EVENTS
         return params
