@@ -28,8 +28,8 @@ from worker.intake import enroll
 from .pipeline_helpers import ROOT, TEST_SCHEDULE, account, make_app, outbox, run_until
 
 NOW = datetime(2026, 3, 2, 12, tzinfo=UTC)
-F10 = "us-federal/F10@2026-11-01"
-F16 = "us-federal/F16@2026-11-01"
+F10 = "us-federal/F10@2026-11-29"
+F16 = "us-federal/F16@2026-11-29"
 CA1 = "us-ca/CA1@2026-11-01"
 UK_PHONE = {"number": "+447700900123", "kind": "mobile", "sms_consent": True}
 CA_ADDRESS = {"line1": "1 Main St", "city": "Fresno", "region": "CA", "postal_code": "93701"}
@@ -76,7 +76,7 @@ def test_where_no_pack_asks_for_the_opt_out_the_house_does(channel: str) -> None
 
 
 def test_calls_and_visits_need_no_opt_out() -> None:
-    assert dict(requirements("voice").rules) == {"voicemail_limited": "us-federal/F17@2026-11-01"}
+    assert dict(requirements("voice").rules) == {"voicemail_limited": "us-federal/F17@2026-11-29"}
     assert dict(requirements("visit").rules) == {}
 
 

@@ -304,7 +304,14 @@ def test_two_worker_processes_with_duplicate_messages_keep_every_cap_and_lose_no
     recipients = {line["dispatch_id"]: line["to"] for line in lines}
     # (a) no enforced cap or window is breached, counting every call (no result ever comes)
     assert (
-        find_breaches(mine, accounts, schedule, call_results="unknown", recipients=recipients) == []
+        find_breaches(
+            mine,
+            accounts,
+            workers.settings.schedules_dir / f"{name}.yaml",
+            call_results="unknown",
+            recipients=recipients,
+        )
+        == []
     )
     # (b) no step went out twice: one outbox line per dispatch id, one per sent outcome
     assert len(recipients) == len(lines) == len(sent)

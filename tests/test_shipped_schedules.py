@@ -1,6 +1,6 @@
 """The shipped schedules (``standard``, ``zh-cn``) on the demo's accounts and events, simulated
 for 60 days: no send breaks an enforced rule, every rule read cautiously (a call without a
-result counts under every call cap), as the independent checker (``tests/breach.py``) sees it.
+result counts under every call cap), as the independent checker (``tests/breach/``) sees it.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from typing import Any
 
 import redis
 
-from worker.cadence.schedule import load_schedule
 from worker.config import Settings
 from worker.contracts.validation import parse_account
 from worker.sim.demo_data import generate_accounts, generate_events
@@ -61,9 +60,12 @@ def test_the_demo_on_the_shipped_schedules_breaches_no_enforced_rule(
     recipients = _outbox(settings)
     for name in by_schedule:
         mine = {a.account_id: a for a in accounts if a.schedule == name}
-        schedule = load_schedule(ROOT / "schedules" / f"{name}.yaml")
         breaches = find_breaches(
-            result.outcomes, mine, schedule, recipients=recipients, events=events
+            result.outcomes,
+            mine,
+            ROOT / "schedules" / f"{name}.yaml",
+            recipients=recipients,
+            events=events,
         )
         assert breaches == [], (name, breaches[:3])
     # the packs held some sends back, so the check had something to see
