@@ -143,11 +143,27 @@ def test_a_fixed_now_with_an_offset_is_the_same_instant_in_utc() -> None:
         ({"BROKER_URL": "amqp://"}, "BROKER_URL has no host"),
         (
             {"REMIND_CHANNELS": "twilio"},
-            "REMIND_CHANNELS must be one of outbox, live, got 'twilio'",
+            "REMIND_CHANNELS must be outbox, live, or a list such as sms=live,email=outbox "
+            "(channels sms, voice, email, visit), got 'twilio'",
         ),
         (
             {"REMIND_CHANNELS": "LIVE"},
-            "REMIND_CHANNELS must be one of outbox, live, got 'LIVE'",
+            "REMIND_CHANNELS must be outbox, live, or a list such as sms=live,email=outbox "
+            "(channels sms, voice, email, visit), got 'LIVE'",
+        ),
+        (
+            {"REMIND_CHANNELS": "sms=twilio"},
+            "REMIND_CHANNELS must be outbox, live, or a list such as sms=live,email=outbox "
+            "(channels sms, voice, email, visit), got 'sms=twilio'",
+        ),
+        (
+            {"REMIND_SMS_PER_SECOND": "fast"},
+            "REMIND_SMS_PER_SECOND must be a number of messages a second, got 'fast'",
+        ),
+        (
+            {"REMIND_PROVIDER_CONCURRENCY": "0"},
+            "REMIND_PROVIDER_CONCURRENCY must be a whole number of requests greater than 0, "
+            "got '0'",
         ),
         (
             {"REMIND_TICK_SECONDS": "fast"},

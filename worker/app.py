@@ -7,7 +7,8 @@ functions of ``worker.intake`` and ``worker.dispatch`` with it; tests do the sam
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -17,7 +18,9 @@ from worker.accounts.places import Place
 from worker.accounts.state import AccountState
 from worker.cadence.schedule import Schedule, find_schedule, parse_schedule
 from worker.channels.base import Channel
+from worker.channels.live import live_channels
 from worker.channels.outbox import OutboxChannel
+from worker.channels.visit import Enqueue
 from worker.clock import Clock
 from worker.config import Settings
 from worker.contracts.account import Account
@@ -66,7 +69,9 @@ class App:
         self.results = Results(
             client, sinks=sinks, audit_retention_days=settings.audit_retention_days
         )
-        self.channels: dict[str, Channel] = dict(channels or default_channels(settings, clock))
+        self.channels: dict[str, Channel] = dict(
+            channels or default_channels(settings, clock, client)
+        )
         self._pinned: dict[str, Schedule] = {}
         self._current: dict[tuple[str, float], Schedule] = {}
         self._lock = threading.Lock()
@@ -126,11 +131,23 @@ class App:
         }
 
 
-def default_channels(settings: Settings, clock: Clock) -> dict[str, Channel]:
-    """Outbox channels unless live providers are asked for (not built yet: refused clearly)."""
-    if settings.channels == "live":
-        raise ConfigError(
-            "REMIND_CHANNELS=live: live Twilio/SMTP channels are not built yet; use outbox"
-        )
+def default_channels(
+    settings: Settings,
+    clock: Clock,
+    client: redis.Redis | None = None,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    enqueue: Enqueue | None = None,
+) -> dict[str, Channel]:
+    """The outbox for every channel, except those ``REMIND_CHANNELS`` sends live.
+
+    Live channels pace and pause through ``client`` (the state Redis), wait with ``sleep`` and
+    put visit tasks on the queue with ``enqueue`` (by default dramatiq's broker).
+    """
     outbox = OutboxChannel(settings.outbox_dir, clock)
-    return dict.fromkeys(CHANNELS, outbox)
+    channels: dict[str, Channel] = dict.fromkeys(CHANNELS, outbox)
+    if settings.live_channels:
+        if client is None:
+            raise ConfigError("live channels need the state Redis (pacing is shared there)")
+        channels.update(live_channels(settings, clock, client, sleep=sleep, enqueue=enqueue))
+    return channels

@@ -10,12 +10,21 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from worker.errors import ConfigError
+from worker.providers import (
+    DEFAULT_CALLS_PER_SECOND,
+    DEFAULT_PROVIDER_CONCURRENCY,
+    DEFAULT_PROVIDER_TIMEOUT_SECONDS,
+    DEFAULT_SMS_PER_SECOND,
+    DEFAULT_TWILIO_API_BASE_URL,
+    check_url,
+    live_channels,
+    without_password,
+)
 
 #: Seconds between two scheduler ticks.
 DEFAULT_TICK_SECONDS = 15
@@ -31,8 +40,6 @@ DEFAULT_AUDIT_RETENTION_DAYS = 1096
 #: Audit/results stream approximate length cap.
 DEFAULT_RESULTS_MAXLEN = 1_000_000
 
-_CHANNEL_MODES = ("outbox", "live")
-
 
 @dataclass(frozen=True)
 class Settings:
@@ -44,6 +51,26 @@ class Settings:
     templates_dir: Path = Path("templates")
     data_dir: Path = Path(DEFAULT_DATA_DIR)
     channels: str = "outbox"
+    #: the channels that go to a provider (``REMIND_CHANNELS``); the others go to the outbox
+    live_channels: frozenset[str] = frozenset()
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = field(default=None, repr=False)
+    twilio_from_number: str | None = None
+    twilio_messaging_service_sid: str | None = None
+    twilio_api_base_url: str = DEFAULT_TWILIO_API_BASE_URL
+    smtp_url: str | None = None  # its password is masked in repr
+    email_from: str | None = None
+    #: where Twilio and mail clients reach remind's web service (callbacks, unsubscribe)
+    public_base_url: str | None = None
+    #: signs unsubscribe tokens and visit webhooks
+    secret_key: str | None = field(default=None, repr=False)
+    visit_webhook_url: str | None = None
+    #: the number a called person reaches by pressing 1
+    agent_number: str | None = None
+    sms_per_second: float = DEFAULT_SMS_PER_SECOND
+    calls_per_second: float = DEFAULT_CALLS_PER_SECOND
+    provider_concurrency: int = DEFAULT_PROVIDER_CONCURRENCY
+    provider_timeout_seconds: float = DEFAULT_PROVIDER_TIMEOUT_SECONDS
     tick_seconds: float = DEFAULT_TICK_SECONDS
     lease_seconds: float = DEFAULT_LEASE_SECONDS
     results_queue: str = DEFAULT_RESULTS_QUEUE
@@ -53,12 +80,17 @@ class Settings:
     audit_retention_days: int = DEFAULT_AUDIT_RETENTION_DAYS
 
     def __repr__(self) -> str:
-        # A Redis or broker URL may carry a password; repr() reaches logs, so it is masked.
+        # A Redis, broker or SMTP URL may carry a password; repr() reaches logs, so it is
+        # masked. Tokens and keys are left out altogether.
         shown = []
         for f in fields(self):
+            if not f.repr:
+                continue
             value = getattr(self, f.name)
-            if f.name in ("redis_url", "broker_url") and value is not None:
-                value = _without_password(value)
+            if f.name in ("redis_url", "broker_url", "smtp_url") and value is not None:
+                value = without_password(value)
+            elif isinstance(value, frozenset):
+                value = tuple(sorted(value))
             shown.append(f"{f.name}={value!r}")
         return f"Settings({', '.join(shown)})"
 
@@ -90,15 +122,16 @@ class Settings:
 
         redis_url = get("REDIS_URL")
         if redis_url is not None:
-            _check_url("REDIS_URL", redis_url, ("redis", "rediss", "unix"))
+            check_url("REDIS_URL", redis_url, ("redis", "rediss", "unix"))
         broker_url = get("BROKER_URL")
         if broker_url is not None:
-            _check_url("BROKER_URL", broker_url, ("redis", "rediss", "unix", "amqp", "amqps"))
+            check_url("BROKER_URL", broker_url, ("redis", "rediss", "unix", "amqp", "amqps"))
         channels = get("REMIND_CHANNELS") or "outbox"
-        if channels not in _CHANNEL_MODES:
-            raise ConfigError(
-                f"REMIND_CHANNELS must be one of {', '.join(_CHANNEL_MODES)}, got {channels!r}"
-            )
+        # only the providers of live channels are read and checked (docs/contracts.md,
+        # Environment): a stray SMTP_URL does not stop an outbox-only worker
+        live = live_channels(channels, get)
+        sid = get("TWILIO_ACCOUNT_SID") if live & {"sms", "voice"} else None
+        public = get("PUBLIC_BASE_URL") if live else None
         return cls(
             redis_url=redis_url,
             broker_url=broker_url,
@@ -106,6 +139,32 @@ class Settings:
             templates_dir=Path(get("REMIND_TEMPLATES_DIR") or "templates"),
             data_dir=Path(get("REMIND_DATA_DIR") or DEFAULT_DATA_DIR),
             channels=channels,
+            live_channels=live,
+            twilio_account_sid=sid,
+            twilio_auth_token=get("TWILIO_AUTH_TOKEN") if sid else None,
+            twilio_from_number=get("TWILIO_FROM_NUMBER") if sid else None,
+            twilio_messaging_service_sid=get("TWILIO_MESSAGING_SERVICE_SID") if sid else None,
+            twilio_api_base_url=(get("TWILIO_API_BASE_URL") or DEFAULT_TWILIO_API_BASE_URL).rstrip(
+                "/"
+            ),
+            smtp_url=get("SMTP_URL") if "email" in live else None,
+            email_from=get("EMAIL_FROM") if "email" in live else None,
+            public_base_url=public.rstrip("/") if public else None,
+            secret_key=get("REMIND_SECRET_KEY"),
+            visit_webhook_url=get("REMIND_VISIT_WEBHOOK_URL") if "visit" in live else None,
+            agent_number=get("REMIND_AGENT_NUMBER") if "voice" in live else None,
+            sms_per_second=_positive_number(
+                env, "REMIND_SMS_PER_SECOND", DEFAULT_SMS_PER_SECOND, unit="messages a second"
+            ),
+            calls_per_second=_positive_number(
+                env, "REMIND_CALLS_PER_SECOND", DEFAULT_CALLS_PER_SECOND, unit="calls a second"
+            ),
+            provider_concurrency=_positive_whole(
+                env, "REMIND_PROVIDER_CONCURRENCY", DEFAULT_PROVIDER_CONCURRENCY, unit="requests"
+            ),
+            provider_timeout_seconds=_positive_number(
+                env, "REMIND_PROVIDER_TIMEOUT_SECONDS", DEFAULT_PROVIDER_TIMEOUT_SECONDS
+            ),
             tick_seconds=_positive_number(env, "REMIND_TICK_SECONDS", DEFAULT_TICK_SECONDS),
             lease_seconds=_positive_number(env, "REMIND_LEASE_SECONDS", DEFAULT_LEASE_SECONDS),
             results_queue=get("REMIND_RESULTS_QUEUE") or DEFAULT_RESULTS_QUEUE,
@@ -117,37 +176,16 @@ class Settings:
         )
 
 
-def _check_url(name: str, value: str, schemes: tuple[str, ...]) -> None:
-    # The value itself never goes into a message: it may hold a password.
-    try:
-        parsed = urlsplit(value)
-        _ = parsed.port  # reading the port is what raises on a non-numeric or too big one
-    except ValueError:
-        raise ConfigError(f"{name} is not a valid URL (check the host and the port)") from None
-    if parsed.scheme not in schemes:
-        raise ConfigError(
-            f"{name} must be a URL with scheme {' or '.join(schemes)}, got scheme {parsed.scheme!r}"
-        )
-    if parsed.scheme != "unix" and not parsed.hostname:
-        raise ConfigError(f"{name} has no host")
-
-
-def _without_password(url: str) -> str:
-    parsed = urlsplit(url)
-    if parsed.password is None:
-        return url
-    host = parsed.netloc.rpartition("@")[2]
-    return parsed._replace(netloc=f"{parsed.username or ''}:***@{host}").geturl()
-
-
-def _positive_number(env: Mapping[str, str], name: str, default: float) -> float:
+def _positive_number(
+    env: Mapping[str, str], name: str, default: float, *, unit: str = "seconds"
+) -> float:
     raw = (env.get(name) or "").strip()
     if not raw:
         return default
     try:
         value = float(raw)
     except ValueError:
-        raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from None
+        raise ConfigError(f"{name} must be a number of {unit}, got {raw!r}") from None
     if not math.isfinite(value) or value <= 0:
         raise ConfigError(f"{name} must be a finite number greater than 0, got {raw!r}")
     return value

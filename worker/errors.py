@@ -8,12 +8,15 @@
      ├── ScheduleError          a schedule file that cannot be loaded (file, line, field)
      ├── TemplateError          a template that is missing or fails to render
      ├── StateError             account state that does not allow the operation
-     └── DeliveryError          a channel could not deliver (``permanent`` says whether to retry)
-          ├── PermanentDeliveryError
-          └── TransientDeliveryError
+     └── DeliveryError          a channel could not deliver; ``kind`` says what dispatch does
+          ├── PermanentDeliveryError     recorded ``failed``, never retried
+          │    └── RecipientOptedOut      the recipient told the provider STOP
+          ├── TransientDeliveryError     never processed: retried later
+          ├── ProviderConfigurationError our account or sender is refused: the channel pauses
+          └── AmbiguousDeliveryError     it may have gone out: recorded ``unknown``, never resent
 
 Vendor exceptions are translated into ``DeliveryError`` at the channel boundary and never escape
-``worker/channels``.
+``worker/channels`` (docs/integration.md, Provider errors).
 """
 
 from __future__ import annotations
@@ -67,6 +70,8 @@ class DeliveryError(RemindError):
     def __init__(self, message: str, *, permanent: bool, code: str | None = None):
         self.permanent = permanent
         self.code = code
+        #: what the dispatcher does about it: permanent | transient | configuration | ambiguous
+        self.kind = "permanent" if permanent else "transient"
         super().__init__(message)
 
 
@@ -77,8 +82,30 @@ class PermanentDeliveryError(DeliveryError):
         super().__init__(message, permanent=True, code=code)
 
 
+class RecipientOptedOut(PermanentDeliveryError):
+    """The provider refused because the recipient opted out there (replied STOP)."""
+
+
 class TransientDeliveryError(DeliveryError):
-    """Delivery failed for now; a retry later may succeed."""
+    """Delivery failed for now, unprocessed; a retry later (``retry_after`` seconds) may succeed."""
+
+    def __init__(self, message: str, *, code: str | None = None, retry_after: float | None = None):
+        self.retry_after = retry_after
+        super().__init__(message, permanent=False, code=code)
+
+
+class ProviderConfigurationError(DeliveryError):
+    """The provider refused our credentials, sender or account settings: no message can go."""
+
+    def __init__(self, message: str, *, code: str | None = None, retry_after: float | None = None):
+        self.retry_after = retry_after  # seconds until the paused channel is tried again
+        super().__init__(message, permanent=False, code=code)
+        self.kind = "configuration"
+
+
+class AmbiguousDeliveryError(DeliveryError):
+    """The provider may have sent the message (read timeout, 5xx): never resend it blindly."""
 
     def __init__(self, message: str, *, code: str | None = None):
-        super().__init__(message, permanent=False, code=code)
+        super().__init__(message, permanent=True, code=code)
+        self.kind = "ambiguous"

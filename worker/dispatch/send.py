@@ -2,22 +2,31 @@
 
 The reservation is the gate's last word: it checks the caps again and claims the dispatch id in
 one atomic script, so two workers racing on one step never both send. What the provider says
-decides the rest: a receipt is ``sent``; a transient failure gives the reservation back and
-retries later, up to ``MAX_ATTEMPTS``; a permanent one (or the last retry) is ``failed``.
+decides the rest (docs/integration.md, Provider errors): a receipt is ``sent``; a transient
+failure gives the reservation back and retries later, up to ``MAX_ATTEMPTS``; a configuration
+error gives it back and waits for the paused channel; an ambiguous one is ``unknown`` and never
+resent; a permanent one (or the last retry) is ``failed``, and the step's fallback channel is
+tried at once when the gate allows it there.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
+from dataclasses import replace
+from datetime import datetime, timedelta
 
 from worker.channels.base import OutgoingMessage
 from worker.clock import to_epoch
 from worker.contracts.outcome import Outcome
-from worker.dispatch.attempt import Attempt
+from worker.dispatch.attempt import Attempt, evaluate_step
 from worker.dispatch.compose import Refused, compose
 from worker.dispatch.steps import advance, defer, suppress
-from worker.errors import DeliveryError
+from worker.errors import (
+    AmbiguousDeliveryError,
+    DeliveryError,
+    ProviderConfigurationError,
+    RecipientOptedOut,
+)
 from worker.gate.calls import count_after_send
 from worker.gate.caps import Reservation
 from worker.rendering.renderer import Rendered
@@ -25,6 +34,8 @@ from worker.rendering.renderer import Rendered
 #: Transient provider failures retried this many times, this far apart, before giving up.
 MAX_ATTEMPTS = 3
 RETRY_AFTER = timedelta(hours=1)
+#: How long a step waits for a channel paused by a configuration error, when it does not say.
+PAUSED_RETRY = timedelta(minutes=15)
 
 
 def allow(a: Attempt) -> list[Outcome]:
@@ -101,18 +112,27 @@ def _send(a: Attempt, rendered: Rendered, cap_keys: Sequence[str]) -> list[Outco
 
 
 def _failed(a: Attempt, e: DeliveryError, cap_keys: Sequence[str], locale: str) -> list[Outcome]:
-    """The provider refused: retry a transient failure later, else record it and move on."""
+    """The provider refused: act on the kind of failure (``worker.errors.DeliveryError``)."""
     provider = getattr(a.app.channels[a.channel], "name", None)
-    if not e.permanent and a.state.attempt + 1 < MAX_ATTEMPTS:
+    if isinstance(e, AmbiguousDeliveryError):
+        return _unknown(a, e, locale, provider)
+    retry = _retry_at(a, e)
+    if retry is not None and not _is_fallback(a):
         # never processed by the provider: give the reservation back and try again later
         a.app.caps.release_keys(
             person_id=a.state.person_id, dispatch_id=a.dispatch_id, cap_keys=cap_keys
         )
+        if isinstance(e, ProviderConfigurationError):
+            # the channel is paused, not this message: the same attempt goes again
+            return [defer(a, "provider_configuration", None, retry)]
         a.state.attempt += 1
-        return [defer(a, "provider_transient", None, a.now + RETRY_AFTER)]
+        return [defer(a, "provider_transient", None, retry)]
     a.app.caps.finish(
         person_id=a.state.person_id, dispatch_id=a.dispatch_id, value=f"failed:{e.code}"
     )
+    if isinstance(e, RecipientOptedOut) and a.decision.recipient is not None:
+        # the provider will refuse this address from now on: the gate must know it too
+        a.app.store.set_opt_out(a.state.person_id, f"{a.channel}:{a.decision.recipient}")
     failed = a.record(
         "failed",
         channel=a.channel,
@@ -120,7 +140,72 @@ def _failed(a: Attempt, e: DeliveryError, cap_keys: Sequence[str], locale: str) 
         provider=provider,
         locale=locale,
     )
+    if e.permanent and not _is_fallback(a):
+        return [failed, *_fall_back(a)]
     return [failed, *advance(a)]
+
+
+def _retry_at(a: Attempt, e: DeliveryError) -> datetime | None:
+    """When to try a failure the provider never processed again, or None to record it."""
+    if isinstance(e, ProviderConfigurationError):
+        wait = timedelta(seconds=e.retry_after) if e.retry_after else PAUSED_RETRY
+        return a.now + wait
+    if e.permanent or a.state.attempt + 1 >= MAX_ATTEMPTS:
+        return None
+    asked = getattr(e, "retry_after", None) or 0.0
+    return a.now + max(RETRY_AFTER, timedelta(seconds=asked))
+
+
+def _unknown(a: Attempt, e: DeliveryError, locale: str, provider: str | None) -> list[Outcome]:
+    """The message may have gone out: count it as sent for the caps, record ``unknown``, and
+    never send it again (docs/architecture.md, At most once per step)."""
+    judgement = a.decision.judgement
+    assert judgement is not None
+    a.app.caps.finish(person_id=a.state.person_id, dispatch_id=a.dispatch_id, value="unknown")
+    count_after_send(
+        a.app.client,
+        a.state,
+        judgement,
+        a.channel,
+        a.dispatch_id,
+        a.now,
+        simulated_calls=a.app.simulated_calls,
+    )
+    unknown = a.record(
+        "unknown", channel=a.channel, reason=e.code or "ambiguous", provider=provider, locale=locale
+    )
+    return [unknown, *advance(a)]
+
+
+def _is_fallback(a: Attempt) -> bool:
+    """Whether ``a`` is the fallback tried at once after a permanent failure."""
+    return a.step.channel != a.schedule.occurrences[a.step.index].channel
+
+
+def _fall_back(a: Attempt) -> list[Outcome]:
+    """After a permanent failure, the step's fallback channel, now, if the gate allows it there.
+
+    The fallback is judged like any step (consent, hours, caps) and sent in the same dispatch
+    under the next attempt's id; if the gate would defer or suppress it, the step ends with the
+    failure and the verdict is recorded (``skipped``/``fallback_deferred`` or ``suppressed``).
+    """
+    fallback = a.step.fallback
+    if fallback is None or fallback == a.channel:
+        return advance(a)
+    step = replace(a.step, channel=fallback, fallback=None)
+    a.state.attempt += 1
+    decision = evaluate_step(a.app, a.state, a.schedule, step, a.now)
+    b = Attempt(a.app, a.state, a.schedule, step, a.now, a.zone, decision)
+    if decision.action == "allow":
+        return allow(b)
+    suppressed = decision.action == "suppress"
+    verdict = b.record(
+        "suppressed" if suppressed else "skipped",
+        channel=fallback,
+        reason=decision.reason if suppressed else "fallback_deferred",
+        rule=decision.rule,
+    )
+    return [verdict, *advance(a)]
 
 
 def _claimed_before(a: Attempt, res: Reservation) -> list[Outcome]:

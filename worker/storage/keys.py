@@ -78,3 +78,18 @@ def call_counts(person_id: str, dispatch_id: str) -> str:
 
 AUDIT = f"{PREFIX}:audit"
 """Sorted set of decision records (score = decision instant), kept for the retention period."""
+
+
+def pace_sender(provider: str, sender: str) -> str:
+    """Sorted set of one sender's recent provider requests (``pace.lua``)."""
+    return f"{PREFIX}:{{pace:{provider}}}:sender:{sender}"
+
+
+def pace_in_flight(provider: str) -> str:
+    """Sorted set of a provider's requests in flight; same hash tag as its senders' sets."""
+    return f"{PREFIX}:{{pace:{provider}}}:inflight"
+
+
+def channel_paused(channel: str) -> str:
+    """String ``code|until``: a channel stopped after its provider refused our configuration."""
+    return f"{PREFIX}:paused:{channel}"

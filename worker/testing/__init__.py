@@ -1,5 +1,11 @@
-"""Fakes shipped with remind for tests at its outermost seams (the channels)."""
+"""Fakes shipped with remind for tests at its outermost seams (the channels and providers).
+
+``FunctionChannel`` and ``FailingChannel`` stand in for a channel; ``twilio_emulator`` serves
+Twilio's Messages and Calls API on loopback for the real twilio client; ``smtp_sink`` is an SMTP
+server on loopback (it needs ``aiosmtpd``, a development dependency, so it is imported on its own).
+"""
 
 from worker.testing.channels import FailingChannel, FunctionChannel
+from worker.testing.twilio_emulator import TwilioEmulator
 
-__all__ = ["FailingChannel", "FunctionChannel"]
+__all__ = ["FailingChannel", "FunctionChannel", "TwilioEmulator"]

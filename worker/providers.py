@@ -1,0 +1,184 @@
+"""Which channels go to a provider, and what each needs from the environment.
+
+``REMIND_CHANNELS`` is ``outbox`` (the default), ``live``, or a list such as
+``sms=live,email=outbox``. ``live`` sends every channel whose provider is configured and keeps
+the outbox for the others; a channel named ``=live`` must be configured. A provider is read and
+checked only when its channel goes live, so a half-written SMTP_URL never stops an outbox-only
+worker, and a half-configured provider never silently falls back to the outbox
+(docs/contracts.md, Environment). Used by ``worker.config``, the one door to the environment.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+from worker.errors import ConfigError
+
+#: Every channel, in the order errors name them.
+CHANNEL_NAMES = ("sms", "voice", "email", "visit")
+DEFAULT_TWILIO_API_BASE_URL = "https://api.twilio.com"
+#: Messages a second from one sender: a US long code is allowed one.
+DEFAULT_SMS_PER_SECOND = 1.0
+#: Calls a second the account starts: Twilio's default calls-per-second limit.
+DEFAULT_CALLS_PER_SECOND = 1.0
+#: Provider requests in flight at once across every worker process.
+DEFAULT_PROVIDER_CONCURRENCY = 10
+#: Seconds a provider request may take (connect, then read) before it is given up.
+DEFAULT_PROVIDER_TIMEOUT_SECONDS = 10.0
+
+_MODES = ("outbox", "live")
+_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+_MESSAGING_SERVICE = re.compile(r"^MG[0-9a-fA-F]{32}$")
+_ACCOUNT_SID = re.compile(r"^AC[0-9a-fA-F]{32}$")
+_ADDRESS = re.compile(r"[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+")
+
+Get = Callable[[str], "str | None"]
+
+
+def live_channels(value: str, get: Get) -> frozenset[str]:
+    """The channels ``REMIND_CHANNELS=value`` sends live; each one's settings are checked."""
+    if value in _MODES:
+        wanted = dict.fromkeys(CHANNEL_NAMES, "auto" if value == "live" else "outbox")
+    else:
+        wanted = _per_channel(value)
+    live = frozenset(
+        c
+        for c, mode in wanted.items()
+        if mode == "live" or (mode == "auto" and _configured(c, get))
+    )
+    for channel in CHANNEL_NAMES:
+        if channel in live:
+            _CHECKS[channel](get)
+    return live
+
+
+def _per_channel(value: str) -> dict[str, str]:
+    wanted = dict.fromkeys(CHANNEL_NAMES, "outbox")
+    for item in value.split(","):
+        channel, _, mode = (part.strip() for part in item.partition("="))
+        if channel not in CHANNEL_NAMES or mode not in _MODES:
+            raise ConfigError(
+                "REMIND_CHANNELS must be outbox, live, or a list such as sms=live,email=outbox "
+                f"(channels {', '.join(CHANNEL_NAMES)}), got {value!r}"
+            )
+        wanted[channel] = mode
+    return wanted
+
+
+def _configured(channel: str, get: Get) -> bool:
+    """Whether the environment names a provider for ``channel`` (then it must be complete)."""
+    twilio = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN")
+    if channel == "sms":
+        return any(get(n) for n in (*twilio, "TWILIO_FROM_NUMBER", "TWILIO_MESSAGING_SERVICE_SID"))
+    if channel == "voice":  # a call needs a caller id; a messaging service is SMS only
+        return any(get(n) for n in twilio) and get("TWILIO_FROM_NUMBER") is not None
+    if channel == "email":
+        return any(get(n) for n in ("SMTP_URL", "EMAIL_FROM"))
+    return True  # visit: the field_visits queue needs nothing, a webhook only its URL
+
+
+def _check_twilio(get: Get) -> None:
+    sid, token = get("TWILIO_ACCOUNT_SID"), get("TWILIO_AUTH_TOKEN")
+    if sid is None or token is None:
+        raise ConfigError(
+            "TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN must both be set for live SMS and calls"
+        )
+    if not _ACCOUNT_SID.match(sid):
+        raise ConfigError(f"TWILIO_ACCOUNT_SID must be AC and 32 hex digits, got {sid!r}")
+    base = get("TWILIO_API_BASE_URL")
+    if base is not None:
+        check_url("TWILIO_API_BASE_URL", base, ("http", "https"))
+    _check_public(get, required=False)
+    _check_number(get, "TWILIO_FROM_NUMBER")
+
+
+def _check_sms(get: Get) -> None:
+    _check_twilio(get)
+    service = get("TWILIO_MESSAGING_SERVICE_SID")
+    if service is not None and not _MESSAGING_SERVICE.match(service):
+        raise ConfigError(
+            f"TWILIO_MESSAGING_SERVICE_SID must be MG and 32 hex digits, got {service!r}"
+        )
+    if service is None and get("TWILIO_FROM_NUMBER") is None:
+        raise ConfigError(
+            "live SMS needs TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID (the sender)"
+        )
+
+
+def _check_voice(get: Get) -> None:
+    _check_twilio(get)
+    if get("TWILIO_FROM_NUMBER") is None:
+        raise ConfigError("live calls need TWILIO_FROM_NUMBER (the caller id)")
+    _check_number(get, "REMIND_AGENT_NUMBER")
+
+
+def _check_email(get: Get) -> None:
+    url, sender = get("SMTP_URL"), get("EMAIL_FROM")
+    if url is None or sender is None:
+        raise ConfigError("live email needs SMTP_URL and EMAIL_FROM")
+    check_url("SMTP_URL", url, ("smtp", "smtps"))
+    if not _ADDRESS.search(sender):
+        raise ConfigError(f"EMAIL_FROM must hold an email address, got {sender!r}")
+    # RFC 8058 one-click unsubscribe: every email carries a signed link to the web service
+    _check_public(get, required=True, why="live email (its unsubscribe link)")
+    if get("REMIND_SECRET_KEY") is None:
+        raise ConfigError("live email needs REMIND_SECRET_KEY (it signs unsubscribe links)")
+
+
+def _check_visit(get: Get) -> None:
+    url = get("REMIND_VISIT_WEBHOOK_URL")
+    if url is None:
+        return
+    check_url("REMIND_VISIT_WEBHOOK_URL", url, ("http", "https"))
+    if get("REMIND_SECRET_KEY") is None:
+        raise ConfigError("REMIND_VISIT_WEBHOOK_URL needs REMIND_SECRET_KEY (it signs each task)")
+
+
+_CHECKS: dict[str, Callable[[Get], None]] = {
+    "sms": _check_sms,
+    "voice": _check_voice,
+    "email": _check_email,
+    "visit": _check_visit,
+}
+
+
+def _check_public(get: Get, *, required: bool, why: str = "") -> None:
+    public = get("PUBLIC_BASE_URL")
+    if public is None:
+        if required:
+            raise ConfigError(f"{why} needs PUBLIC_BASE_URL")
+        return
+    check_url("PUBLIC_BASE_URL", public, ("http", "https"))
+
+
+def _check_number(get: Get, name: str) -> None:
+    number = get(name)
+    if number is not None and not _E164.match(number):
+        raise ConfigError(f"{name} must be an E.164 number such as +14155550100, got {number!r}")
+
+
+def check_url(name: str, value: str, schemes: tuple[str, ...]) -> None:
+    """Raise ``ConfigError`` naming ``name`` unless ``value`` is a URL with one of ``schemes``."""
+    # The value itself never goes into a message: it may hold a password.
+    try:
+        parsed = urlsplit(value)
+        _ = parsed.port  # reading the port is what raises on a non-numeric or too big one
+    except ValueError:
+        raise ConfigError(f"{name} is not a valid URL (check the host and the port)") from None
+    if parsed.scheme not in schemes:
+        raise ConfigError(
+            f"{name} must be a URL with scheme {' or '.join(schemes)}, got scheme {parsed.scheme!r}"
+        )
+    if parsed.scheme != "unix" and not parsed.hostname:
+        raise ConfigError(f"{name} has no host")
+
+
+def without_password(url: str) -> str:
+    """``url`` with its password replaced by ``***`` (for repr and logs)."""
+    parsed = urlsplit(url)
+    if parsed.password is None:
+        return url
+    host = parsed.netloc.rpartition("@")[2]
+    return parsed._replace(netloc=f"{parsed.username or ''}:***@{host}").geturl()
