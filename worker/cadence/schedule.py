@@ -33,16 +33,15 @@ from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
 from types import MappingProxyType
-from typing import NoReturn
 
 import phonenumbers
 import yaml
 
+from worker.cadence.events import DEFAULT_EVENTS, read_events
 from worker.cadence.policy import Policy
 from worker.cadence.policy_reader import read_policy
 from worker.cadence.tiers import Occurrence, read_tiers
 from worker.cadence.yamlnodes import Node, compose
-from worker.contracts.event import EVENT_TYPES
 from worker.contracts.vocab import COLLECTORS, LOCALE_TAG
 from worker.errors import ScheduleError
 
@@ -60,34 +59,6 @@ __all__ = [
 
 #: Schedule files are ``<schedules_dir>/<name>.yaml``.
 SCHEDULE_SUFFIX = ".yaml"
-#: The events block used when a schedule has none: stop, pause, hold, resume.
-DEFAULT_EVENTS: Mapping[str, tuple[str, ...]] = MappingProxyType(
-    {
-        "stop": ("paid", "cease", "close", "represented_by_attorney"),
-        "pause": ("promise_to_pay",),
-        "hold": ("dispute",),
-        "resume": ("dispute_resolved",),
-    }
-)
-#: Events that must stop the cadence, and why no schedule may move them.
-_MANDATORY_STOPS = {
-    "cease": "a cease is a hard stop of all contact by law (12 CFR 1006.6(c))",
-    "close": "a closed account is never contacted again",
-    "represented_by_attorney": (
-        "no contact with a person known to be represented by an attorney about the debt "
-        "(15 U.S.C. 1692c(a)(2); 209 CMR 18.16(1)(b))"
-    ),
-}
-#: Mandatory stops a schedule may leave unlisted: they stop all the same. Schedules written (and
-#: accounts pinned to versions stored) before the event existed must keep loading.
-_IMPLIED_STOPS = frozenset({"represented_by_attorney"})
-#: Events a debt collector must at least hold on, and why (docs/compliance.md, Cautious readings).
-_COLLECTOR_HOLDS = {
-    "dispute": (
-        "a debt collector must stop collecting a disputed debt until it has sent verification "
-        "(15 U.S.C. 1692g(b); 12 CFR 1006.38(d)(2))"
-    ),
-}
 _NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
 _VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _TOP_REQUIRED = ("name", "version", "locale", "send_time", "tiers")
@@ -209,7 +180,7 @@ def _parse(text: str, *, file: str, expected_name: str | None) -> Schedule:
     send_time = fields["send_time"].clock_time()
     policy = read_policy(fields.get("policy"))
     collector = fields["collector"].one_of(COLLECTORS) if "collector" in fields else "creditor"
-    events = _read_events(fields.get("events"), collector)
+    events = read_events(fields.get("events"), collector)
     return Schedule(
         name=name,
         version=fields["version"].matching(_VERSION, "a version such as 2026-11-01 or 3"),
@@ -279,40 +250,3 @@ def _written_keys(node: Node) -> list[str]:
     if not isinstance(raw, yaml.MappingNode):
         return []  # node.mapping() reports it
     return [Node(key, path=node.path, file=node.file).text() for key, _ in raw.value]
-
-
-def _read_events(node: Node | None, collector: str) -> dict[str, frozenset[str]]:
-    """The events block; each event type may sit in one list only, the mandatory stops in
-    ``stop`` (an implied one is added there when unlisted) and, for a debt collector, dispute in
-    ``hold`` (or ``stop``, which is stricter)."""
-    if node is None:
-        return {kind: frozenset(types) for kind, types in DEFAULT_EVENTS.items()}
-    lists = node.mapping(optional=tuple(DEFAULT_EVENTS))
-    placed: dict[str, str] = {}  # event type -> the list it is in
-    for kind, items in lists.items():  # file order, so "already in" points back up the file
-        for item in items.sequence():
-            event = item.one_of(EVENT_TYPES)
-            if event in placed:
-                raise item.error(f"{event} is already in events.{placed[event]}")
-            if event in _MANDATORY_STOPS and kind != "stop":
-                raise item.error(f"{event} must be in events.stop: {_MANDATORY_STOPS[event]}")
-            why = _COLLECTOR_HOLDS.get(event) if collector == "third_party" else None
-            if why and kind not in ("hold", "stop"):
-                raise item.error(
-                    f"{event} must be in events.hold for a third_party collector: {why}"
-                )
-            placed[event] = kind
-    for event, why in _MANDATORY_STOPS.items():
-        if event in _IMPLIED_STOPS:
-            placed.setdefault(event, "stop")
-        elif event not in placed:
-            _missing(lists.get("stop", node), "events.stop", f"must include {event}: {why}")
-    for event, why in _COLLECTOR_HOLDS.items() if collector == "third_party" else ():
-        if event not in placed:
-            why = f"must hold on {event} for a third_party collector: {why}"
-            _missing(lists.get("hold", node), "events.hold", why)
-    return {kind: frozenset(e for e, k in placed.items() if k == kind) for kind in DEFAULT_EVENTS}
-
-
-def _missing(where: Node, field: str, message: str) -> NoReturn:
-    raise ScheduleError(message, file=where.file, line=where.line, field=field)
