@@ -122,7 +122,7 @@ def test_the_standard_house_policy_matches_the_brief(standard: Schedule) -> None
 
 
 def test_the_standard_schedule_uses_the_default_events(standard: Schedule) -> None:
-    assert standard.stop_events == {"paid", "cease", "close"}
+    assert standard.stop_events == {"paid", "cease", "close", "represented_by_attorney"}
     assert standard.pause_events == {"promise_to_pay"}
     assert standard.hold_events == {"dispute"}
     assert standard.resume_events == {"dispute_resolved"}
@@ -297,7 +297,7 @@ def test_a_schedule_without_policy_or_events_gets_the_legal_window_and_default_e
     assert schedule.policy.hours == Window(time(8, 0), time(21, 0))
     assert schedule.description == ""
     assert schedule.packs == ()
-    assert schedule.stop_events == {"paid", "cease", "close"}
+    assert schedule.stop_events == {"paid", "cease", "close", "represented_by_attorney"}
     assert schedule.pause_events == {"promise_to_pay"}
 
 
@@ -511,7 +511,12 @@ BROKEN_CASES = [
     ("same_day_same_channel", 14, "tiers.1.steps.1", "day 25 already has a voice step"),
     ("unknown_event", 7, "events.stop.0", "not 'payed'"),
     ("bad_weekday", 7, "policy.blocked_days.weekdays.0", "not 'Sunday'"),
-]
+    ("attorney_in_pause", 8, "events.pause.1", "represented_by_attorney must be in events.stop"),
+    ("third_party_dispute_paused", 9, "events.pause.1",
+     "dispute must be in events.hold for a third_party collector"),
+    ("third_party_dispute_missing", 8, "events.hold",
+     "must hold on dispute for a third_party collector"),
+]  # fmt: skip
 
 
 @pytest.mark.parametrize(("fixture", "line", "field", "message"), BROKEN_CASES)
@@ -635,3 +640,35 @@ def test_a_file_that_is_not_utf8_is_a_schedule_error(tmp_path: Path) -> None:
     path.write_bytes(MINIMAL.replace("minimal", "caf\xe9").encode("latin-1"))
     with pytest.raises(ScheduleError, match="is not UTF-8 text"):
         load_schedule(path)
+
+
+# --- stops no schedule can move, holds a debt collector must keep -------------------------------
+
+
+def test_a_schedule_written_before_attorney_representation_still_stops_on_it() -> None:
+    """Pinned schedules and schedules in the field list only cease and close; they must load."""
+    text = MINIMAL + "events:\n  stop: [paid, cease, close]\n  hold: [dispute]\n"
+    schedule = parse_schedule(text, file="old.yaml")
+    assert schedule.stop_events == {"paid", "cease", "close", "represented_by_attorney"}
+
+
+@pytest.mark.parametrize(
+    "events",
+    [
+        None,  # the default events hold on a dispute
+        "  stop: [paid, cease, close]\n  hold: [dispute]\n",
+        # stopping for good on a dispute is stricter than holding: a house may choose it
+        "  stop: [paid, cease, close, dispute]\n",
+    ],
+)
+def test_a_third_party_collector_that_holds_or_stops_on_a_dispute_is_accepted(
+    events: str | None,
+) -> None:
+    text = MINIMAL + "collector: third_party\n" + (f"events:\n{events}" if events else "")
+    schedule = parse_schedule(text, file="t.yaml")
+    assert "dispute" in schedule.hold_events | schedule.stop_events
+
+
+def test_a_creditor_may_leave_disputes_out_of_its_holds() -> None:
+    text = MINIMAL + "events:\n  stop: [paid, cease, close]\n"
+    assert parse_schedule(text, file="t.yaml").hold_events == frozenset()

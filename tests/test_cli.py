@@ -114,6 +114,47 @@ def test_an_invalid_event_is_one_clear_line(env: dict[str, str]) -> None:
     assert done.stderr.strip() == "error: command line: channel: is required for an opt_out event"
 
 
+def test_an_account_enrolled_again_after_a_cease_is_refused_and_stays_stopped(
+    env: dict[str, str], tmp_path: Path, redis_client: redis.Redis
+) -> None:
+    f = tmp_path / "accounts.jsonl"
+    f.write_text(json.dumps(account(account_id="E-1")) + "\n")
+    assert remind(env, "enroll", str(f)).stdout.strip() == "enrolled 1 account(s)"
+    ceased = remind(env, "event", "E-1", "cease")
+    assert ceased.stdout.strip() == "E-1: cease applied; status stopped"
+    f.write_text(json.dumps(account(account_id="E-1", due_date="2026-03-09")) + "\n")
+    again = remind(env, "enroll", str(f))
+    assert (again.returncode, again.stdout.strip()) == (1, "enrolled 0 account(s), 1 refused")
+    assert again.stderr.strip() == (
+        "refused: account 'E-1' is not enrolled again: its debt 'E-1' is ceased, "
+        "and a cease is final"
+    )
+    outcomes = [json.loads(f["outcome"]) for _, f in redis_client.xrange("remind:results")]
+    assert [(o["account_id"], o["outcome"], o["reason"]) for o in outcomes] == [
+        ("E-1", "rejected", "ceased")
+    ]
+    shown = remind(env, "explain", "E-1")
+    assert "status stopped (ceased)" in shown.stdout
+    stored = json.loads(redis_client.get("remind:{p:E-1}:acct:E-1") or "{}")
+    assert (stored["status"], stored["account"]["due_date"]) == ("stopped", "2026-03-01")
+
+
+def test_schedules_check_refuses_a_debt_collector_that_does_not_hold_on_a_dispute(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    bad = tmp_path / "schedules" / "collector.yaml"
+    bad.write_text(
+        TEST_SCHEDULE.replace("name: t", "name: collector").replace(
+            "tiers:", "collector: third_party\nevents:\n  stop: [paid, cease, close]\ntiers:"
+        )
+    )
+    done = remind(env, "schedules", "check")
+    assert done.returncode == 1
+    assert f"{bad}:13: events.hold: must hold on dispute for a third_party collector" in (
+        done.stderr
+    )
+
+
 def test_explain_of_an_unknown_account_is_an_error_not_a_traceback(env: dict[str, str]) -> None:
     done = remind(env, "explain", "nobody")
     assert (done.returncode, done.stderr.strip()) == (2, "error: account 'nobody' is not enrolled")

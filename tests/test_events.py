@@ -35,6 +35,7 @@ def event(app: Any, type_: str, **fields: Any) -> Any:
         ("paid", {}, "paid", "lifecycle/paid@1", None),
         ("cease", {}, "ceased", "lifecycle/ceased@1", None),
         ("close", {"reason": "bankrupt"}, "closed", "lifecycle/closed@1", "bankrupt"),
+        ("represented_by_attorney", {}, "represented", "lifecycle/represented@1", None),
     ],
 )
 def test_a_stop_event_suppresses_the_next_step_and_ends_the_cadence(  # type: ignore[no-untyped-def]

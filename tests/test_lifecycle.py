@@ -57,6 +57,7 @@ def test_starting_a_cadence_with_every_step_gone_completes_the_account() -> None
         ("paid", None, ("paid", None)),
         ("cease", None, ("ceased", None)),
         ("close", "bankrupt", ("closed", "bankrupt")),
+        ("represented_by_attorney", None, ("represented", None)),
         # a schedule may list another event under stop: it closes, without a close reason
         ("dispute", "fraud", ("closed", None)),
     ],
@@ -71,6 +72,62 @@ def test_a_stop_event_stops_the_account_with_its_reason(
         *expected,
         None,
     )
+
+
+MARK = lifecycle.DebtMark("closed", "A-0", NOW, close_reason="deceased")
+HELD = lifecycle.DebtMark("disputed", "A-0", NOW)
+
+
+@pytest.mark.parametrize("status", ["active", "paused", "held", "completed"])
+def test_a_stop_of_the_debt_is_put_back_on_a_state_that_lost_it(status: str) -> None:
+    s = state(status=status, paused_until=NOW)
+    lifecycle.reimpose(s, MARK, HELD)
+    assert (s.status, s.status_reason, s.close_reason, s.paused_until) == (
+        "stopped",
+        "closed",
+        "deceased",
+        None,
+    )
+
+
+def test_a_stop_already_on_the_state_keeps_its_own_reason() -> None:
+    s = state(status="stopped", status_reason="ceased")
+    lifecycle.reimpose(s, MARK, None)
+    assert (s.status_reason, s.close_reason) == ("ceased", None)
+
+
+@pytest.mark.parametrize(
+    ("status", "after"), [("active", "held"), ("paused", "held"), ("completed", "completed")]
+)
+def test_a_hold_of_the_debt_is_put_back_on_an_active_or_paused_state(
+    status: str, after: str
+) -> None:
+    s = state(status=status)
+    lifecycle.reimpose(s, None, HELD)
+    assert s.status == after
+
+
+def test_a_state_stopped_leaves_a_mark_with_its_own_reason() -> None:
+    s = state(status="stopped", status_reason="closed", close_reason="bankrupt")
+    mark = lifecycle.stop_mark(s, NOW, {"name": "Ada Counsel"})
+    assert mark == lifecycle.DebtMark("closed", "A-1", NOW, "bankrupt", {"name": "Ada Counsel"})
+
+
+@pytest.mark.parametrize(
+    ("mark", "ending"),
+    [
+        (MARK, "is closed:deceased, and a closed account is never contacted again"),
+        (lifecycle.DebtMark("paid", "A-0", NOW), "is paid, and a paid debt is not asked for"),
+        (lifecycle.DebtMark("represented", "A-0", NOW), "goes to the person's attorney, not"),
+        (lifecycle.DebtMark("wound_up", "A-0", NOW), "is wound_up, and a stop is final"),
+    ],
+)
+def test_a_refusal_says_which_debt_is_stopped_and_why_for_good(
+    mark: lifecycle.DebtMark, ending: str
+) -> None:
+    text = lifecycle.refusal("A-1", "D-9", mark)
+    assert text.startswith("account 'A-1' is not enrolled again: its debt 'D-9' is ")
+    assert ending in text
 
 
 def test_a_second_stop_keeps_the_first_reason() -> None:

@@ -484,6 +484,21 @@ VALID_EVENTS: list[tuple[dict[str, Any], dict[str, Any]]] = [
     ({"type": "close", "reason": "settled"}, {"type": "close", "reason": "settled"}),
     ({"type": "close", "reason": "recalled"}, {"type": "close", "reason": "recalled"}),
     ({"type": "close", "reason": "other"}, {"type": "close", "reason": "other"}),
+    ({"type": "represented_by_attorney"}, {"type": "represented_by_attorney"}),
+    (
+        {
+            "type": "represented_by_attorney",
+            "attorney": {
+                "name": "Ada Counsel",
+                "phone": "+1 617 555 0100",
+                "email": "a@law.example",
+            },
+        },
+        {
+            "type": "represented_by_attorney",
+            "attorney": {"name": "Ada Counsel", "phone": "+16175550100", "email": "a@law.example"},
+        },
+    ),
 ]
 
 
@@ -517,6 +532,7 @@ def test_the_valid_event_table_covers_every_event_type_of_the_contract() -> None
         "constraint",
         "call_result",
         "reply",
+        "represented_by_attorney",
     )
 
 
@@ -542,7 +558,7 @@ def test_an_aware_at_is_converted_to_utc(at: str, utc: datetime) -> None:
 
 ALL_TYPES = (
     "paid, payment, promise_to_pay, dispute, dispute_resolved, cease, opt_out, opt_in, "
-    "conversation, contact_update, close, constraint, call_result, reply"
+    "conversation, contact_update, close, constraint, call_result, reply, represented_by_attorney"
 )
 
 
@@ -633,6 +649,22 @@ ALL_TYPES = (
             "postal_address.country: must be an ISO 3166-1 alpha-2 code such as US, CN or GB",
         ),
         ({"type": "paid", "amout": "10"}, "amout: is not a field of the event contract"),
+        (
+            {"type": "cease", "attorney": {"name": "Ada Counsel"}},
+            "attorney: does not apply to a cease event",
+        ),
+        (
+            {"type": "represented_by_attorney", "attorney": {"fax": "+16175550100"}},
+            "attorney.fax: is not a field of the event contract",
+        ),
+        (
+            {"type": "represented_by_attorney", "attorney": {"phone": "617 555 0100"}},
+            "attorney.phone: must be in E.164 form, starting with + and the country code",
+        ),
+        (
+            {"type": "represented_by_attorney", "attorney": {"email": "ada"}},
+            "attorney.email: is not an email address",
+        ),
     ],
 )
 def test_bad_events_are_refused_with_a_message_naming_the_field(

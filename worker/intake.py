@@ -3,6 +3,10 @@
 Both take validated contract objects (``worker.models``); ``enroll_raw`` and ``apply_raw`` take
 untrusted JSON and turn a contract violation into a ``rejected`` outcome, so a bad message on the
 queue is recorded with its reason and never crashes a worker.
+
+A stop or hold is kept per person and debt as well as on the state (``Store.keep_stop``), so an
+enrolment of a stopped debt is refused (``EnrollmentRefused``, recorded as ``rejected`` with the
+stop reason) and one of a held debt starts held.
 """
 
 from __future__ import annotations
@@ -13,10 +17,12 @@ from typing import Any
 
 from worker.accounts import lifecycle
 from worker.accounts.cursor import primary_zone
+from worker.accounts.lifecycle import DebtMark
 from worker.accounts.outcomes import make_outcome, rejected
 from worker.accounts.places import require_country
 from worker.accounts.state import AccountState, Constraint, Conversation, Payment
 from worker.app import App
+from worker.cadence.schedule import Schedule
 from worker.contracts.account import Account
 from worker.contracts.event import Event
 from worker.contracts.outcome import Outcome
@@ -28,11 +34,23 @@ from worker.gate.inbound import on_event
 log = logging.getLogger(__name__)
 
 
+class EnrollmentRefused(StateError):
+    """An enrolment that would start contact again about a stopped debt. Its ``rejected``
+    outcome (``outcome``; reason ``paid``, ``ceased``, ``closed`` or ``represented``) is
+    recorded already."""
+
+    def __init__(self, message: str, *, reason: str, outcome: Outcome):
+        super().__init__(message)
+        self.reason = reason
+        self.outcome = outcome
+
+
 def enroll(app: App, account: Account) -> AccountState:
     """Enroll ``account`` or update it; a new ``due_date`` starts a new cadence.
 
     The account is pinned to the schedule version current at enrolment; an account enrolled
-    late starts at the first step on or after its current day past due.
+    late starts at the first step on or after its current day past due. A new cadence for a
+    stopped debt raises ``EnrollmentRefused``; one for a held (disputed) debt starts held.
     """
     try:
         schedule = app.current_schedule(account.schedule)
@@ -56,6 +74,9 @@ def enroll(app: App, account: Account) -> AccountState:
             existing.account = account  # same cadence: update contact data and variables
             app.commit(existing, now)
             return existing
+        stop, held = _debt_marks(app, account, existing)
+        if stop is not None:
+            raise _refused(app, account, schedule, stop, now)
         app.store.pin_schedule(schedule.ref, schedule.source)
         state = AccountState(
             account=account,
@@ -65,8 +86,43 @@ def enroll(app: App, account: Account) -> AccountState:
             updated_at=now,
         )
         lifecycle.start_cadence(state, schedule, now)
+        lifecycle.reimpose(state, None, held)
         app.commit(state, now)
         return state
+
+
+def _debt_marks(
+    app: App, account: Account, existing: AccountState | None
+) -> tuple[DebtMark | None, DebtMark | None]:
+    """The stop and hold of the account's debt. A state stopped or held before they were kept
+    apart counts too, and is written down now so that it outlives the state."""
+    stop, held = app.store.debt_marks(account.person, account.debt)
+    if existing is None or existing.account.debt != account.debt:
+        return stop, held
+    if stop is None and existing.status == "stopped":
+        stop = lifecycle.stop_mark(existing, existing.updated_at)
+        app.store.keep_stop(account.person, account.debt, stop)
+    if held is None and existing.status == "held":
+        held = DebtMark("disputed", existing.account_id, existing.updated_at)
+        app.store.keep_hold(account.person, account.debt, held)
+    return stop, held
+
+
+def _refused(
+    app: App, account: Account, schedule: Schedule, stop: DebtMark, now: datetime
+) -> EnrollmentRefused:
+    """Record the refusal of a stopped debt's enrolment as ``rejected``; the error to raise."""
+    asked = AccountState(
+        account=account, schedule=schedule.name, version=schedule.version, enrolled_at=now,
+        updated_at=now,
+    )  # fmt: skip
+    rule = f"lifecycle/{stop.reason}@{schedule.version}"
+    out = make_outcome(
+        now=now, state=asked, outcome="rejected", zone=None, reason=stop.reason, rule=rule
+    )
+    app.results.publish(out)
+    message = lifecycle.refusal(account.account_id, account.debt, stop)
+    return EnrollmentRefused(message, reason=stop.reason, outcome=out)
 
 
 def apply_event(app: App, event: Event) -> AccountState:
@@ -89,6 +145,7 @@ def apply_event(app: App, event: Event) -> AccountState:
             lifecycle.hold_for_dispute(state)
         elif t in schedule.resume_events:
             lifecycle.resume_after_dispute(state, schedule, now)
+        _remember(app, state, schedule, event, at)
         if t == "payment" and event.amount is not None:
             state.payments.append(Payment(at=at, amount=event.amount))
         elif t == "conversation" and event.channel is not None:
@@ -122,6 +179,20 @@ def apply_event(app: App, event: Event) -> AccountState:
     return state
 
 
+def _remember(
+    app: App, state: AccountState, schedule: Schedule, event: Event, at: datetime
+) -> None:
+    """Keep a stop or hold of the account's debt apart from its state, so it outlives it."""
+    person, debt, t = state.person_id, state.account.debt, event.type
+    if t in schedule.stop_events:
+        attorney = event.attorney.model_dump(exclude_none=True) if event.attorney else None
+        app.store.keep_stop(person, debt, lifecycle.stop_mark(state, at, attorney))
+    elif t in schedule.hold_events:
+        app.store.keep_hold(person, debt, DebtMark("disputed", state.account_id, at))
+    elif t in schedule.resume_events:
+        app.store.lift_hold(person, debt)
+
+
 def _share_conversation(
     app: App, state: AccountState, debts: set[str], conversation: Conversation
 ) -> None:
@@ -152,6 +223,9 @@ def enroll_raw(app: App, data: Any, source: str | None = None) -> AccountState |
     """Validate and enroll; on bad input record and return a ``rejected`` outcome instead."""
     try:
         return enroll(app, parse_account(data, source))
+    except EnrollmentRefused as e:
+        log.warning("refused: %s", e)
+        return e.outcome  # recorded by enroll, with the stop's reason
     except InvalidInput as e:
         account_id = data.get("account_id") if isinstance(data, dict) else None
         out = rejected(
@@ -176,7 +250,7 @@ def apply_raw(app: App, data: Any, source: str | None = None) -> AccountState | 
         return out
 
 
-__all__ = ["apply_event", "apply_raw", "enroll", "enroll_raw"]
+__all__ = ["EnrollmentRefused", "apply_event", "apply_raw", "enroll", "enroll_raw"]
 
 
 def call_outcome(

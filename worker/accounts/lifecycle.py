@@ -2,7 +2,7 @@
 
 ::
 
-    active ──stop event──▶ stopped   (status_reason paid | ceased | closed, + close_reason)
+    active ──stop event──▶ stopped   (paid | ceased | closed | represented, + close_reason)
     active ──promise────▶ paused     (promise_to_pay, until the day after the promised date)
     paused ──date passes─▶ active    (at the next dispatch: ``lift_expired_pause``)
     active | paused ──dispute──▶ held (disputed; the cadence waits, no step is placed)
@@ -12,6 +12,12 @@
 Intake applies the events (which event types stop, pause, hold or resume is the schedule's
 ``events`` block), dispatch moves the cursor, and the gate asks ``hold`` before any rule. The
 functions change the state in place; the caller saves it (``App.commit``).
+
+A stop and a hold belong to the person's debt, not to one state record: each is also kept as a
+``DebtMark`` (``Store.keep_stop``, ``Store.keep_hold``) and put back on any state of that debt
+read later (``reimpose``), so a re-enrolment cannot undo it (docs/contracts.md, Account).
+Every stop is final for its debt: ``paid`` too, since asking again for a paid debt misstates
+what is owed; a new debt comes with a new ``debt_id``.
 """
 
 from __future__ import annotations
@@ -26,9 +32,16 @@ from worker.accounts.state import AccountState
 from worker.cadence.schedule import Occurrence, Schedule
 
 #: Stop reasons that end the cadence for good (a suppression for one of them clears the cursor).
-FINAL_REASONS = frozenset({"paid", "ceased", "closed"})
+FINAL_REASONS = frozenset({"paid", "ceased", "closed", "represented"})
 #: The stop reason of each stop event; any other stop event (``close`` always) closes.
-_STOP_REASONS = {"paid": "paid", "cease": "ceased"}
+_STOP_REASONS = {"paid": "paid", "cease": "ceased", "represented_by_attorney": "represented"}
+#: Why a stopped debt is not enrolled again, by stop reason.
+_FINAL_BECAUSE = {
+    "paid": "and a paid debt is not asked for again (a new debt needs a new debt_id)",
+    "ceased": "and a cease is final",
+    "closed": "and a closed account is never contacted again",
+    "represented": "and contact about it goes to the person's attorney, not to the person",
+}
 
 
 @dataclass(frozen=True)
@@ -36,10 +49,45 @@ class Hold:
     """Why the account's status keeps a step from going out: suppressed, or deferred ``until``."""
 
     action: Literal["suppress", "defer"]
-    reason: str  # the outcome reason: paid | ceased | closed | disputed | promise_to_pay
+    reason: str  # the outcome reason: paid | ceased | closed | represented | disputed | ...
     rule: str  # the lifecycle rule id the outcome cites: lifecycle/<rule>@<version>
     until: datetime | None = None
     detail: str | None = None
+
+
+@dataclass(frozen=True)
+class DebtMark:
+    """A stop or a hold of one debt, kept apart from the account state so that it outlives it."""
+
+    reason: str  # the status reason: paid | ceased | closed | represented, or disputed (a hold)
+    account_id: str  # the account whose event set it
+    at: datetime
+    close_reason: str | None = None
+    attorney: dict[str, str] | None = None  # who represents the person, when known
+
+
+def stop_mark(
+    state: AccountState, at: datetime, attorney: dict[str, str] | None = None
+) -> DebtMark:
+    """The mark a stopped ``state`` leaves on its debt."""
+    reason = state.status_reason or "ceased"
+    return DebtMark(reason, state.account_id, at, state.close_reason, attorney)
+
+
+def reimpose(state: AccountState, stop: DebtMark | None, held: DebtMark | None) -> None:
+    """Put the stop or hold of the state's debt back on ``state``; a stop already there stays."""
+    if stop is not None and state.status != "stopped":
+        state.status, state.status_reason, state.paused_until = "stopped", stop.reason, None
+        state.close_reason = stop.close_reason
+    elif held is not None:
+        hold_for_dispute(state)
+
+
+def refusal(account_id: str, debt: str, stop: DebtMark) -> str:
+    """Why enrolling ``account_id`` again is refused: its debt is stopped for good."""
+    shown = f"{stop.reason}:{stop.close_reason}" if stop.close_reason else stop.reason
+    because = _FINAL_BECAUSE.get(stop.reason, "and a stop is final")
+    return f"account {account_id!r} is not enrolled again: its debt {debt!r} is {shown}, {because}"
 
 
 def start_cadence(state: AccountState, schedule: Schedule, now: datetime) -> None:

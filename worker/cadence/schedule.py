@@ -37,11 +37,11 @@ from types import MappingProxyType
 import phonenumbers
 import yaml
 
+from worker.cadence.events import DEFAULT_EVENTS, read_events
 from worker.cadence.policy import Policy
 from worker.cadence.policy_reader import read_policy
 from worker.cadence.tiers import Occurrence, read_tiers
 from worker.cadence.yamlnodes import Node, compose
-from worker.contracts.event import EVENT_TYPES
 from worker.contracts.vocab import COLLECTORS, LOCALE_TAG
 from worker.errors import ScheduleError
 
@@ -59,20 +59,6 @@ __all__ = [
 
 #: Schedule files are ``<schedules_dir>/<name>.yaml``.
 SCHEDULE_SUFFIX = ".yaml"
-#: The events block used when a schedule has none: stop, pause, hold, resume.
-DEFAULT_EVENTS: Mapping[str, tuple[str, ...]] = MappingProxyType(
-    {
-        "stop": ("paid", "cease", "close"),
-        "pause": ("promise_to_pay",),
-        "hold": ("dispute",),
-        "resume": ("dispute_resolved",),
-    }
-)
-#: Events that must stop the cadence, and why no schedule may move them.
-_MANDATORY_STOPS = {
-    "cease": "a cease is a hard stop of all contact by law (12 CFR 1006.6(c))",
-    "close": "a closed account is never contacted again",
-}
 _NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
 _VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _TOP_REQUIRED = ("name", "version", "locale", "send_time", "tiers")
@@ -193,7 +179,8 @@ def _parse(text: str, *, file: str, expected_name: str | None) -> Schedule:
         raise fields["name"].error(f"must be {expected_name!r}, the file's name, not {name!r}")
     send_time = fields["send_time"].clock_time()
     policy = read_policy(fields.get("policy"))
-    events = _read_events(fields.get("events"))
+    collector = fields["collector"].one_of(COLLECTORS) if "collector" in fields else "creditor"
+    events = read_events(fields.get("events"), collector)
     return Schedule(
         name=name,
         version=fields["version"].matching(_VERSION, "a version such as 2026-11-01 or 3"),
@@ -208,7 +195,7 @@ def _parse(text: str, *, file: str, expected_name: str | None) -> Schedule:
         resume_events=events["resume"],
         occurrences=read_tiers(fields["tiers"], send_time=send_time, policy=policy),
         source=text,
-        collector=fields["collector"].one_of(COLLECTORS) if "collector" in fields else "creditor",
+        collector=collector,
         enforce_unverified=(
             fields["enforce_unverified"].boolean() if "enforce_unverified" in fields else False
         ),
@@ -263,29 +250,3 @@ def _written_keys(node: Node) -> list[str]:
     if not isinstance(raw, yaml.MappingNode):
         return []  # node.mapping() reports it
     return [Node(key, path=node.path, file=node.file).text() for key, _ in raw.value]
-
-
-def _read_events(node: Node | None) -> dict[str, frozenset[str]]:
-    """The events block; each event type may sit in one list only, cease and close in ``stop``."""
-    if node is None:
-        return {kind: frozenset(types) for kind, types in DEFAULT_EVENTS.items()}
-    lists = node.mapping(optional=tuple(DEFAULT_EVENTS))
-    placed: dict[str, str] = {}  # event type -> the list it is in
-    for kind, items in lists.items():  # file order, so "already in" points back up the file
-        for item in items.sequence():
-            event = item.one_of(EVENT_TYPES)
-            if event in placed:
-                raise item.error(f"{event} is already in events.{placed[event]}")
-            if event in _MANDATORY_STOPS and kind != "stop":
-                raise item.error(f"{event} must be in events.stop: {_MANDATORY_STOPS[event]}")
-            placed[event] = kind
-    for event, why in _MANDATORY_STOPS.items():
-        if event not in placed:
-            where = lists.get("stop", node)
-            raise ScheduleError(
-                f"must include {event}: {why}",
-                file=where.file,
-                line=where.line,
-                field="events.stop",
-            )
-    return {kind: frozenset(e for e, k in placed.items() if k == kind) for kind in DEFAULT_EVENTS}

@@ -24,6 +24,7 @@ def enroll(
     """Validate every account in FILE, then enroll them all (nothing is enrolled if one is bad)."""
     # Lazy: the App, worker.intake and worker.sim load redis and jinja2; --help needs neither.
     from worker.app import App
+    from worker.intake import EnrollmentRefused
     from worker.intake import enroll as do_enroll
     from worker.runtime.instance import clock_for
     from worker.sim.simulate import read_json_lines, read_records
@@ -44,10 +45,18 @@ def enroll(
             err.print(f"[red]error:[/] {p}", highlight=False)
         more = f" ({len(problems) - 20} more not shown)" if len(problems) > 20 else ""
         raise RemindError(f"{len(problems)} invalid account(s){more}; nothing was enrolled")
+    refused = 0  # stopped debts: each is recorded as an outcome rejected
     with connected(load_settings()) as (settings, client):
         remind = App(settings, client, clock_for(settings))
         for account in parsed:
-            do_enroll(remind, account)
+            try:
+                do_enroll(remind, account)
+            except EnrollmentRefused as e:
+                err.print(f"refused: {e}", highlight=False)
+                refused += 1
+    if refused:
+        console.print(f"enrolled {len(parsed) - refused} account(s), {refused} refused")
+        raise typer.Exit(1)
     console.print(f"enrolled {len(parsed)} account(s)")
 
 

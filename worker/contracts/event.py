@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
-from pydantic import field_validator, model_validator
+from pydantic import ValidationError, field_validator, model_validator
 
 from worker.contracts.account import Address, Email, Phone, _check_locale, _check_timezone
 from worker.contracts.vocab import ACCOUNT_ID, CLOSE_REASONS, WEEKDAYS, Channel, StrictModel
@@ -27,6 +27,7 @@ EventType = Literal[
     "constraint",
     "call_result",
     "reply",
+    "represented_by_attorney",
 ]
 EVENT_TYPES: tuple[str, ...] = EventType.__args__  # type: ignore[attr-defined]
 
@@ -41,6 +42,37 @@ _PLACE_FIELDS = ("timezone", "country", "region")
 #: or ``unreachable`` (it could reach neither the person nor a voicemail: busy, failed, not in
 #: service). Added to by appending only (docs/contracts.md, "Event").
 CallResult = Literal["answered", "unanswered", "voicemail", "unreachable"]
+
+
+class Attorney(StrictModel):
+    """Who represents the person about the debt, as far as known: contact goes to them, not to
+    the person (15 U.S.C. 1692c(a)(2)). remind never contacts an attorney; it keeps this for the
+    people who do."""
+
+    name: str | None = None
+    phone: str | None = None
+    email: str | None = None
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, v: str | None) -> str | None:
+        return None if v is None else _checked(Phone, number=v).number
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, v: str | None) -> str | None:
+        return None if v is None else _checked(Email, address=v).address
+
+
+_M = TypeVar("_M", bound=StrictModel)
+
+
+def _checked(model: type[_M], **fields: str) -> _M:
+    """``model`` built from ``fields``, its first error raised as this field's own."""
+    try:
+        return model(**fields)
+    except ValidationError as e:
+        raise ValueError(e.errors()[0]["ctx"]["error"]) from None
 
 
 class StatedConstraint(StrictModel):
@@ -117,6 +149,8 @@ class Event(StrictModel):
     debts: list[str] | None = None
     #: reply: the person's own words, without the message they answer
     text: str | None = None
+    #: represented_by_attorney: the attorney, when known
+    attorney: Attorney | None = None
 
     @field_validator("account_id")
     @classmethod
@@ -181,6 +215,7 @@ class Event(StrictModel):
             "constraint": {"constraint", "until"},
             "call_result": {"result", "dispatch_id"},
             "reply": {"channel", "address", "text"},
+            "represented_by_attorney": {"attorney"},
         }.get(self.type, set())
         optional = {
             "amount",
@@ -199,6 +234,7 @@ class Event(StrictModel):
             "dispatch_id",
             "debts",
             "text",
+            "attorney",
         }
         for name in optional - allowed_extra:
             if getattr(self, name) is not None:

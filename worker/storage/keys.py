@@ -45,6 +45,15 @@ def opt_ins(person_id: str) -> str:
     return f"{PREFIX}:{person_tag(person_id)}:optin"
 
 
+def debt_stops(person_id: str) -> str:
+    """Hash of the person's stopped and held debts: ``stop:<debt>`` and ``hold:<debt>`` -> JSON.
+
+    Apart from the account state on purpose: a re-enrolment rewrites that, and a stop (a cease,
+    a close, a payment, an attorney) or a hold (a dispute) must outlive it.
+    """
+    return f"{PREFIX}:{person_tag(person_id)}:stops"
+
+
 def recent_outcomes(person_id: str, account_id: str) -> str:
     return f"{PREFIX}:{person_tag(person_id)}:outcomes:{account_id}"
 

@@ -1,19 +1,24 @@
-"""Account state, opt-outs and pinned schedules in Redis.
+"""Account state, stops and holds of debts, opt-outs and pinned schedules in Redis.
 
 All mutations of one account happen under its lock (``Store.locked``), so an event that arrives
-while a dispatch is deciding cannot be lost between a read and a write.
+while a dispatch is deciding cannot be lost between a read and a write. Stops and holds are kept
+per person and debt, apart from the state, and put back on every state read (``load``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any, cast
 
 import redis
 
+from worker.accounts import lifecycle
+from worker.accounts.lifecycle import DebtMark
 from worker.accounts.state import AccountState
 from worker.errors import StateError
 from worker.storage import keys
@@ -39,11 +44,22 @@ class Store:
         return cast("str | None", self.client.get(keys.account_index(account_id)))
 
     def load(self, account_id: str) -> AccountState | None:
+        """The account's state, with any stop or hold of its debt put back on it."""
         person = self.person_of(account_id)
         if person is None:
             return None
-        raw = self.client.get(keys.account_state(person, account_id))
-        return None if raw is None else AccountState.model_validate_json(raw)
+        pipe = self.client.pipeline(transaction=False)
+        pipe.get(keys.account_state(person, account_id))
+        pipe.hgetall(keys.debt_stops(person))
+        raw, marks = pipe.execute()
+        if raw is None:
+            return None
+        state = AccountState.model_validate_json(raw)
+        debt = state.account.debt
+        lifecycle.reimpose(
+            state, _mark(marks.get(f"stop:{debt}")), _mark(marks.get(f"hold:{debt}"))
+        )
+        return state
 
     def require(self, account_id: str) -> AccountState:
         state = self.load(account_id)
@@ -79,6 +95,24 @@ class Store:
                 key,
                 token,
             )
+
+    # -- stops and holds of debts ---------------------------------------------------------------
+    def debt_marks(self, person_id: str, debt: str) -> tuple[DebtMark | None, DebtMark | None]:
+        """(stop, hold) of the person's ``debt``; None where there is none."""
+        fields = [f"stop:{debt}", f"hold:{debt}"]
+        stop, hold = cast("list[str | None]", self.client.hmget(keys.debt_stops(person_id), fields))
+        return _mark(stop), _mark(hold)
+
+    def keep_stop(self, person_id: str, debt: str, mark: DebtMark) -> None:
+        """Keep the stop of ``debt`` for good; the first stop's reason stays."""
+        self.client.hsetnx(keys.debt_stops(person_id), f"stop:{debt}", _json(mark))
+
+    def keep_hold(self, person_id: str, debt: str, mark: DebtMark) -> None:
+        """Keep ``debt`` held until ``lift_hold``."""
+        self.client.hset(keys.debt_stops(person_id), f"hold:{debt}", _json(mark))
+
+    def lift_hold(self, person_id: str, debt: str) -> None:
+        self.client.hdel(keys.debt_stops(person_id), f"hold:{debt}")
 
     # -- consent --------------------------------------------------------------------------------
     def opted_out(self, person_id: str) -> set[str]:
@@ -136,3 +170,14 @@ class Store:
     def recent_outcomes(self, person_id: str, account_id: str, n: int = 20) -> list[dict[str, Any]]:
         raw = self.client.lrange(keys.recent_outcomes(person_id, account_id), 0, n - 1)
         return [json.loads(r) for r in raw]
+
+
+def _json(mark: DebtMark) -> str:
+    return json.dumps({**dataclasses.asdict(mark), "at": mark.at.isoformat()})
+
+
+def _mark(raw: str | None) -> DebtMark | None:
+    if raw is None:
+        return None
+    data = json.loads(raw)
+    return DebtMark(**{**data, "at": datetime.fromisoformat(data["at"])})
