@@ -26,7 +26,7 @@ _DURATION = re.compile(r"^(\d+)\s*([dhm])$")
 _CHECKED = frozenset({"hours", "days", "cap", "cooldown", "consent"})
 #: What a schedule's events block holds when it has none (docs/contracts.md, Schedule).
 _DEFAULT_EVENTS = {
-    "stop": ["paid", "cease", "close"],
+    "stop": ["paid", "cease", "close", "represented_by_attorney"],
     "hold": ["dispute"],
     "resume": ["dispute_resolved"],
 }
@@ -117,7 +117,9 @@ def read_plan(schedule: Path | str) -> Plan:
         country=str(doc["country"]).upper() if doc.get("country") else None,
         packs=tuple(doc.get("packs") or ()),
         house=_house(doc.get("policy") or {}, version),
-        stops=frozenset(events.get("stop") or ()),
+        # cease, close and an attorney always stop, whatever the schedule lists (the cautious
+        # reading of 1006.6(c) and 1692c(a)(2))
+        stops=frozenset(events.get("stop") or ()) | {"cease", "close", "represented_by_attorney"},
         holds=frozenset(events.get("hold") or ()),
         resumes=frozenset(events.get("resume") or ()),
     )
