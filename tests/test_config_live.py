@@ -7,6 +7,7 @@ import pytest
 
 from worker.config import Settings
 from worker.errors import ConfigError
+from worker.providers import EMAIL_NOT_YET, VOICE_NOT_YET
 
 SID = "AC" + "0123456789abcdef" * 2
 TWILIO = {"TWILIO_ACCOUNT_SID": SID, "TWILIO_AUTH_TOKEN": "twilio-token-7f3a"}
@@ -26,22 +27,22 @@ SMTP = {
         # live: every configured provider, the others stay on the outbox; visits need nothing
         ({"REMIND_CHANNELS": "live"}, {"visit"}),
         (
+            # calls stay on the outbox until the web service handles answering machines
             {"REMIND_CHANNELS": "live", **TWILIO, "TWILIO_FROM_NUMBER": "+14155550100"},
-            {"sms", "voice", "visit"},
+            {"sms", "visit"},
         ),
         # a messaging service sends SMS but cannot place a call
         (
             {"REMIND_CHANNELS": "live", **TWILIO, "TWILIO_MESSAGING_SERVICE_SID": "MG" + "a" * 32},
             {"sms", "visit"},
         ),
-        ({"REMIND_CHANNELS": "live", **SMTP}, {"email", "visit"}),
         # mixed per channel: only those named live
         (
             {
                 "REMIND_CHANNELS": "sms=live, email=outbox",
                 **TWILIO,
                 "TWILIO_FROM_NUMBER": "+14155550100",
-                **SMTP,
+                **SMTP,  # read nowhere: email stays on the outbox
             },
             {"sms"},
         ),
@@ -58,13 +59,13 @@ def test_a_live_configuration_is_read_into_the_settings() -> None:
         **TWILIO,
         "TWILIO_FROM_NUMBER": "+14155550100",
         "TWILIO_API_BASE_URL": "http://127.0.0.1:4010/",
-        "REMIND_AGENT_NUMBER": "+14155550199",
         "REMIND_VISIT_WEBHOOK_URL": "https://field.example.com/tasks",
         "REMIND_SMS_PER_SECOND": "2.5",
         "REMIND_CALLS_PER_SECOND": "0.5",
         "REMIND_PROVIDER_CONCURRENCY": "4",
         "REMIND_PROVIDER_TIMEOUT_SECONDS": "3",
-        **SMTP,
+        "PUBLIC_BASE_URL": SMTP["PUBLIC_BASE_URL"],
+        "REMIND_SECRET_KEY": SMTP["REMIND_SECRET_KEY"],
     }
     s = Settings.from_env(env)
 
@@ -75,15 +76,8 @@ def test_a_live_configuration_is_read_into_the_settings() -> None:
     )
     assert s.twilio_api_base_url == "http://127.0.0.1:4010"
     assert s.public_base_url == "https://remind.example.com"
-    assert (s.smtp_url, s.email_from, s.secret_key) == (
-        SMTP["SMTP_URL"],
-        "Acme <billing@acme.example>",
-        "secret-key-e4b1",
-    )
-    assert (s.agent_number, s.visit_webhook_url) == (
-        "+14155550199",
-        "https://field.example.com/tasks",
-    )
+    assert s.secret_key == "secret-key-e4b1"
+    assert s.visit_webhook_url == "https://field.example.com/tasks"
     assert (s.sms_per_second, s.calls_per_second, s.provider_concurrency) == (2.5, 0.5, 4)
     assert s.provider_timeout_seconds == 3.0
 
@@ -120,7 +114,7 @@ def test_the_providers_of_outbox_channels_are_neither_read_nor_checked() -> None
                 **TWILIO,
                 "TWILIO_MESSAGING_SERVICE_SID": "MG" + "a" * 32,
             },
-            "live calls need TWILIO_FROM_NUMBER (the caller id)",
+            VOICE_NOT_YET,
         ),
         (
             {
@@ -196,10 +190,16 @@ def test_a_live_channel_with_incomplete_settings_stops_at_start(
     assert str(info.value) == message
 
 
-LIVE_SECRETS = {"REMIND_CHANNELS": "live", **TWILIO, "TWILIO_FROM_NUMBER": "+14155550100", **SMTP}
+LIVE_SECRETS = {
+    "REMIND_CHANNELS": "live",
+    **TWILIO,
+    "TWILIO_FROM_NUMBER": "+14155550100",
+    "REMIND_VISIT_WEBHOOK_URL": "https://field.example.com/tasks",
+    "REMIND_SECRET_KEY": SMTP["REMIND_SECRET_KEY"],
+}
 
 
-@pytest.mark.parametrize("secret", ["twilio-token-7f3a", "smtp-pass-91c2", "secret-key-e4b1"])
+@pytest.mark.parametrize("secret", ["twilio-token-7f3a", "secret-key-e4b1"])
 def test_provider_secrets_stay_out_of_repr(secret: str) -> None:
     settings = Settings.from_env(LIVE_SECRETS)
 
@@ -207,11 +207,17 @@ def test_provider_secrets_stay_out_of_repr(secret: str) -> None:
     assert secret not in str(settings)
 
 
-def test_repr_names_the_live_channels_and_masks_the_smtp_password() -> None:
+def test_repr_names_the_live_channels() -> None:
     text = repr(Settings.from_env(LIVE_SECRETS))
 
-    assert "live_channels=('email', 'sms', 'visit', 'voice')" in text
-    assert "smtp_url='smtp://mailer:***@mail.example.com:587?starttls=true'" in text
+    assert "live_channels=('sms', 'visit')" in text
     assert f"twilio_account_sid='{SID}'" in text
     for hidden in ("twilio_auth_token", "secret_key"):
         assert f"{hidden}=" not in text
+
+
+def test_live_email_is_refused_until_its_unsubscribe_link_has_a_service() -> None:
+    with pytest.raises(ConfigError) as info:
+        Settings.from_env({"REMIND_CHANNELS": "live", **SMTP})
+
+    assert str(info.value) == EMAIL_NOT_YET

@@ -72,8 +72,8 @@ def _configured(channel: str, get: Get) -> bool:
     twilio = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN")
     if channel == "sms":
         return any(get(n) for n in (*twilio, "TWILIO_FROM_NUMBER", "TWILIO_MESSAGING_SERVICE_SID"))
-    if channel == "voice":  # a call needs a caller id; a messaging service is SMS only
-        return any(get(n) for n in twilio) and get("TWILIO_FROM_NUMBER") is not None
+    if channel == "voice":  # never live yet: see VOICE_NOT_YET
+        return False
     if channel == "email":
         return any(get(n) for n in ("SMTP_URL", "EMAIL_FROM"))
     return True  # visit: the field_visits queue needs nothing, a webhook only its URL
@@ -107,11 +107,18 @@ def _check_sms(get: Get) -> None:
         )
 
 
+#: Why calls stay on the outbox for now. The call's TwiML cannot branch on Twilio's answering-
+#: machine verdict without the web service's /twilio/voice/amd handler, so a machine would record
+#: the whole script (the person's name and the debt): a disclosure to whoever hears the tape.
+VOICE_NOT_YET = (
+    "REMIND_CHANNELS: live calls are not available yet: until the web service answers Twilio's "
+    "machine detection, an answering machine would record the whole script; keep voice on the "
+    "outbox (REMIND_CHANNELS=live leaves it there)"
+)
+
+
 def _check_voice(get: Get) -> None:
-    _check_twilio(get)
-    if get("TWILIO_FROM_NUMBER") is None:
-        raise ConfigError("live calls need TWILIO_FROM_NUMBER (the caller id)")
-    _check_number(get, "REMIND_AGENT_NUMBER")
+    raise ConfigError(VOICE_NOT_YET)
 
 
 def _check_email(get: Get) -> None:
@@ -125,6 +132,16 @@ def _check_email(get: Get) -> None:
     _check_public(get, required=True, why="live email (its unsubscribe link)")
     if get("REMIND_SECRET_KEY") is None:
         raise ConfigError("live email needs REMIND_SECRET_KEY (it signs unsubscribe links)")
+    raise ConfigError(EMAIL_NOT_YET)
+
+
+#: Why email stays on the outbox for now: its one-click unsubscribe link (RFC 8058) and the
+#: opt-out it promises need the web service's /unsubscribe endpoint, which is not built; a link
+#: that does nothing is not the simple way to opt out that 12 CFR 1006.6(e) asks for.
+EMAIL_NOT_YET = (
+    "REMIND_CHANNELS: live email is not available yet: its unsubscribe link needs the web "
+    "service, which is not built; keep email on the outbox (the settings above were checked)"
+)
 
 
 def _check_visit(get: Get) -> None:
