@@ -13,6 +13,7 @@ A schedule file holds::
     collector: creditor           # creditor (first party) | third_party (a debt collector)
     enforce_unverified: false     # true: enforce pack rules marked U instead of only warning
     licences: {US-CA: "10012345"} # licence numbers by COUNTRY-REGION, shown where a pack says
+    caller: {name: ..., callback_number: ..., contact_name: ...}  # see worker.cadence.caller
     policy: {...}                 # house policy, see worker.cadence.policy_reader
     events: {stop: [...], pause: [...], hold: [...], resume: [...]}
     tiers: [...]                  # see worker.cadence.tiers
@@ -33,6 +34,7 @@ from types import MappingProxyType
 
 import yaml
 
+from worker.cadence.caller import Caller, read_caller
 from worker.cadence.policy import Policy
 from worker.cadence.policy_reader import read_policy
 from worker.cadence.tiers import Occurrence, read_tiers
@@ -73,6 +75,7 @@ _VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _TOP_REQUIRED = ("name", "version", "locale", "send_time", "tiers")
 _TOP_OPTIONAL = (
     "description", "packs", "policy", "events", "collector", "enforce_unverified", "licences",
+    "caller",
 )  # fmt: skip
 # ISO 3166-1 alpha-2 country, then an ISO 3166-2 subdivision code without the country.
 _LICENCE_KEY = re.compile(r"[A-Z]{2}-[A-Z0-9]{1,3}")
@@ -100,6 +103,8 @@ class Schedule:
     enforce_unverified: bool = False  # enforce rules of certainty U, not only record a warning
     #: licence numbers by "COUNTRY-REGION" ("US-CA"), for packs that require showing them
     licences: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    #: who calls: said first in call scripts and in voicemails (T5, F17); None when not set
+    caller: Caller | None = None
 
     def __hash__(self) -> int:
         # Read-only mappings (licences, the policy's channel hours) do not hash, yet schedules
@@ -202,6 +207,7 @@ def _parse(text: str, *, file: str, expected_name: str | None) -> Schedule:
             fields["enforce_unverified"].boolean() if "enforce_unverified" in fields else False
         ),
         licences=_read_licences(fields.get("licences")),
+        caller=read_caller(fields.get("caller")),
     )
 
 
