@@ -20,8 +20,10 @@ cap      ``limit`` per ``window_seconds`` (rolling) or per ``calendar_days`` (lo
 cooldown no contact on the channels for ``days`` local days after an ``after`` event
          (the event's day is day 1)
 consent  ``requires``: ``work_email_consent`` (no email to a work address without consent)
-content  ``content``: ``opt_out`` | ``disclosure`` | ``voicemail_limited`` | ``licence``;
-         the message is suppressed as ``template_noncompliant`` when it fails
+content  ``content``: ``opt_out`` | ``disclosure`` | ``voicemail_limited`` |
+         ``caller_identity`` | ``call_opt_out`` | ``licence``, for the ``number_kinds`` given
+         (empty: every kind); the message is suppressed as ``template_noncompliant`` when it
+         fails
 keywords ``keywords``: {stop: [...], start: [...], help: [...]} for inbound messages
 retention ``retention_days``: keep the decision records at least this long
 note     a row enforced elsewhere (``enforced_by`` says where) or not automatable
@@ -51,7 +53,9 @@ SCOPES: tuple[str, ...] = Scope.__args__  # type: ignore[attr-defined]
 #: Call results a cap can count (``CallResult`` of the event contract); ``sent`` is every send
 #: (a placed call, a sent SMS or email).
 COUNTABLE: tuple[str, ...] = ("sent", *CallResult.__args__)  # type: ignore[attr-defined]
-CONTENT_CHECKS: tuple[str, ...] = ("opt_out", "disclosure", "voicemail_limited", "licence")
+CONTENT_CHECKS: tuple[str, ...] = (
+    "opt_out", "disclosure", "voicemail_limited", "caller_identity", "call_opt_out", "licence",
+)  # fmt: skip
 
 
 def _empty_map() -> Mapping[str, Mapping[str, str]]:

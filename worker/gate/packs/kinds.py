@@ -100,7 +100,10 @@ def _content(base: Rule, fields: dict[str, Node], node: Node) -> Rule:
             locales = _free_mapping(by_locale, LOCALE_TAG, "a BCP 47 locale such as en or zh-Hans")
             texts[variant] = MappingProxyType({k: v.text() for k, v in locales.items()})
     return replace(
-        base, content=fields["content"].one_of(CONTENT_CHECKS), texts=MappingProxyType(texts)
+        base,
+        content=fields["content"].one_of(CONTENT_CHECKS),
+        texts=MappingProxyType(texts),
+        number_kinds=choices(fields.get("number_kinds"), _NUMBER_KINDS),
     )
 
 
@@ -153,7 +156,7 @@ KIND_SPECS: Mapping[str, KindSpec] = MappingProxyType(
         ),
         "cooldown": KindSpec(("after", "days"), ("per",), "defer", _cooldown),
         "consent": KindSpec(("requires",), (), "block", _consent),
-        "content": KindSpec(("content",), ("texts",), "require", _content),
+        "content": KindSpec(("content",), ("texts", "number_kinds"), "require", _content),
         "keywords": KindSpec(("keywords",), (), "record", _keywords),
         "retention": KindSpec(("retention_days",), (), "record", _retention),
         "note": KindSpec((), ("enforced_by",), "record", _note),
