@@ -26,7 +26,9 @@ content  ``content``: ``opt_out`` | ``disclosure`` | ``voicemail_limited`` |
          fails
 keywords ``keywords``: {stop: [...], start: [...], help: [...]} for inbound messages
 retention ``retention_days``: keep the decision records at least this long
-note     a row enforced elsewhere (``enforced_by`` says where) or not automatable
+note     a row enforced elsewhere (``enforced_by`` says where) or not automatable; with
+         ``warns_on`` (``initial_communication``, ``written``) it is recorded as a ``warn``
+         check on those messages, so the audit shows where a person must act
 ======== ============================================================================
 """
 
@@ -56,6 +58,9 @@ COUNTABLE: tuple[str, ...] = ("sent", *CallResult.__args__)  # type: ignore[attr
 CONTENT_CHECKS: tuple[str, ...] = (
     "opt_out", "disclosure", "voicemail_limited", "caller_identity", "call_opt_out", "licence",
 )  # fmt: skip
+#: When a ``note`` warns (``worker.gate.notes``): on a message that may be the initial
+#: communication on the debt, or on every written message (SMS, email).
+WARNS_ON: tuple[str, ...] = ("initial_communication", "written")
 
 
 def _empty_map() -> Mapping[str, Mapping[str, str]]:
@@ -104,6 +109,7 @@ class Rule:
     retention_days: int | None = None
     # note
     enforced_by: str | None = None
+    warns_on: str | None = None  # one of WARNS_ON
 
     @property
     def ref(self) -> str:
