@@ -19,7 +19,8 @@ from worker.storage import connection
 
 ROOT = Path(__file__).resolve().parent.parent
 
-#: A short cadence with exact, known instants; Sunday blocked, SMS capped at 2 per 7 days.
+#: A short cadence with exact, known instants; Sunday blocked, SMS capped at 2 per 7 days; calls
+#: name their caller (T5) and leave limited-content voicemails (F17).
 TEST_SCHEDULE = """\
 name: t
 version: "1"
@@ -42,6 +43,7 @@ tiers:
     steps:
       - {day: 8, channel: voice, template: reminder_call, fallback: sms}
       - {day: 12, channel: email, template: final_notice}
+caller: {name: Northwind Lending, callback_number: "+1 800 555 0100", contact_name: Sam Carter}
 """
 
 

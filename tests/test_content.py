@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from worker.contracts.validation import parse_account
-from worker.gate.content import VOICEMAIL_DENYLIST, ContentProblem, check_content, disclosure_text
+from worker.gate.content import ContentProblem, check_content, disclosure_text
 from worker.rendering.context import build_context
 from worker.rendering.renderer import Rendered, Renderer
 
@@ -30,7 +30,7 @@ CONTEXT: dict[str, Any] = {
     "payment_url": "https://pay.example/NW-4417",
 }
 ALL_WRITTEN = f"Hi Ana. {DISCLOSURE} Licence no. {LICENCE}\n{OPT_OUT}"
-NEUTRAL_VOICEMAIL = "Hello Ana Lopez, this is Sam from our office. Please call us on 800 555 0100."
+NEUTRAL_VOICEMAIL = "Hello. Please call us back."
 
 
 def sms(text: str) -> Rendered:
@@ -141,100 +141,24 @@ def test_the_licence_check_finds_the_number_on_written_messages(
     assert check(rendered, "licence", **context) == [problem("licence", m) for m in expected]
 
 
-# --- the limited-content voicemail -----------------------------------------------------------
+# --- the limited-content voicemail (its phrases: tests/test_voicemail.py) -------------------
 
 
 def vm(text: str) -> Rendered:
     return voice(f"Hello.\n\n{DISCLOSURE}", voicemail=text)
 
 
-def test_a_neutral_voicemail_that_greets_the_person_by_name_passes() -> None:
-    assert check(vm(NEUTRAL_VOICEMAIL), "voicemail_limited") == []
-
-
-@pytest.mark.parametrize("word", VOICEMAIL_DENYLIST)
-def test_each_word_that_reveals_the_debt_fails_the_voicemail(word: str) -> None:
-    if word.isascii():
-        text = f"Hello, this is our office about the {word}. Please call us back."
-    else:
-        text = f"您好，这里是客户服务中心，关于{word}，请回电。"
-    assert check(vm(text), "voicemail_limited") == [
-        problem("voicemail_limited", f"the voicemail uses the word {word!r}")
-    ]
-
-
-def test_the_deny_list_holds_every_word_the_rule_names() -> None:
-    named = {
-        "debt", "debts", "collect", "collection", "collector", "owe", "owed", "overdue",
-        "past due", "payment", "balance", "account", "delinquent", "arrears",
-        "欠款", "逾期", "债务", "債務", "催收", "还款", "還款", "欠費", "欠费",
-    }  # fmt: skip
-    assert named - set(VOICEMAIL_DENYLIST) == set()
-
-
-@pytest.mark.parametrize(
-    ("text", "words"),
-    [
-        ("About your DEBT.", ["debt"]),
-        ("It is Past\n  Due.", ["past due"]),
-        ("Your Account, your balance.", ["balance", "account"]),
-        # Whole words only: these hold a listed word inside a longer one.
-        ("Ask for our accountant at Collective Partners.", []),
-        ("We owed-it to you to call.", ["owed"]),
-    ],
-)
-def test_english_words_match_whole_words_in_any_case(text: str, words: list[str]) -> None:
-    assert check(vm(text), "voicemail_limited") == [
-        problem("voicemail_limited", f"the voicemail uses the word {w!r}") for w in words
-    ]
-
-
-@pytest.mark.parametrize(
-    ("voicemail", "amount", "found"),
-    [
-        ("It is about $1,250.00.", "$1,250.00", True),
-        ("It is about 1,250.00.", "$1,250.00", True),
-        ("It is about 1250.00.", "$1,250.00", True),
-        ("It is about 1,250.00 francs.", "1,250.00 CHF", True),
-        ("请回电，金额3,200.00。", "¥3,200.00", True),
-        ("Please call 800 555 1250.", "$1,250.00", False),
-        ("Please call 11,250.001.", "$1,250.00", False),
-        ("号码是400-800-3200。", "¥3,200.00", False),
-    ],
-)
-def test_the_amount_fails_the_voicemail_with_or_without_its_symbol(
-    voicemail: str, amount: str, found: bool
-) -> None:
-    expected = [problem("voicemail_limited", f"the voicemail reveals the amount {amount!r}")]
-    assert check(vm(voicemail), "voicemail_limited", amount=amount) == (expected if found else [])
-
-
-@pytest.mark.parametrize(
-    ("voicemail", "message"),
-    [
-        ("Quote nw-4417 when you call.", "the voicemail reveals the reference 'NW-4417'"),
-        ("This is northwind credit union.", f"the voicemail names the creditor {CREDITOR!r}"),
-    ],
-)
-def test_the_reference_and_the_creditor_fail_the_voicemail(voicemail: str, message: str) -> None:
-    assert check(vm(voicemail), "voicemail_limited") == [problem("voicemail_limited", message)]
-
-
-def test_the_payment_url_fails_the_voicemail_even_without_the_reference_in_it() -> None:
-    url = "https://pay.example/p/9f2c"
-    assert check(vm(f"Visit {url} today."), "voicemail_limited", payment_url=url) == [
-        problem("voicemail_limited", f"the voicemail gives the payment URL {url!r}")
-    ]
-
-
-def test_every_finding_in_one_voicemail_is_reported_in_order() -> None:
-    text = "Northwind Credit Union: your payment of $1,250.00 (NW-4417) is overdue."
-    assert check(vm(text), "voicemail_limited") == [
-        problem("voicemail_limited", "the voicemail reveals the amount '$1,250.00'"),
-        problem("voicemail_limited", "the voicemail reveals the reference 'NW-4417'"),
-        problem("voicemail_limited", f"the voicemail names the creditor {CREDITOR!r}"),
-        problem("voicemail_limited", "the voicemail uses the word 'overdue'"),
-        problem("voicemail_limited", "the voicemail uses the word 'payment'"),
+def test_the_voicemail_check_builds_on_the_callers_values_in_the_context() -> None:
+    text = (
+        "Hello. This is Sam Carter calling from Harbour Services. "
+        "Please call us back on 800 555 0100."
+    )
+    caller = {"caller_name": "Harbour Services", "contact_name": "Sam Carter"}
+    assert check(vm(text), "voicemail_limited", callback_number="800 555 0100", **caller) == []
+    # The same words without the values to compare with: no phrase fits.
+    assert [p.message for p in check(vm(text), "voicemail_limited")] == [
+        "the voicemail says 'This is Sam Carter calling from Harbour…', which is none of the "
+        "phrases a limited-content message may hold"
     ]
 
 
@@ -355,7 +279,7 @@ FULL: dict[str, Any] = {
 CHECKS = {
     "sms": {"opt_out", "disclosure", "licence"},
     "email": {"opt_out", "disclosure", "licence"},
-    "voice": {"disclosure", "voicemail_limited"},
+    "voice": {"disclosure", "voicemail_limited", "caller_identity", "call_opt_out"},
 }
 
 

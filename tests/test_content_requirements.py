@@ -22,15 +22,17 @@ from worker.clock import SimulatedClock
 from worker.contracts.validation import parse_account
 from worker.gate.content import content_requirements
 from worker.gate.engine import Judgement
+from worker.gate.packs.files import builtin_packs
 from worker.gate.packs.select import rules_for
 from worker.intake import enroll
 
 from .pipeline_helpers import ROOT, TEST_SCHEDULE, account, make_app, outbox, run_until
 
 NOW = datetime(2026, 3, 2, 12, tzinfo=UTC)
-F10 = "us-federal/F10@2026-11-29"
-F16 = "us-federal/F16@2026-11-29"
-CA1 = "us-ca/CA1@2026-11-29"
+FEDERAL = builtin_packs()["us-federal"].version
+F10 = f"us-federal/F10@{FEDERAL}"
+F16 = f"us-federal/F16@{FEDERAL}"
+CA1 = f"us-ca/CA1@{builtin_packs()['us-ca'].version}"
 UK_PHONE = {"number": "+447700900123", "kind": "mobile", "sms_consent": True}
 CA_ADDRESS = {"line1": "1 Main St", "city": "Fresno", "region": "CA", "postal_code": "93701"}
 
@@ -39,25 +41,34 @@ def requirements(  # type: ignore[no-untyped-def]
     channel: str,
     *,
     collector: str = "creditor",
-    sent: int = 0,
+    disclosed: tuple[str, ...] = (),
     licence: str | None = "10012345",
     **acct: Any,
 ):
-    """What an SMS/email/... to ``account(**acct)`` must carry, under schedule ``t``."""
+    """What an SMS/email/... to ``account(**acct)`` must carry, under schedule ``t``, once the
+    initial disclosure was given in the media ``disclosed``; calls go to its first phone."""
     text = TEST_SCHEDULE.replace("locale: en", f"locale: en\ncollector: {collector}")
     if licence is not None:
         text += f'licences: {{US-CA: "{licence}"}}\n'
     schedule = parse_schedule(text, file="t.yaml")
     a = parse_account(account(**acct))
     state = AccountState(
-        account=a, schedule="t", version="1", enrolled_at=NOW, updated_at=NOW, sent_count=sent
+        account=a,
+        schedule="t",
+        version="1",
+        enrolled_at=NOW,
+        updated_at=NOW,
+        sent_count=len(disclosed),
+        disclosed=list(disclosed),
     )
+    kind = a.phones[0].kind if a.phones else None
     content = tuple(
         r
         for r in rules_for(schedule, a)
         if r.kind == "content"
         and r.covers(channel)
         and (not r.collectors or collector in r.collectors)
+        and (not r.number_kinds or kind in r.number_kinds)
     )
     judgement = Judgement("allow", (), content=content)
     return content_requirements(
@@ -81,22 +92,29 @@ def test_where_no_pack_asks_for_the_opt_out_the_house_does(channel: str) -> None
 
 
 def test_calls_and_visits_need_no_opt_out() -> None:
-    assert dict(requirements("voice").rules) == {"voicemail_limited": "us-federal/F17@2026-11-29"}
+    assert dict(requirements("voice").rules) == {
+        "voicemail_limited": f"us-federal/F17@{FEDERAL}",
+        "caller_identity": f"us-federal/T5@{FEDERAL}",
+    }
+    landline = {"number": "+12125550123", "kind": "landline", "voice_consent": True}
+    assert requirements("voice", phones=[landline]).rules["call_opt_out"] == (
+        f"us-federal/T6@{FEDERAL}"
+    )
     assert dict(requirements("visit").rules) == {}
 
 
 @pytest.mark.parametrize(
-    ("sent", "text"),
+    ("disclosed", "text"),
     [
-        (0, "We are attempting to collect a debt and any information obtained will be used for "
+        ((), "We are attempting to collect a debt and any information obtained will be used for "
             "that purpose."),
-        (1, "This communication is from a debt collector."),
+        (("written",), "This communication is from a debt collector."),
     ],
 )  # fmt: skip
 def test_a_collector_discloses_itself_initially_then_in_the_subsequent_words(
-    sent: int, text: str
+    disclosed: tuple[str, ...], text: str
 ) -> None:
-    need = requirements("sms", collector="third_party", sent=sent)
+    need = requirements("sms", collector="third_party", disclosed=disclosed)
     assert dict(need.rules) == {"opt_out": F10, "disclosure": F16}
     assert need.disclosure == text
 

@@ -43,11 +43,11 @@ NOTE = "  - {id: R1, title: T, citation: C, certainty: V, kind: note}\n"
 RULE_IDS = {
     "us-federal": [
         "F1", "F2", "F3", "F5", "F6-gap", "F6-day", "F6-weekend", "F7", "F8", "F10", "F12",
-        "F14", "F15", "F16", "F17", "F19", "T3", "T4", "T7",
+        "F14", "F15", "F16", "F17", "F-validation", "F19", "T3", "T4", "T5", "T6", "T7",
     ],
     "us-ma": ["MA1", "MA2", "MA3"],
     "us-wa": ["WA1", "WA1-work", "WA1-hours"],
-    "us-ca": ["CA1"],
+    "us-ca": ["CA1", "CA-time-barred"],
     "cn": ["CN1", "CN2", "CN3", "CN4", "CN5", "CN-KW"],
     "uk": ["UK1", "UK2"],
 }  # fmt: skip
@@ -72,9 +72,12 @@ MARKS = [
     ("us-federal", "F15", "U", "12 CFR 1006.14(h)"),
     ("us-federal", "F16", "V", "12 CFR 1006.18(e)"),
     ("us-federal", "F17", "S", "12 CFR 1006.2(j)"),
+    ("us-federal", "F-validation", "V", "15 U.S.C. 1692g(a); 12 CFR 1006.34(a)(1)"),
     ("us-federal", "F19", "V", "12 CFR 1006.100"),
     ("us-federal", "T3", "V", "47 CFR 64.1200(a)(3)"),
     ("us-federal", "T4", "V", "47 CFR 64.1200(a)(10)–(12)"),
+    ("us-federal", "T5", "V", "47 CFR 64.1200(b)(1)–(2)"),
+    ("us-federal", "T6", "S", "47 CFR 64.1200(a)(3), (b)(3)"),
     ("us-federal", "T7", "S", "CTIA Messaging Principles and Best Practices"),
     ("us-ma", "MA1", "V", "940 CMR 7.04(1)(f); 209 CMR 18.16(1)(d)"),
     ("us-ma", "MA2", "V", "209 CMR 18.16(1)(d)"),
@@ -83,6 +86,7 @@ MARKS = [
     ("us-wa", "WA1-work", "S", "RCW 19.16.250"),
     ("us-wa", "WA1-hours", "S", "RCW 19.16.250"),
     ("us-ca", "CA1", "S", "Cal. Civ. Code 1788.11, 1788.17; Cal. Fin. Code 100000 et seq."),
+    ("us-ca", "CA-time-barred", "S", "Cal. Civ. Code 1788.14(d)"),
     ("cn", "CN1", "S", CN_BANKS),
     ("cn", "CN2", "S", CN_BANKS),
     ("cn", "CN3", "S", CN_BANKS),
@@ -578,7 +582,7 @@ def test_packs_list_counts_each_packs_rules_by_certainty() -> None:
         for line in result.output.splitlines()
         if len(cells := [c.strip() for c in line.strip("│").split("│")]) > 5
     }
-    assert rows["us-federal"] == ["2026-11-29", "US", "11", "7", "1"]
+    assert rows["us-federal"] == ["2026-11-29", "US", "13", "8", "1"]
     assert rows["us-ma"] == ["2026-11-29", "US-MA", "3", "0", "0"]
     assert rows["cn"] == ["2026-11-29", "CN", "0", "5", "1"]
 

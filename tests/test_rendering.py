@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from worker.cadence.caller import Caller
 from worker.contracts.account import Account
 from worker.contracts.validation import parse_account
 from worker.errors import TemplateError
@@ -434,7 +435,7 @@ def test_the_renderer_leaves_the_opt_out_to_the_gate(tmp_path: Path) -> None:
 KEYS = {
     "name", "amount", "currency", "creditor", "reference", "payment_url", "due_date",
     "days_past_due", "tier", "channel", "opt_out", "unsubscribe_url", "disclosure",
-    "licence_number", "vars",
+    "licence_number", "caller_name", "callback_number", "contact_name", "call_opt_out", "vars",
 }  # fmt: skip
 
 
@@ -456,6 +457,7 @@ def test_build_context_gives_a_full_account_every_variable() -> None:
         unsubscribe_url="https://u/x",
         disclosure="This is a communication from a debt collector.",
         licence_number="10059-12",
+        caller=Caller("Harbour Services", "+1 800 555 0199", "Sam Carter"),
     )
     assert ctx == {
         "name": "Ana Lopez",
@@ -472,6 +474,10 @@ def test_build_context_gives_a_full_account_every_variable() -> None:
         "unsubscribe_url": "https://u/x",
         "disclosure": "This is a communication from a debt collector.",
         "licence_number": "10059-12",
+        "caller_name": "Harbour Services",
+        "callback_number": "+1 800 555 0100",  # the account's own wins over the schedule's
+        "contact_name": "Sam Carter",
+        "call_opt_out": "To stop calls to this number, press 9.",
         "vars": {"callback_number": "+1 800 555 0100"},
     }
 
@@ -481,7 +487,7 @@ def test_build_context_gives_a_bare_account_the_same_keys_with_none() -> None:
     assert set(ctx) == KEYS
     assert [k for k, v in ctx.items() if v is None] == [
         "amount", "currency", "creditor", "reference", "payment_url", "unsubscribe_url",
-        "disclosure", "licence_number",
+        "disclosure", "licence_number", "caller_name", "callback_number", "contact_name",
     ]  # fmt: skip
 
 

@@ -139,6 +139,7 @@ name: daily
 version: "1"
 locale: en
 send_time: "10:00"
+caller: {name: Northwind Lending, callback_number: "+1 800 555 0100", contact_name: Sam Carter}
 policy:
   hours: {start: "08:00", end: "21:00"}
 tiers:

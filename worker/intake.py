@@ -29,6 +29,7 @@ from worker.contracts.outcome import Outcome
 from worker.contracts.validation import parse_account, parse_event
 from worker.errors import InvalidInput, ScheduleError, StateError
 from worker.gate.calls import record_call_result
+from worker.gate.disclosure import note_call_result
 from worker.gate.inbound import on_event
 
 log = logging.getLogger(__name__)
@@ -167,6 +168,7 @@ def apply_event(app: App, event: Event) -> AccountState:
             if call is None:
                 raise InvalidInput("no call has been placed on this account", field="dispatch_id")
             record_call_result(app.client, state.person_id, call, event.result)
+            note_call_result(state, call, event.result)  # an answered call communicated (F16)
             if event.result in ("answered", "voicemail"):
                 outcome = call_outcome(app, state, call, event.result, at)
                 if outcome is not None:

@@ -11,6 +11,8 @@ from worker.contracts.account import Account
 from worker.contracts.event import StatedConstraint
 
 Status = Literal["active", "paused", "held", "stopped", "completed"]
+#: How a message reaches the person, as 12 CFR 1006.18(e) tells initial communications apart.
+Medium = Literal["written", "oral"]
 
 
 class Payment(BaseModel):
@@ -58,8 +60,17 @@ class AccountState(BaseModel):
     payments: list[Payment] = Field(default_factory=list)
     conversations: list[Conversation] = Field(default_factory=list)
     constraints: list[Constraint] = Field(default_factory=list)
-    #: messages sent on this account's debt (the first is the "initial communication", F16)
+    #: messages sent on this account's debt, calls included whatever their result
     sent_count: int = 0
+    #: media ("written": SMS and email; "oral": calls) in which a message carried the initial
+    #: disclosure of 12 CFR 1006.18(e)(1) (F16); later messages there carry the subsequent one
+    disclosed: list[Medium] = Field(default_factory=list)
+    #: media in which remind is known to have communicated on this debt: a sent SMS or email, an
+    #: answered call (a limited-content voicemail and an unanswered call are no communication)
+    communicated: list[Medium] = Field(default_factory=list)
+    #: calls that said the initial disclosure, their result not yet known to be ``answered``
+    #: (the latest few): the first of them answered gives the oral disclosure
+    disclosing_calls: list[str] = Field(default_factory=list)
     #: the last call placed, so a call_result event without a dispatch id finds it
     last_call: str | None = None
 

@@ -16,6 +16,8 @@ A schedule file holds::
                                   # phone says where the person is
     licences: {US-CA: "10012345"} # licence numbers by COUNTRY-REGION, shown where a pack says;
                                   # ``exempt`` where the collector needs none
+    licences: {US-CA: "10012345"} # licence numbers by COUNTRY-REGION, shown where a pack says
+    caller: {name: ..., callback_number: ..., contact_name: ...}  # see worker.cadence.caller
     policy: {...}                 # house policy, see worker.cadence.policy_reader
     events: {stop: [...], pause: [...], hold: [...], resume: [...]}
     tiers: [...]                  # see worker.cadence.tiers
@@ -37,6 +39,7 @@ from types import MappingProxyType
 import phonenumbers
 import yaml
 
+from worker.cadence.caller import Caller, read_caller
 from worker.cadence.events import DEFAULT_EVENTS, read_events
 from worker.cadence.policy import Policy
 from worker.cadence.policy_reader import read_policy
@@ -65,6 +68,7 @@ _TOP_REQUIRED = ("name", "version", "locale", "send_time", "tiers")
 _TOP_OPTIONAL = (
     "description", "packs", "policy", "events", "collector", "enforce_unverified", "licences",
     "country",
+    "caller",
 )  # fmt: skip
 # ISO 3166-1 alpha-2 country, then an ISO 3166-2 subdivision code without the country.
 _LICENCE_KEY = re.compile(r"[A-Z]{2}-[A-Z0-9]{1,3}")
@@ -97,6 +101,8 @@ class Schedule:
     licences: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     #: the country whose rules apply when the account says nothing of where the person is
     country: str | None = None
+    #: who calls: said first in call scripts and in voicemails (T5, F17); None when not set
+    caller: Caller | None = None
 
     def __hash__(self) -> int:
         # Read-only mappings (licences, the policy's channel hours) do not hash, yet schedules
@@ -201,6 +207,7 @@ def _parse(text: str, *, file: str, expected_name: str | None) -> Schedule:
         ),
         licences=_read_licences(fields.get("licences")),
         country=_read_country(fields.get("country")),
+        caller=read_caller(fields.get("caller")),
     )
 
 

@@ -15,10 +15,10 @@ templates_app = typer.Typer(help="Lint templates (preview is not built yet).", n
 def templates_lint() -> None:
     """Render every template part in every locale with sample data; fail on any error."""
     # Lazy: worker.rendering loads jinja2, which `remind --help` does not need.
-    from worker.gate.content import opt_out_problems
+    from worker.gate.content import lint_problems
     from worker.rendering.lint import lint_templates
 
-    # The opt-out is the gate's check (rendering sits below the gate, so lint is handed it).
-    problems = lint_templates(Path(load_settings().templates_dir), console, check=opt_out_problems)
+    # The checks are the gate's (rendering sits below the gate, so lint is handed them).
+    problems = lint_templates(Path(load_settings().templates_dir), console, check=lint_problems)
     if problems:
         raise typer.Exit(1)

@@ -8,7 +8,7 @@ required content as ``template_noncompliant``, citing the rule of its first prob
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from worker.dispatch.attempt import Attempt
 from worker.errors import TemplateError
@@ -20,6 +20,14 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
+class Composed:
+    """The message to send, and whether it carries the initial disclosure (F16)."""
+
+    rendered: Rendered
+    initial_disclosure: bool
+
+
+@dataclass(frozen=True)
 class Refused:
     """Why the message may not go out: the suppression's reason and rule."""
 
@@ -27,7 +35,7 @@ class Refused:
     rule: str
 
 
-def compose(a: Attempt) -> Rendered | Refused:
+def compose(a: Attempt) -> Composed | Refused:
     """The message for ``a``'s step on its decided channel, or why it is refused."""
     judgement = a.decision.judgement
     assert judgement is not None  # an allowed step was judged
@@ -45,15 +53,19 @@ def compose(a: Attempt) -> Rendered | Refused:
             locale=locale,
             disclosure=need.disclosure,
             licence_number=need.licence_number,
+            caller=a.schedule.caller,
         )
         rendered = a.app.renderer.render(a.step.template, a.channel, locale, context)
     except TemplateError as e:
         return _refused(a, "template_error", f"content/template_error@{a.schedule.version}", e)
+    if rendered.voicemail is not None and not rendered.voicemail.strip():
+        # A voicemail part that renders empty (its caller is not configured) leaves no message.
+        rendered = replace(rendered, voicemail=None)
     problems = check_content(rendered, checks=need.checks, context=context)
     if problems:
         why = "; ".join(p.message for p in problems)
         return _refused(a, "template_noncompliant", need.rule_of(problems[0]), why)
-    return rendered
+    return Composed(rendered, need.initial)
 
 
 def _refused(a: Attempt, reason: str, rule: str, why: object) -> Refused:

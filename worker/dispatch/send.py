@@ -19,7 +19,7 @@ from worker.channels.base import OutgoingMessage
 from worker.clock import to_epoch
 from worker.contracts.outcome import Outcome
 from worker.dispatch.attempt import Attempt, evaluate_step
-from worker.dispatch.compose import Refused, compose
+from worker.dispatch.compose import Composed, Refused, compose
 from worker.dispatch.steps import advance, defer, suppress
 from worker.errors import (
     AmbiguousDeliveryError,
@@ -29,7 +29,7 @@ from worker.errors import (
 )
 from worker.gate.calls import count_after_send
 from worker.gate.caps import Reservation
-from worker.rendering.renderer import Rendered
+from worker.gate.disclosure import note_sent
 
 #: Transient provider failures retried this many times, this far apart, before giving up.
 MAX_ATTEMPTS = 3
@@ -69,8 +69,9 @@ def _capped(a: Attempt, res: Reservation) -> list[Outcome]:
     return [defer(a, "cap", rule, at)]
 
 
-def _send(a: Attempt, rendered: Rendered, cap_keys: Sequence[str]) -> list[Outcome]:
+def _send(a: Attempt, composed: Composed, cap_keys: Sequence[str]) -> list[Outcome]:
     judgement, recipient = a.decision.judgement, a.decision.recipient
+    rendered = composed.rendered
     assert judgement is not None and recipient is not None
     message = OutgoingMessage(
         dispatch_id=a.dispatch_id,
@@ -100,6 +101,13 @@ def _send(a: Attempt, rendered: Rendered, cap_keys: Sequence[str]) -> list[Outco
         a.dispatch_id,
         a.now,
         simulated_calls=a.app.simulated_calls,
+    )
+    note_sent(
+        a.state,
+        a.channel,
+        a.dispatch_id,
+        initial_disclosure=composed.initial_disclosure,
+        call_result=a.app.simulated_calls,
     )
     sent = a.record(
         "sent",

@@ -1,4 +1,4 @@
-"""Content rules a rendered message must pass, failing closed (F10, F16, F17, CA1).
+"""Content rules a rendered message must pass, failing closed (F10, F16, F17, T5, T6, CA1).
 
 A content rule in a pack names one check. ``content_requirements`` turns a judgement into the
 checks a message must pass (each with the rule that asks for it), the disclosure text and the
@@ -12,16 +12,21 @@ rules and their sources.
 
 ===================== =========================================================================
 ``opt_out``           SMS and email (text and HTML) carry ``context["opt_out"]`` (F10)
-``disclosure``        SMS, email (text and HTML) and call script carry ``context["disclosure"]``;
+``disclosure``        SMS, email (text and HTML) and call script carry ``context["disclosure"]``,
+                      the initial or the subsequent text as ``worker.gate.disclosure`` decides;
                       never required in, nor looked for in, the voicemail (F16)
-``voicemail_limited`` a call's voicemail holds nothing that reveals the debt (F17)
+``voicemail_limited`` a call's voicemail is a limited-content message: exactly a sequence of
+                      permitted phrases (``worker.gate.voicemail``) (F17)
+``caller_identity``   a call script names ``context["caller_name"]`` in its first paragraph and
+                      says ``context["callback_number"]`` (T5)
+``call_opt_out``      a call script offers ``context["call_opt_out"]`` in its first paragraph,
+                      right after the caller's name (T6; the pack limits it to landlines)
 ``licence``           SMS and email (text and HTML) carry ``context["licence_number"]`` (CA1)
 ===================== =========================================================================
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -30,52 +35,41 @@ from markupsafe import escape
 
 from worker.accounts.state import AccountState
 from worker.cadence.schedule import LICENCE_EXEMPT, Schedule
+from worker.gate.disclosure import disclosure_text, initial_due
 from worker.gate.engine import Judgement
 from worker.gate.packs.select import HOUSE, licence_keys
 from worker.gate.rules import CONTENT_CHECKS
-from worker.rendering.locales import DEFAULT_LOCALE, locale_chain
+from worker.gate.voicemail import voicemail_problems
 from worker.rendering.renderer import Rendered
 from worker.rendering.sms import normalise_sms
 
 __all__ = [
     "HOUSE_OPT_OUT",
-    "VOICEMAIL_DENYLIST",
     "ContentProblem",
     "ContentRequirements",
     "check_content",
     "content_requirements",
     "disclosure_text",
-    "opt_out_problems",
+    "lint_problems",
 ]
 
 #: The id of the house rule that asks for the opt-out where no pack does.
 HOUSE_OPT_OUT = "opt-out"
-
-#: Words a limited-content voicemail must not say (12 CFR 1006.2(j)): whoever hears it could
-#: learn that the call is about a debt. English words match whole words, any case; Chinese ones
-#: match anywhere. The English plurals and "owes"/"owing" are listed because a business name such
-#: as "Acme Collections" reveals as much as "collection" does.
-VOICEMAIL_DENYLIST: tuple[str, ...] = (
-    "debt", "debts", "collect", "collection", "collections", "collector", "collectors",
-    "owe", "owed", "owes", "owing", "overdue", "past due", "payment", "payments",
-    "balance", "balances", "account", "accounts", "delinquent", "arrears",
-    "欠款", "逾期", "债务", "債務", "催收", "还款", "還款", "欠費", "欠费",
-)  # fmt: skip
 
 #: Channels whose messages are written: they carry the opt-out and the licence number.
 _WRITTEN = frozenset({"sms", "email"})
 #: Channels whose main text speaks to the person and so carries the disclosure.
 _DISCLOSED = frozenset({"sms", "email", "voice"})
 _PART_NAMES = {"sms": "the SMS", "email": "the email text", "voice": "the call script"}
-# A digit run with its grouping and decimals: "$1,250.00" and "1,250.00 CHF" both hold 1,250.00.
-_NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
+#: The checks ``remind templates lint`` runs on every template: those that need no pack value.
+_LINTED = ("opt_out", "voicemail_limited", "caller_identity", "call_opt_out")
 
 
 @dataclass(frozen=True)
 class ContentProblem:
     """Why a rendered message breaks a content rule; any problem keeps the message from sending."""
 
-    check: str  # "opt_out" | "disclosure" | "voicemail_limited" | "licence"
+    check: str  # one of CONTENT_CHECKS (worker.gate.rules)
     message: str  # a sentence naming the part, e.g. "the SMS lacks the debt-collector disclosure"
 
 
@@ -86,6 +80,8 @@ class ContentRequirements:
     rules: Mapping[str, str]  # check name -> ref of the rule that asks for it
     disclosure: str | None = None  # the text the template prints as ``disclosure``
     licence_number: str | None = None  # the number the template prints as ``licence_number``
+    #: the disclosure is the initial one (F16): sending the message gives it in its medium
+    initial: bool = False
 
     @property
     def checks(self) -> frozenset[str]:
@@ -102,7 +98,8 @@ def content_requirements(
 ) -> ContentRequirements:
     """The content a message on ``channel`` must carry under ``judgement``'s content rules.
 
-    The disclosure is the initial one (F16) until the account's first message has gone out.
+    The disclosure is the initial one (F16) until a message of the same medium carried it, a
+    call only once answered (``worker.gate.disclosure``).
     The licence number is the schedule's for the rule's ``COUNTRY-REGION`` (``US-CA`` for CA1).
     A schedule that declares itself ``exempt`` there needs none; one that says nothing keeps
     the check without a number, so the message fails it and is suppressed citing the rule.
@@ -114,16 +111,13 @@ def content_requirements(
     if channel in _WRITTEN:
         rules.setdefault("opt_out", f"{HOUSE}/{HOUSE_OPT_OUT}@{schedule.version}")
     disclosure = next((r for r in judgement.content if r.content == "disclosure"), None)
-    text = (
-        disclosure_text(disclosure.texts, initial=state.sent_count == 0, locale=locale)
-        if disclosure
-        else None
-    )
+    initial = initial_due(state, channel)
+    text = disclosure_text(disclosure.texts, initial=initial, locale=locale) if disclosure else None
     licence = _licence_number(judgement, schedule)
     if licence == LICENCE_EXEMPT:
         rules.pop("licence", None)
         licence = None
-    return ContentRequirements(rules, text, licence)
+    return ContentRequirements(rules, text, licence, initial=text is not None and initial)
 
 
 def _licence_number(judgement: Judgement, schedule: Schedule) -> str | None:
@@ -136,24 +130,6 @@ def _licence_number(judgement: Judgement, schedule: Schedule) -> str | None:
         return None  # fail closed: no number for a place the rule covers
     numbers = [n for n in given if n is not None and n != LICENCE_EXEMPT]
     return numbers[0] if numbers else LICENCE_EXEMPT
-
-
-def disclosure_text(
-    texts: Mapping[str, Mapping[str, str]], *, initial: bool, locale: str
-) -> str | None:
-    """The disclosure a pack rule requires for ``locale``, or None when it has none.
-
-    ``texts`` is a rule's ``{"initial": {locale: text}, "subsequent": {...}}``. The initial text
-    (F16: "attempting to collect a debt...") is never replaced by the subsequent one or the other
-    way round, because each is only compliant in its place. Locales fall back like template
-    files (``zh-Hant-TW`` -> ``zh-Hant`` -> ``zh``), then to ``en``; case is ignored.
-    """
-    by_locale = {tag.lower(): text for tag, text in texts.get(_variant(initial), {}).items()}
-    for tag in [*locale_chain(locale), DEFAULT_LOCALE]:
-        text = by_locale.get(tag.lower())
-        if text and text.strip():
-            return text
-    return None
 
 
 def check_content(
@@ -177,17 +153,15 @@ def check_content(
     return problems
 
 
-def opt_out_problems(rendered: Rendered, context: Mapping[str, Any]) -> list[str]:
-    """What ``rendered`` lacks of the opt-out every SMS and email carries, as sentences.
+def lint_problems(rendered: Rendered, context: Mapping[str, Any]) -> list[str]:
+    """What ``rendered`` breaks of the checks every template must pass wherever it is sent.
 
-    The check ``remind templates lint`` runs on each template: the one content rule that holds
-    in every jurisdiction (F10 where a pack asks, the house elsewhere).
+    ``remind templates lint`` runs it on each template rendered for a sample account and
+    caller: the opt-out, the limited-content voicemail, the caller's identity and the call
+    opt-out. The disclosure and the licence number depend on the packs of a person, so a
+    template is checked for them when a message is composed.
     """
-    return [p.message for p in check_content(rendered, checks=("opt_out",), context=context)]
-
-
-def _variant(initial: bool) -> str:
-    return "initial" if initial else "subsequent"
+    return [p.message for p in check_content(rendered, checks=_LINTED, context=context)]
 
 
 def _text(value: Any) -> str | None:
@@ -241,45 +215,63 @@ def _voicemail_limited(rendered: Rendered, context: Mapping[str, Any]) -> list[C
     voicemail = rendered.voicemail
     if rendered.channel != "voice" or voicemail is None:
         return []
-    found = []
-    amount = _text(context.get("amount"))
-    if amount is not None and _says_amount(voicemail, amount):
-        found.append(f"reveals the amount {amount!r}")
-    # The person's name is allowed: F17 lets a limited-content message greet them.
-    for key, what in (
-        ("reference", "reveals the reference"),
-        ("creditor", "names the creditor"),
-        ("payment_url", "gives the payment URL"),
-    ):
-        value = _text(context.get(key))
-        if value is not None and value.casefold() in voicemail.casefold():
-            found.append(f"{what} {value!r}")
-    found += [f"uses the word {word!r}" for word in VOICEMAIL_DENYLIST if _says(voicemail, word)]
-    return [ContentProblem("voicemail_limited", f"the voicemail {f}") for f in found]
+    return [
+        ContentProblem("voicemail_limited", message)
+        for message in voicemail_problems(voicemail, rendered.locale, context)
+    ]
 
 
-def _says_amount(voicemail: str, amount: str) -> bool:
-    """True when the voicemail holds the amount, with or without its symbol or grouping."""
-    if amount in voicemail:
-        return True
-    number = _NUMBER.search(amount)
+def _caller_identity(rendered: Rendered, context: Mapping[str, Any]) -> list[ContentProblem]:
+    if rendered.channel != "voice":
+        return []
+    name, number = _text(context.get("caller_name")), _text(context.get("callback_number"))
+    problems = []
+    if name is None:
+        problems.append(ContentProblem("caller_identity", "no caller name configured"))
+    elif name not in _opening(rendered.text):
+        problems.append(
+            ContentProblem(
+                "caller_identity",
+                f"the call script does not name the caller {name!r} in its first paragraph",
+            )
+        )
     if number is None:
-        return False
-    forms = {number[0], number[0].replace(",", "")}
-    # Digit boundaries, so "80.00" is not found inside a phone number such as "180.001".
-    return any(re.search(rf"(?<!\d){re.escape(f)}(?!\d)", voicemail) for f in forms)
+        problems.append(ContentProblem("caller_identity", "no callback number configured"))
+    elif number not in rendered.text:
+        problems.append(
+            ContentProblem(
+                "caller_identity", f"the call script lacks the callback number {number!r}"
+            )
+        )
+    return problems
 
 
-def _says(voicemail: str, word: str) -> bool:
-    if not word.isascii():
-        return word in voicemail  # Chinese has no spaces between words
-    pattern = r"\s+".join(re.escape(part) for part in word.split())
-    return re.search(rf"(?<![A-Za-z0-9]){pattern}(?![A-Za-z0-9])", voicemail, re.I) is not None
+def _call_opt_out(rendered: Rendered, context: Mapping[str, Any]) -> list[ContentProblem]:
+    if rendered.channel != "voice":
+        return []
+    offer = _text(context.get("call_opt_out"))
+    if offer is None:
+        return [ContentProblem("call_opt_out", "no call opt-out text in the context")]
+    if offer in _opening(rendered.text):
+        return []
+    return [
+        ContentProblem(
+            "call_opt_out",
+            f"the call script does not offer the opt-out {offer!r} in its first paragraph",
+        )
+    ]
+
+
+def _opening(script: str) -> str:
+    """The first paragraph of a call script: what is said before the first blank line."""
+    return script.strip().split("\n\n", 1)[0]
 
 
 _CHECKERS: dict[str, Callable[[Rendered, Mapping[str, Any]], list[ContentProblem]]] = {
     "opt_out": _opt_out,
     "disclosure": _disclosure,
     "voicemail_limited": _voicemail_limited,
+    "caller_identity": _caller_identity,
+    "call_opt_out": _call_opt_out,
     "licence": _licence,
 }

@@ -19,6 +19,7 @@ from worker.accounts.state import AccountState
 from worker.cadence.policy import BlockedDays, Window, combine_windows
 from worker.gate.counters import cap_key, cap_retry, cap_spec, cap_text, local_midnight
 from worker.gate.hours import earliest_allowed
+from worker.gate.notes import info_check
 from worker.gate.rules import Rule
 from worker.gate.stated import stated_rules
 from worker.gate.types import Check, Judgement, LogReader, Target, Verdict
@@ -104,7 +105,7 @@ def judge(rules: Sequence[Rule], ctx: Context, now: datetime, read_logs: LogRead
         if r.kind == "content"
     )
     checks.extend(
-        Check(r.ref, r.kind, "n/a", detail=r.enforced_by or r.title)
+        info_check(r, ctx.state, ctx.target.channel)
         for r in rules
         if r.kind in ("note", "keywords", "retention")
     )

@@ -20,11 +20,15 @@ cap      ``limit`` per ``window_seconds`` (rolling) or per ``calendar_days`` (lo
 cooldown no contact on the channels for ``days`` local days after an ``after`` event
          (the event's day is day 1)
 consent  ``requires``: ``work_email_consent`` (no email to a work address without consent)
-content  ``content``: ``opt_out`` | ``disclosure`` | ``voicemail_limited`` | ``licence``;
-         the message is suppressed as ``template_noncompliant`` when it fails
+content  ``content``: ``opt_out`` | ``disclosure`` | ``voicemail_limited`` |
+         ``caller_identity`` | ``call_opt_out`` | ``licence``, for the ``number_kinds`` given
+         (empty: every kind); the message is suppressed as ``template_noncompliant`` when it
+         fails
 keywords ``keywords``: {stop: [...], start: [...], help: [...]} for inbound messages
 retention ``retention_days``: keep the decision records at least this long
-note     a row enforced elsewhere (``enforced_by`` says where) or not automatable
+note     a row enforced elsewhere (``enforced_by`` says where) or not automatable; with
+         ``warns_on`` (``initial_communication``, ``written``) it is recorded as a ``warn``
+         check on those messages, so the audit shows where a person must act
 ======== ============================================================================
 """
 
@@ -51,7 +55,12 @@ SCOPES: tuple[str, ...] = Scope.__args__  # type: ignore[attr-defined]
 #: Call results a cap can count (``CallResult`` of the event contract); ``sent`` is every send
 #: (a placed call, a sent SMS or email).
 COUNTABLE: tuple[str, ...] = ("sent", *CallResult.__args__)  # type: ignore[attr-defined]
-CONTENT_CHECKS: tuple[str, ...] = ("opt_out", "disclosure", "voicemail_limited", "licence")
+CONTENT_CHECKS: tuple[str, ...] = (
+    "opt_out", "disclosure", "voicemail_limited", "caller_identity", "call_opt_out", "licence",
+)  # fmt: skip
+#: When a ``note`` warns (``worker.gate.notes``): on a message that may be the initial
+#: communication on the debt, or on every written message (SMS, email).
+WARNS_ON: tuple[str, ...] = ("initial_communication", "written")
 
 
 def _empty_map() -> Mapping[str, Mapping[str, str]]:
@@ -100,6 +109,7 @@ class Rule:
     retention_days: int | None = None
     # note
     enforced_by: str | None = None
+    warns_on: str | None = None  # one of WARNS_ON
 
     @property
     def ref(self) -> str:

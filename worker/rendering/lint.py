@@ -8,6 +8,7 @@ from typing import Any
 
 from rich.console import Console
 
+from worker.cadence.caller import Caller
 from worker.cadence.schedule import Schedule
 from worker.contracts.validation import parse_account
 from worker.errors import TemplateError
@@ -28,6 +29,8 @@ SAMPLE = {
     "reference": "NW-1",
     "payment_url": "https://pay.example.com/1",
 }
+#: Who calls, as a schedule's ``caller`` block says it: calls and voicemails need it.
+SAMPLE_CALLER = Caller("Harbour Services", "+1 800 555 0100", "Sam Carter")
 PARTS = {"sms": ("sms",), "email": ("email",), "voice": ("voice",), "visit": ("visit",)}
 
 
@@ -49,7 +52,7 @@ def lint_templates(templates_dir: Path, console: Console, check: ContentCheck | 
     """Render each (template, channel, locale) that has files; return the number of failures.
 
     ``check`` finds what a rendered message lacks; ``remind templates lint`` passes the gate's
-    opt-out check (``worker.gate.content.opt_out_problems``).
+    checks that hold wherever a message goes (``worker.gate.content.lint_problems``).
     """
     renderer = Renderer(templates_dir)
     account = parse_account(SAMPLE)
@@ -72,6 +75,7 @@ def lint_templates(templates_dir: Path, console: Console, check: ContentCheck | 
                         channel=channel,
                         locale=locale,
                         unsubscribe_url="https://example.com/u/x",
+                        caller=SAMPLE_CALLER,
                     )
                     rendered = renderer.render(name, channel, locale, ctx)
                     problems = check(rendered, ctx) if check else []

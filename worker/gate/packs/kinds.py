@@ -21,7 +21,7 @@ from worker.cadence.policy_reader import read_window
 from worker.cadence.yamlnodes import Node
 from worker.contracts.event import EVENT_TYPES
 from worker.contracts.vocab import LOCALE_TAG, WEEKDAYS
-from worker.gate.rules import CONTENT_CHECKS, COUNTABLE, SCOPES, Action, Rule, Scope
+from worker.gate.rules import CONTENT_CHECKS, COUNTABLE, SCOPES, WARNS_ON, Action, Rule, Scope
 
 __all__ = ["KIND_SPECS", "KindSpec", "choices", "distinct"]
 
@@ -100,7 +100,10 @@ def _content(base: Rule, fields: dict[str, Node], node: Node) -> Rule:
             locales = _free_mapping(by_locale, LOCALE_TAG, "a BCP 47 locale such as en or zh-Hans")
             texts[variant] = MappingProxyType({k: v.text() for k, v in locales.items()})
     return replace(
-        base, content=fields["content"].one_of(CONTENT_CHECKS), texts=MappingProxyType(texts)
+        base,
+        content=fields["content"].one_of(CONTENT_CHECKS),
+        texts=MappingProxyType(texts),
+        number_kinds=choices(fields.get("number_kinds"), _NUMBER_KINDS),
     )
 
 
@@ -126,7 +129,8 @@ def _retention(base: Rule, fields: dict[str, Node], node: Node) -> Rule:
 
 def _note(base: Rule, fields: dict[str, Node], node: Node) -> Rule:
     enforced_by = fields["enforced_by"].text() if "enforced_by" in fields else None
-    return replace(base, enforced_by=enforced_by)
+    warns_on = fields["warns_on"].one_of(WARNS_ON) if "warns_on" in fields else None
+    return replace(base, enforced_by=enforced_by, warns_on=warns_on)
 
 
 class KindSpec(NamedTuple):
@@ -153,10 +157,10 @@ KIND_SPECS: Mapping[str, KindSpec] = MappingProxyType(
         ),
         "cooldown": KindSpec(("after", "days"), ("per",), "defer", _cooldown),
         "consent": KindSpec(("requires",), (), "block", _consent),
-        "content": KindSpec(("content",), ("texts",), "require", _content),
+        "content": KindSpec(("content",), ("texts", "number_kinds"), "require", _content),
         "keywords": KindSpec(("keywords",), (), "record", _keywords),
         "retention": KindSpec(("retention_days",), (), "record", _retention),
-        "note": KindSpec((), ("enforced_by",), "record", _note),
+        "note": KindSpec((), ("enforced_by", "warns_on"), "record", _note),
     }
 )
 
