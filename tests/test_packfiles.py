@@ -574,6 +574,13 @@ def test_packs_show_prints_each_rule_with_its_numbers_and_citation() -> None:
     assert "Not legal advice." in result.output
 
 
+def test_packs_show_says_which_numbers_a_content_rule_covers_and_where_a_note_warns() -> None:
+    result = CliRunner().invoke(packs_app, ["show", "us-federal"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "content check call_opt_out, calls to landline numbers" in result.output
+    assert "warns on   initial communication" in result.output
+
+
 def test_packs_list_counts_each_packs_rules_by_certainty() -> None:
     result = CliRunner().invoke(packs_app, ["list"], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output

@@ -59,6 +59,8 @@ def packs_show(
         block.add_row("rule", escape(numbers(rule)))
         block.add_row("certainty", rule.certainty)
         block.add_row("citation", escape(rule.citation))
+        if rule.warns_on:
+            block.add_row("warns on", rule.warns_on.replace("_", " "))
         if rule.effective:
             block.add_row("effective", rule.effective.isoformat())
         console.print(Padding(block, (0, 0, 0, 2)))
@@ -100,7 +102,12 @@ def numbers(rule: Rule) -> str:
         return f"requires {rule.requires}"
     if rule.kind == "content":
         variants = "; ".join(f"{v}: {', '.join(t)}" for v, t in rule.texts.items())
-        return f"content check {rule.content}" + (f" (texts {variants})" if variants else "")
+        kinds = (
+            f", calls to {' or '.join(sorted(rule.number_kinds))} numbers"
+            if rule.number_kinds
+            else ""
+        )
+        return f"content check {rule.content}{kinds}" + (f" (texts {variants})" if variants else "")
     if rule.kind == "keywords":
         return "; ".join(f"{group}: {', '.join(words)}" for group, words in rule.keywords.items())
     if rule.kind == "retention":
