@@ -30,6 +30,7 @@ from worker.errors import (
 from worker.gate.calls import count_after_send
 from worker.gate.caps import Reservation
 from worker.gate.disclosure import note_sent
+from worker.gate.types import Judgement
 
 #: Transient provider failures retried this many times, this far apart, before giving up.
 MAX_ATTEMPTS = 3
@@ -93,15 +94,7 @@ def _send(a: Attempt, composed: Composed, cap_keys: Sequence[str]) -> list[Outco
         person_id=a.state.person_id, dispatch_id=a.dispatch_id, value=f"sent:{receipt.provider_id}"
     )
     a.state.sent_count += 1
-    count_after_send(
-        a.app.client,
-        a.state,
-        judgement,
-        a.channel,
-        a.dispatch_id,
-        a.now,
-        simulated_calls=a.app.simulated_calls,
-    )
+    _count(a, judgement)
     note_sent(
         a.state,
         a.channel,
@@ -170,15 +163,7 @@ def _unknown(a: Attempt, e: DeliveryError, locale: str, provider: str | None) ->
     judgement = a.decision.judgement
     assert judgement is not None
     a.app.caps.finish(person_id=a.state.person_id, dispatch_id=a.dispatch_id, value="unknown")
-    count_after_send(
-        a.app.client,
-        a.state,
-        judgement,
-        a.channel,
-        a.dispatch_id,
-        a.now,
-        simulated_calls=a.app.simulated_calls,
-    )
+    _count(a, judgement)
     unknown = a.record(
         "unknown", channel=a.channel, reason=e.code or "ambiguous", provider=provider, locale=locale
     )
@@ -229,3 +214,16 @@ def _claimed_before(a: Attempt, res: Reservation) -> list[Outcome]:
         unknown = a.record("unknown", channel=a.channel, reason="claimed_not_finished")
         return [unknown, *advance(a)]
     return [a.record("skipped", channel=a.channel, reason="duplicate"), *advance(a)]
+
+
+def _count(a: Attempt, judgement: Judgement) -> None:
+    """Count a message that went out (or may have) under the caps settled after the send."""
+    count_after_send(
+        a.app.client,
+        a.state,
+        judgement,
+        a.channel,
+        a.dispatch_id,
+        a.now,
+        simulated_calls=a.app.simulated_calls,
+    )
