@@ -125,3 +125,17 @@ def test_the_compliance_tables_list_every_shipped_rule_as_its_pack_file_says() -
 def test_each_document_exists_and_opens_with_a_title(name: str) -> None:
     text = (DOCS / f"{name}.md").read_text(encoding="utf-8")
     assert text.startswith("# ")
+
+
+def test_the_package_layout_names_every_module() -> None:
+    """docs/architecture.md's layout table has a row for every module of worker/."""
+    layout = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    rows = set(re.findall(r"`([\w/.]+\.py)`", layout))
+    missing = [
+        str(path.relative_to(ROOT))
+        for path in sorted((ROOT / "worker").rglob("*.py"))
+        if path.name not in ("__init__.py", "__main__.py")
+        and not any(str(path.relative_to(ROOT)).endswith(row) for row in rows)
+        and path.name not in rows
+    ]
+    assert missing == []
