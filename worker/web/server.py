@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 
 from worker.app import App
 from worker.config import Settings
+from worker.errors import InvalidInput, StateError
+from worker.web.intake_api import intake_router
 
 
 def create_app(app: App, settings: Settings) -> FastAPI:
@@ -17,6 +20,8 @@ def create_app(app: App, settings: Settings) -> FastAPI:
     )
     web.state.remind = app
     web.state.settings = settings
+    web.add_exception_handler(InvalidInput, _invalid)  # type: ignore[arg-type]
+    web.add_exception_handler(StateError, _conflict)  # type: ignore[arg-type]
 
     @web.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:
@@ -24,4 +29,17 @@ def create_app(app: App, settings: Settings) -> FastAPI:
         app.client.ping()
         return {"status": "ok"}
 
+    web.include_router(intake_router(app))
     return web
+
+
+def _invalid(_request: Request, e: InvalidInput) -> JSONResponse:
+    """A contract violation: 422 naming the field, as the CLI's error message does."""
+    return JSONResponse(
+        status_code=422, content={"error": "invalid", "field": e.field, "detail": str(e)}
+    )
+
+
+def _conflict(_request: Request, e: StateError) -> JSONResponse:
+    """An event the account's state cannot take (e.g. a stopped debt): 409."""
+    return JSONResponse(status_code=409, content={"error": "conflict", "detail": str(e)})
