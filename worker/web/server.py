@@ -9,6 +9,7 @@ from worker.app import App
 from worker.config import Settings
 from worker.errors import InvalidInput, StateError
 from worker.web.intake_api import intake_router
+from worker.web.unsubscribe import unsubscribe_router
 
 
 def create_app(app: App, settings: Settings) -> FastAPI:
@@ -30,6 +31,7 @@ def create_app(app: App, settings: Settings) -> FastAPI:
         return {"status": "ok"}
 
     web.include_router(intake_router(app))
+    web.include_router(unsubscribe_router(app, settings))
     return web
 
 
