@@ -9,6 +9,7 @@ from worker.app import App
 from worker.config import Settings
 from worker.errors import InvalidInput, StateError
 from worker.web.intake_api import intake_router
+from worker.web.twilio_routes import twilio_router
 from worker.web.unsubscribe import unsubscribe_router
 
 
@@ -32,6 +33,7 @@ def create_app(app: App, settings: Settings) -> FastAPI:
 
     web.include_router(intake_router(app))
     web.include_router(unsubscribe_router(app, settings))
+    web.include_router(twilio_router(app, settings))
     return web
 
 
