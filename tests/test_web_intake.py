@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import redis
 from fastapi.testclient import TestClient
 
-from tests.pipeline_helpers import account
+from tests.pipeline_helpers import account, run_until
 from tests.web_helpers import AUTH, web_client
 from worker.app import App
 from worker.clock import SimulatedClock
@@ -179,3 +180,27 @@ def test_a_stopped_debt_enrolled_again_is_counted_as_refused(web: tuple[TestClie
         202,
         {"enrolled": 0, "refused": [{"account_id": "A-1", "reason": "paid"}]},
     )
+
+
+def test_the_account_view_carries_its_recent_outcomes_newest_first(
+    web: tuple[TestClient, App], clock: SimulatedClock
+) -> None:
+    client, app = web
+    client.post("/v1/accounts", json=account(), headers=AUTH)
+    run_until(app, clock, datetime(2026, 3, 3, 16, tzinfo=UTC))
+    shown = client.get("/v1/accounts/A-1", headers=AUTH).json()
+    assert [(o["step"], o["outcome"]) for o in shown["recent_outcomes"]] == [
+        ("early.2", "sent"),
+        ("early.1", "sent"),
+    ]
+    assert shown["next_step"]["key"] == "early.3"
+
+
+def test_the_openapi_document_names_the_bearer_scheme_of_the_intake_routes(
+    web: tuple[TestClient, App],
+) -> None:
+    client, _ = web
+    doc = client.get("/openapi.json").json()
+    assert set(doc["paths"]) >= {"/v1/accounts", "/v1/accounts/{account_id}/events",
+                                 "/v1/accounts/{account_id}", "/unsubscribe/{token}"}  # fmt: skip
+    assert doc["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
