@@ -78,6 +78,9 @@ class Settings:
     #: A fixed instant for every clock in the process (``REMIND_FIXED_NOW``): tests and drills.
     fixed_now: datetime | None = None
     audit_retention_days: int = DEFAULT_AUDIT_RETENTION_DAYS
+    #: bearer keys the HTTP intake API accepts (``REMIND_API_KEYS``, comma-separated); none:
+    #: the API refuses every request
+    api_keys: tuple[str, ...] = field(default=(), repr=False)
 
     def __repr__(self) -> str:
         # A Redis, broker or SMTP URL may carry a password; repr() reaches logs, so it is
@@ -172,6 +175,9 @@ class Settings:
             fixed_now=_instant(get("REMIND_FIXED_NOW"), "REMIND_FIXED_NOW"),
             audit_retention_days=_positive_whole(
                 env, "REMIND_AUDIT_RETENTION_DAYS", DEFAULT_AUDIT_RETENTION_DAYS, unit="days"
+            ),
+            api_keys=tuple(
+                k.strip() for k in (get("REMIND_API_KEYS") or "").split(",") if k.strip()
             ),
         )
 

@@ -68,14 +68,18 @@ def run(
     processes: Annotated[int, typer.Option(help="Worker processes.")] = 2,
     threads: Annotated[int, typer.Option(help="Threads per worker process.")] = 8,
 ) -> None:
-    """Start every process of the Procfile (worker, scheduler) and stop them together on Ctrl-C."""
+    """Start every process of the Procfile (worker, scheduler, web) and stop them together."""
     # Lazy: worker.runtime.processes loads redis (for the embedded server) at import.
     from worker.runtime.processes import supervise, worker_command
 
     settings = load_settings()
     remind = [sys.executable, "-m", "worker.cli"]
     code = supervise(
-        [("worker", worker_command(processes, threads)), ("scheduler", [*remind, "scheduler"])],
+        [
+            ("worker", worker_command(processes, threads)),
+            ("scheduler", [*remind, "scheduler"]),
+            ("web", [*remind, "web"]),
+        ],
         settings,
     )
     raise typer.Exit(code)
@@ -105,3 +109,24 @@ def scheduler() -> None:
     with connected(load_settings()) as (settings, client):
         setup_broker(settings)
         run_scheduler(App(settings, client, clock_for(settings), sinks=[results_sink(settings)]))
+
+
+def web(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port to listen on.")] = 8000,
+) -> None:
+    """Serve the HTTP API, unsubscribe links and /healthz (docs/contracts.md, HTTP)."""
+    # Lazy: uvicorn, FastAPI, the App and redis would slow `remind --help` down.
+    import uvicorn
+
+    from worker.app import App
+    from worker.runtime.broker import results_sink, setup_broker
+    from worker.runtime.instance import clock_for
+    from worker.storage.connection import connected
+    from worker.web.server import create_app
+
+    logs.configure()
+    with connected(load_settings()) as (settings, client):
+        setup_broker(settings)
+        remind = App(settings, client, clock_for(settings), sinks=[results_sink(settings)])
+        uvicorn.run(create_app(remind, settings), host=host, port=port, log_config=None)

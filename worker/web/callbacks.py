@@ -1,0 +1,106 @@
+"""Twilio status callbacks: an SMS's delivery and a call's result, recorded once each.
+
+Callbacks repeat and arrive out of order, so each SID keeps the rank of the furthest status
+seen and a callback that does not move it forward is ignored (which also drops a repeated
+(sid, status)). An SMS's final status becomes a ``delivered`` or ``undelivered`` outcome; a
+call's result (the status, or the answering-machine verdict) becomes a ``call_result`` event
+applied through ``worker.intake``, which moves the call between cap logs and records
+``answered`` or ``voicemail`` as ``remind event ... call_result`` would.
+"""
+
+from __future__ import annotations
+
+from typing import cast
+
+from worker.accounts.cursor import primary_zone
+from worker.accounts.outcomes import make_outcome
+from worker.app import App
+from worker.contracts.validation import parse_event
+from worker.intake import apply_event
+from worker.storage import keys
+
+#: How far each SMS status is along; the final ones share the last rank (one final only).
+SMS_RANK = {"accepted": 0, "queued": 1, "sending": 2, "sent": 3,
+            "delivered": 4, "undelivered": 4, "failed": 4}  # fmt: skip
+#: The outcome each final SMS status records.
+SMS_OUTCOME = {"delivered": "delivered", "undelivered": "undelivered", "failed": "undelivered"}
+#: A call's final statuses and the call result each gives (``completed`` waits for the
+#: answering-machine verdict unless the callback carries it).
+CALL_RESULT = {"busy": "unanswered", "no-answer": "unanswered",
+               "failed": "unreachable", "canceled": "unreachable"}  # fmt: skip
+#: Twilio's ``AnsweredBy`` values and the call result each gives (fax and unknown give none:
+#: the call keeps counting under every cap, the cautious reading).
+ANSWERED_BY = {"human": "answered", "machine_start": "voicemail",
+               "machine_end_beep": "voicemail", "machine_end_silence": "voicemail",
+               "machine_end_other": "voicemail"}  # fmt: skip
+#: Days a SID's furthest status is remembered; Twilio stops calling back long before.
+SEEN_DAYS = 30
+
+_FORWARD = """
+local seen = redis.call('GET', KEYS[1])
+if seen and tonumber(seen) >= tonumber(ARGV[1]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+return 1
+"""
+
+
+def sms_status(app: App, dispatch_id: str, form: dict[str, str]) -> str:
+    """Record an SMS status callback; what was done (for the response and the tests)."""
+    sid, status = form.get("MessageSid", ""), form.get("MessageStatus", "")
+    state = app.store.load(_account_of(dispatch_id))
+    if state is None or not sid or status not in SMS_RANK:
+        return "ignored"
+    if not _forward(app, state.person_id, f"sms:{sid}", SMS_RANK[status]):
+        return "duplicate"
+    kind = SMS_OUTCOME.get(status)
+    if kind is None:
+        return "noted"
+    schedule = app.pinned_schedule(state.schedule_ref)
+    step_key = _step_key(dispatch_id)
+    app.results.publish(
+        make_outcome(
+            now=app.clock.now(),
+            state=state,
+            step=schedule.find(step_key) if step_key else None,
+            zone=primary_zone(state.account),
+            channel="sms",
+            outcome=kind,  # type: ignore[arg-type]
+            reason=form.get("ErrorCode") or None,
+            provider="twilio",
+            provider_id=sid,
+        )
+    )
+    return kind
+
+
+def call_status(app: App, dispatch_id: str, form: dict[str, str]) -> str:
+    """Record a call's status or answering-machine callback as the call's result."""
+    sid = form.get("CallSid", "")
+    result = ANSWERED_BY.get(form.get("AnsweredBy", "")) or CALL_RESULT.get(
+        form.get("CallStatus", "")
+    )
+    state = app.store.load(_account_of(dispatch_id))
+    if state is None or not sid or result is None:
+        return "ignored"
+    # one result per call: the first that arrives (status or AMD) decides
+    if not _forward(app, state.person_id, f"call:{sid}", 1):
+        return "duplicate"
+    event = {"account_id": state.account_id, "type": "call_result", "result": result,
+             "dispatch_id": dispatch_id}  # fmt: skip
+    apply_event(app, parse_event(event, "twilio callback"))
+    return result
+
+
+def _forward(app: App, person_id: str, what: str, rank: int) -> bool:
+    """True, and ``rank`` kept, if ``rank`` moves ``what`` past every status seen before."""
+    key = f"{keys.PREFIX}:{keys.person_tag(person_id)}:twilio:{what}"
+    return cast(int, app.client.eval(_FORWARD, 1, key, rank, SEEN_DAYS * 86400)) == 1
+
+
+def _account_of(dispatch_id: str) -> str:
+    return dispatch_id.rsplit(":", 2)[0]  # account id (may hold ":"), step key, attempt
+
+
+def _step_key(dispatch_id: str) -> str | None:
+    parts = dispatch_id.rsplit(":", 2)
+    return parts[1] if len(parts) == 3 else None
