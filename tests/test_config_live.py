@@ -7,7 +7,7 @@ import pytest
 
 from worker.config import Settings
 from worker.errors import ConfigError
-from worker.providers import EMAIL_NOT_YET, VOICE_NOT_YET
+from worker.providers import VOICE_NOT_YET
 
 SID = "AC" + "0123456789abcdef" * 2
 TWILIO = {"TWILIO_ACCOUNT_SID": SID, "TWILIO_AUTH_TOKEN": "twilio-token-7f3a"}
@@ -36,13 +36,14 @@ SMTP = {
             {"REMIND_CHANNELS": "live", **TWILIO, "TWILIO_MESSAGING_SERVICE_SID": "MG" + "a" * 32},
             {"sms", "visit"},
         ),
+        ({"REMIND_CHANNELS": "live", **SMTP}, {"email", "visit"}),
         # mixed per channel: only those named live
         (
             {
                 "REMIND_CHANNELS": "sms=live, email=outbox",
                 **TWILIO,
                 "TWILIO_FROM_NUMBER": "+14155550100",
-                **SMTP,  # read nowhere: email stays on the outbox
+                **SMTP,
             },
             {"sms"},
         ),
@@ -64,8 +65,7 @@ def test_a_live_configuration_is_read_into_the_settings() -> None:
         "REMIND_CALLS_PER_SECOND": "0.5",
         "REMIND_PROVIDER_CONCURRENCY": "4",
         "REMIND_PROVIDER_TIMEOUT_SECONDS": "3",
-        "PUBLIC_BASE_URL": SMTP["PUBLIC_BASE_URL"],
-        "REMIND_SECRET_KEY": SMTP["REMIND_SECRET_KEY"],
+        **SMTP,
     }
     s = Settings.from_env(env)
 
@@ -76,7 +76,11 @@ def test_a_live_configuration_is_read_into_the_settings() -> None:
     )
     assert s.twilio_api_base_url == "http://127.0.0.1:4010"
     assert s.public_base_url == "https://remind.example.com"
-    assert s.secret_key == "secret-key-e4b1"
+    assert (s.smtp_url, s.email_from, s.secret_key) == (
+        SMTP["SMTP_URL"],
+        "Acme <billing@acme.example>",
+        "secret-key-e4b1",
+    )
     assert s.visit_webhook_url == "https://field.example.com/tasks"
     assert (s.sms_per_second, s.calls_per_second, s.provider_concurrency) == (2.5, 0.5, 4)
     assert s.provider_timeout_seconds == 3.0
@@ -190,16 +194,10 @@ def test_a_live_channel_with_incomplete_settings_stops_at_start(
     assert str(info.value) == message
 
 
-LIVE_SECRETS = {
-    "REMIND_CHANNELS": "live",
-    **TWILIO,
-    "TWILIO_FROM_NUMBER": "+14155550100",
-    "REMIND_VISIT_WEBHOOK_URL": "https://field.example.com/tasks",
-    "REMIND_SECRET_KEY": SMTP["REMIND_SECRET_KEY"],
-}
+LIVE_SECRETS = {"REMIND_CHANNELS": "live", **TWILIO, "TWILIO_FROM_NUMBER": "+14155550100", **SMTP}
 
 
-@pytest.mark.parametrize("secret", ["twilio-token-7f3a", "secret-key-e4b1"])
+@pytest.mark.parametrize("secret", ["twilio-token-7f3a", "smtp-pass-91c2", "secret-key-e4b1"])
 def test_provider_secrets_stay_out_of_repr(secret: str) -> None:
     settings = Settings.from_env(LIVE_SECRETS)
 
@@ -207,17 +205,11 @@ def test_provider_secrets_stay_out_of_repr(secret: str) -> None:
     assert secret not in str(settings)
 
 
-def test_repr_names_the_live_channels() -> None:
+def test_repr_names_the_live_channels_and_masks_the_smtp_password() -> None:
     text = repr(Settings.from_env(LIVE_SECRETS))
 
-    assert "live_channels=('sms', 'visit')" in text
+    assert "live_channels=('email', 'sms', 'visit')" in text
+    assert "smtp_url='smtp://mailer:***@mail.example.com:587?starttls=true'" in text
     assert f"twilio_account_sid='{SID}'" in text
     for hidden in ("twilio_auth_token", "secret_key"):
         assert f"{hidden}=" not in text
-
-
-def test_live_email_is_refused_until_its_unsubscribe_link_has_a_service() -> None:
-    with pytest.raises(ConfigError) as info:
-        Settings.from_env({"REMIND_CHANNELS": "live", **SMTP})
-
-    assert str(info.value) == EMAIL_NOT_YET

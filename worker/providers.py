@@ -107,13 +107,14 @@ def _check_sms(get: Get) -> None:
         )
 
 
-#: Why calls stay on the outbox for now. The call's TwiML cannot branch on Twilio's answering-
-#: machine verdict without the web service's /twilio/voice/amd handler, so a machine would record
-#: the whole script (the person's name and the debt): a disclosure to whoever hears the tape.
+#: Why calls stay on the outbox for now. The call's TwiML cannot be replaced once Twilio says a
+#: machine answered (the web service takes the verdict but does not yet switch the call to its
+#: voicemail part) and nothing acts on the keypresses, so a machine would record the whole
+#: script (the person's name and the debt): a disclosure to whoever hears the tape.
 VOICE_NOT_YET = (
-    "REMIND_CHANNELS: live calls are not available yet: until the web service answers Twilio's "
-    "machine detection, an answering machine would record the whole script; keep voice on the "
-    "outbox (REMIND_CHANNELS=live leaves it there)"
+    "REMIND_CHANNELS: live calls are not available yet: until the web service switches a call "
+    "answered by a machine to its voicemail part, a machine would record the whole script; keep "
+    "voice on the outbox (REMIND_CHANNELS=live leaves it there)"
 )
 
 
@@ -132,16 +133,6 @@ def _check_email(get: Get) -> None:
     _check_public(get, required=True, why="live email (its unsubscribe link)")
     if get("REMIND_SECRET_KEY") is None:
         raise ConfigError("live email needs REMIND_SECRET_KEY (it signs unsubscribe links)")
-    raise ConfigError(EMAIL_NOT_YET)
-
-
-#: Why email stays on the outbox for now: its one-click unsubscribe link (RFC 8058) and the
-#: opt-out it promises need the web service's /unsubscribe endpoint, which is not built; a link
-#: that does nothing is not the simple way to opt out that 12 CFR 1006.6(e) asks for.
-EMAIL_NOT_YET = (
-    "REMIND_CHANNELS: live email is not available yet: its unsubscribe link needs the web "
-    "service, which is not built; keep email on the outbox (the settings above were checked)"
-)
 
 
 def _check_visit(get: Get) -> None:
