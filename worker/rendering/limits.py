@@ -1,0 +1,136 @@
+"""What one render may cost: a wall-clock budget and an output size, enforced while it runs.
+
+A template is code a customer writes, run in the worker thread that dispatches steps. Jinja's
+sandbox stops it reaching Python, not from looping for hours or building a gigabyte string:
+``{{ 'x' * 200000000 }}`` or two nested ``range(100000)`` loops would hold the thread. So:
+
+- ``*`` and ``**`` (and ``%`` with a huge field width) are checked before Python runs them;
+- every ``{% for %}`` iterable is wrapped in a guard that checks the clock at each item, which
+  catches loops that print nothing;
+- the output is taken chunk by chunk from ``generate()``, counting characters and checking the
+  clock between chunks.
+
+The clock is a monotonic-time function passed in, so a test measures the budget without sleeping.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from jinja2 import nodes
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+#: Seconds one template file may take to render, and characters it may produce.
+DEFAULT_SECONDS = 1.0
+DEFAULT_MAX_CHARS = 200_000
+# The global every {% for %} iterable is passed through; a name no template would choose.
+_GUARD = "__remind_loop_guard__"
+# "%1000000000s" % x: a field width or precision that alone exceeds the output limit.
+_WIDTH = re.compile(r"%[-#0 +]*(\d+)?(?:\.(\d+))?")
+
+
+class RenderLimitExceeded(RuntimeError):
+    """A render ran out of time or output; the renderer reports it as a ``TemplateError``."""
+
+
+@dataclass(frozen=True)
+class RenderLimits:
+    """The budget of one template file's render."""
+
+    seconds: float = DEFAULT_SECONDS
+    max_chars: int = DEFAULT_MAX_CHARS
+    monotonic: Callable[[], float] = time.monotonic
+
+
+class _Budget:
+    """The deadline of the render running in this thread."""
+
+    def __init__(self, limits: RenderLimits) -> None:
+        self.limits = limits
+        self.deadline = limits.monotonic() + limits.seconds
+
+    def check_time(self) -> None:
+        if self.limits.monotonic() > self.deadline:
+            raise RenderLimitExceeded(
+                f"render took longer than {self.limits.seconds:g} s (loops too large?)"
+            )
+
+
+class LimitedEnvironment(ImmutableSandboxedEnvironment):
+    """The immutable sandbox, with loops, operators and output held to ``RenderLimits``."""
+
+    intercepted_binops = frozenset({"*", "**", "%"})
+
+    def __init__(self, limits: RenderLimits, **options: Any) -> None:
+        super().__init__(**options)
+        self.limits = limits
+        self._local = threading.local()  # one worker may render in several threads
+        self.globals[_GUARD] = self._guard
+
+    def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
+        # Wrap every loop's iterable: `{% for x in y %}` runs as `{% for x in guard(y) %}`.
+        tree = super()._parse(source, name, filename)
+        for loop in tree.find_all(nodes.For):
+            loop.iter = nodes.Call(
+                nodes.Name(_GUARD, "load", lineno=loop.lineno),
+                [loop.iter],
+                [],
+                None,
+                None,
+                lineno=loop.lineno,
+            )
+        return tree
+
+    def _budget(self) -> _Budget | None:
+        budget: _Budget | None = getattr(self._local, "budget", None)
+        return budget
+
+    def _guard(self, iterable: Iterable[Any]) -> Iterator[Any]:
+        budget = self._budget()
+        for item in iterable:
+            if budget is not None:
+                budget.check_time()
+            yield item
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        """Refuse ``*``, ``**`` and ``%`` whose result would exceed the output limit."""
+        limit = self.limits.max_chars
+        if operator == "*":
+            for seq, n in ((left, right), (right, left)):
+                sized = isinstance(seq, str | list | tuple) and isinstance(n, int)
+                if sized and len(seq) * n > limit:
+                    raise RenderLimitExceeded(f"a repetition longer than {limit} characters")
+        elif operator == "**" and isinstance(right, int) and isinstance(left, int):
+            # The result has about right * log2(left) bits; 4 bits a digit is a safe bound.
+            if abs(left) > 1 and right * abs(left).bit_length() > limit * 4:
+                raise RenderLimitExceeded(f"a power with more than {limit} digits")
+        elif operator == "%" and isinstance(left, str):
+            for width, precision in _WIDTH.findall(left):
+                if int(width or 0) > limit or int(precision or 0) > limit:
+                    raise RenderLimitExceeded(f"a format width over {limit} characters")
+        return super().call_binop(context, operator, left, right)
+
+    def render_limited(self, name: str, context: dict[str, Any]) -> str:
+        """Render template ``name``, raising ``RenderLimitExceeded`` past the budget."""
+        template = self.get_template(name)
+        budget = _Budget(self.limits)
+        self._local.budget = budget
+        try:
+            chunks: list[str] = []
+            size = 0
+            for chunk in template.generate(context):
+                size += len(chunk)
+                if size > self.limits.max_chars:
+                    raise RenderLimitExceeded(
+                        f"output longer than {self.limits.max_chars} characters"
+                    )
+                budget.check_time()
+                chunks.append(chunk)
+            return "".join(chunks)
+        finally:
+            self._local.budget = None
