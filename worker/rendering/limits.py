@@ -20,10 +20,15 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jinja2 import nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from worker.rendering.sms import segment_info
+
+if TYPE_CHECKING:
+    from worker.rendering.renderer import Rendered
 
 #: Seconds one template file may take to render, and characters it may produce.
 DEFAULT_SECONDS = 1.0
@@ -134,3 +139,49 @@ class LimitedEnvironment(ImmutableSandboxedEnvironment):
             return "".join(chunks)
         finally:
             self._local.budget = None
+
+
+#: Twilio accepts a message body of at most 1,600 characters, and TwiML of at most 4,000.
+TWILIO_BODY_MAX = 1600
+TWIML_MAX = 4000
+#: Room kept in the TwiML for the menu, the <Say> tags and escaping.
+TWIML_MARKUP = 1000
+#: An email's text and HTML parts together; far above any reminder, far below a mail limit.
+EMAIL_MAX_CHARS = 100_000
+#: A schedule's default ``sms_max_segments``: three parts cost three messages.
+DEFAULT_SMS_MAX_SEGMENTS = 3
+
+
+def channel_problems(rendered: Rendered, *, sms_max_segments: int) -> list[str]:
+    """What makes ``rendered`` too long for its channel, as sentences (empty: it fits).
+
+    A message over these limits is refused before it is sent (``template_error``): the
+    provider would refuse it anyway (Twilio error 21617 for a body over 1,600 characters,
+    11750 for TwiML over 4,000), or it would cost more segments than the schedule allows.
+    """
+    problems: list[str] = []
+    if rendered.channel == "sms":
+        info = segment_info(rendered.text)
+        if info.segments > sms_max_segments:
+            problems.append(
+                f"SMS of {info.units} {info.encoding} units takes {info.segments} segments, "
+                f"over the schedule's sms_max_segments of {sms_max_segments}"
+            )
+        if len(rendered.text) > TWILIO_BODY_MAX:
+            problems.append(
+                f"SMS of {len(rendered.text)} characters, over Twilio's {TWILIO_BODY_MAX}"
+            )
+    elif rendered.channel == "email":
+        size = len(rendered.text) + len(rendered.html or "") + len(rendered.subject or "")
+        if size > EMAIL_MAX_CHARS:
+            problems.append(f"email of {size} characters, over {EMAIL_MAX_CHARS}")
+    elif rendered.channel == "voice":
+        # Script and voicemail go in one TwiML document, with the menu and the markup around
+        # them (worker.channels.twiml); keep room for those.
+        spoken = len(rendered.text) + len(rendered.voicemail or "")
+        if spoken > TWIML_MAX - TWIML_MARKUP:
+            problems.append(
+                f"voice script and voicemail of {spoken} characters, over the "
+                f"{TWIML_MAX - TWIML_MARKUP} that fit in Twilio's {TWIML_MAX}-character TwiML"
+            )
+    return problems
