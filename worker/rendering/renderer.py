@@ -111,6 +111,11 @@ class Renderer:
         files = self._existing(template)
         return {tag for by_locale in files.values() for tag, _ in by_locale.values()}
 
+    def part_files(self, template: str) -> list[tuple[str, str, str]]:
+        """``(part, locale tag, file name)`` of every part file of ``template``, sorted."""
+        files = self._files(template)
+        return sorted((part, tag, name) for part, by in files.items() for tag, name in by.values())
+
     def render(
         self, template: str, channel: str, locale: str, context: Mapping[str, Any]
     ) -> Rendered:
