@@ -70,6 +70,11 @@ def test_nested_loops_on_the_real_clock_fail_well_within_a_second(tmp_path: Path
         "[1] * 200000000",
         "10 ** 10000000",
         "'%900000000s' % 'x'",
+        "'x' | center(900000000)",
+        "'x' | indent(900000000, true)",
+        "'%900000000s' | format('x')",
+        "'x'.ljust(900000000)",
+        "'{:>900000000}'.format('x')",
     ],
 )
 def test_an_operator_that_would_build_a_huge_value_is_refused(
@@ -77,7 +82,7 @@ def test_an_operator_that_would_build_a_huge_value_is_refused(
 ) -> None:
     r = renderer(tmp_path, "{{ " + expression + " }}")
     started = time.monotonic()
-    with pytest.raises(TemplateError, match=r"t/sms\.txt:1: a (repetition|power|format)"):
+    with pytest.raises(TemplateError, match=r"t/sms\.txt:1: a (repetition|power|format|width)"):
         r.render("t", "sms", "en", {})
     assert time.monotonic() - started < 1.0
 
@@ -90,5 +95,10 @@ def test_output_over_the_size_limit_is_a_template_error(tmp_path: Path) -> None:
 
 
 def test_ordinary_loops_and_small_operators_still_render(tmp_path: Path) -> None:
-    text = "{% for i in range(3) %}{{ i }}{% endfor %} {{ '-' * 3 }} {{ 2 ** 8 }} {{ '%5s' % 'a' }}"
-    assert renderer(tmp_path, text).render("t", "sms", "en", {}).text == "012 --- 256     a"
+    text = (
+        "{% for i in range(3) %}{{ i }}{% endfor %} {{ '-' * 3 }} {{ 2 ** 8 }} {{ '%5s' % 'a' }}"
+        " {{ 'b' | center(3) }}|{{ '{:>2}'.format('c') }} {{ 12345678 | int }} {{ ref | upper }}"
+    )
+    assert renderer(tmp_path, text).render("t", "sms", "en", {"ref": "nw-1234567"}).text == (
+        "012 --- 256     a  b | c 12345678 NW-1234567"
+    )

@@ -15,6 +15,7 @@ The clock is a monotonic-time function passed in, so a test measures the budget 
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import time
@@ -37,6 +38,10 @@ DEFAULT_MAX_CHARS = 200_000
 _GUARD = "__remind_loop_guard__"
 # "%1000000000s" % x: a field width or precision that alone exceeds the output limit.
 _WIDTH = re.compile(r"%[-#0 +]*(\d+)?(?:\.(\d+))?")
+_BRACE_WIDTH = re.compile(r"\{[^{}]*:[^{}\d]*(\d+)")
+# Filters and str methods whose width argument alone decides how long the result is.
+_WIDE_FILTERS = ("center", "indent", "truncate", "wordwrap", "format")
+_WIDE_METHODS = frozenset({"center", "ljust", "rjust", "zfill", "expandtabs"})
 
 
 class RenderLimitExceeded(RuntimeError):
@@ -76,6 +81,9 @@ class LimitedEnvironment(ImmutableSandboxedEnvironment):
         self.limits = limits
         self._local = threading.local()  # one worker may render in several threads
         self.globals[_GUARD] = self._guard
+        # center(900000000), indent, truncate, wordwrap...: a width alone can exhaust memory.
+        for name in _WIDE_FILTERS:
+            self.filters[name] = self._sized(name, self.filters[name])
 
     def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
         # Wrap every loop's iterable: `{% for x in y %}` runs as `{% for x in guard(y) %}`.
@@ -101,6 +109,45 @@ class LimitedEnvironment(ImmutableSandboxedEnvironment):
             if budget is not None:
                 budget.check_time()
             yield item
+
+    def _too_big(self, args: Iterable[Any]) -> None:
+        limit = self.limits.max_chars
+        for arg in args:
+            if isinstance(arg, int) and not isinstance(arg, bool) and arg > limit:
+                raise RenderLimitExceeded(f"a width of {arg}, over {limit} characters")
+
+    def _wide_format(self, text: Any) -> None:
+        if not isinstance(text, str):
+            return
+        limit = self.limits.max_chars
+        widths = [*_WIDTH.findall(text), *((w, "") for w in _BRACE_WIDTH.findall(text))]
+        if any(int(w or 0) > limit or int(p or 0) > limit for w, p in widths):
+            raise RenderLimitExceeded(f"a format width over {limit} characters")
+
+    def _sized(self, name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(fn)  # keeps jinja's pass_context/pass_environment marks
+        def sized(*args: Any, **kwargs: Any) -> Any:
+            if name == "format":
+                self._wide_format(args[0] if args else None)
+            else:
+                self._too_big([*args, *kwargs.values()])
+            return fn(*args, **kwargs)
+
+        return sized
+
+    def call(self, context: Any, obj: Any, /, *args: Any, **kwargs: Any) -> Any:
+        """Refuse ``'x'.ljust(900000000)`` and the like before it runs."""
+        owner = getattr(obj, "__self__", None)
+        if isinstance(owner, str) and getattr(obj, "__name__", "") in _WIDE_METHODS:
+            self._too_big([*args, *kwargs.values()])
+        return super().call(context, obj, *args, **kwargs)
+
+    def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
+        """Refuse ``'{:>900000000}'.format(x)`` when the method is looked up."""
+        owner = getattr(value, "__self__", None)
+        if isinstance(owner, str) and getattr(value, "__name__", "") in ("format", "format_map"):
+            self._wide_format(owner)
+        return super().wrap_str_format(value)
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         """Refuse ``*``, ``**`` and ``%`` whose result would exceed the output limit."""
