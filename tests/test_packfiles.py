@@ -44,12 +44,13 @@ RULE_IDS = {
     "us-federal": [
         "F1", "F2", "F3", "F5", "F6-gap", "F6-day", "F6-weekend", "F7", "F8", "F10", "F12",
         "F14", "F15", "F16", "F17", "F-validation", "F19", "T3", "T4", "T5", "T6", "T7",
+        "F-wording",
     ],
     "us-ma": ["MA1", "MA2", "MA3"],
     "us-wa": ["WA1", "WA1-work", "WA1-hours"],
     "us-ca": ["CA1", "CA-time-barred"],
-    "cn": ["CN1", "CN2", "CN3", "CN4", "CN5", "CN-KW"],
-    "uk": ["UK1", "UK2"],
+    "cn": ["CN1", "CN2", "CN3", "CN4", "CN5", "CN-KW", "CN-wording"],
+    "uk": ["UK1", "UK2", "UK-wording"],
 }  # fmt: skip
 
 CN_BANKS = "中国银行业协会《金融机构个人消费类贷款催收工作指引（试行）》2026"
@@ -95,6 +96,19 @@ MARKS = [
     ("cn", "CN-KW", "U", "Chinese carrier practice for SMS unsubscribe replies (退订)"),
     ("uk", "UK1", "V", "FCA CONC 7.9.4R; MCOB 13.5.4G"),
     ("uk", "UK2", "V", UK2_CITE),
+    (
+        "us-federal",
+        "F-wording",
+        "S",
+        "15 U.S.C. 1692d, 1692e(4), (5), (7); 12 CFR 1006.14, 1006.18",
+    ),
+    ("cn", "CN-wording", "S", CN_BANKS),
+    (
+        "uk",
+        "UK-wording",
+        "U",
+        "FCA CONC 7.9.7R (third parties); CONC 7 (threats, paragraph unverified)",
+    ),
 ]
 
 
@@ -589,9 +603,9 @@ def test_packs_list_counts_each_packs_rules_by_certainty() -> None:
         for line in result.output.splitlines()
         if len(cells := [c.strip() for c in line.strip("│").split("│")]) > 5
     }
-    assert rows["us-federal"] == ["2026-11-29", "US", "13", "8", "1"]
+    assert rows["us-federal"] == ["2026-11-29", "US", "13", "9", "1"]
     assert rows["us-ma"] == ["2026-11-29", "US-MA", "3", "0", "0"]
-    assert rows["cn"] == ["2026-11-29", "CN", "0", "5", "1"]
+    assert rows["cn"] == ["2026-11-29", "CN", "0", "6", "1"]
 
 
 def test_packs_show_of_an_unknown_pack_is_a_pack_error() -> None:

@@ -18,6 +18,7 @@ A schedule file holds::
                                   # ``exempt`` where the collector needs none
     licences: {US-CA: "10012345"} # licence numbers by COUNTRY-REGION, shown where a pack says
     caller: {name: ..., callback_number: ..., contact_name: ...}  # see worker.cadence.caller
+    sms_max_segments: 3           # an SMS that would take more segments is not sent
     policy: {...}                 # house policy, see worker.cadence.policy_reader
     events: {stop: [...], pause: [...], hold: [...], resume: [...]}
     tiers: [...]                  # see worker.cadence.tiers
@@ -68,7 +69,7 @@ _TOP_REQUIRED = ("name", "version", "locale", "send_time", "tiers")
 _TOP_OPTIONAL = (
     "description", "packs", "policy", "events", "collector", "enforce_unverified", "licences",
     "country",
-    "caller",
+    "caller", "sms_max_segments",
 )  # fmt: skip
 # ISO 3166-1 alpha-2 country, then an ISO 3166-2 subdivision code without the country.
 _LICENCE_KEY = re.compile(r"[A-Z]{2}-[A-Z0-9]{1,3}")
@@ -103,6 +104,8 @@ class Schedule:
     country: str | None = None
     #: who calls: said first in call scripts and in voicemails (T5, F17); None when not set
     caller: Caller | None = None
+    #: segments an SMS may take; a longer one is refused as template_error (1 to 10)
+    sms_max_segments: int = 3
 
     def __hash__(self) -> int:
         # Read-only mappings (licences, the policy's channel hours) do not hash, yet schedules
@@ -208,6 +211,7 @@ def _parse(text: str, *, file: str, expected_name: str | None) -> Schedule:
         licences=_read_licences(fields.get("licences")),
         country=_read_country(fields.get("country")),
         caller=read_caller(fields.get("caller")),
+        sms_max_segments=_read_sms_max_segments(fields.get("sms_max_segments")),
     )
 
 
@@ -219,6 +223,16 @@ def _read_packs(node: Node | None) -> tuple[str, ...]:
             raise item.error(f"pack {pack!r} listed twice")
         packs.append(pack)
     return tuple(packs)
+
+
+def _read_sms_max_segments(node: Node | None) -> int:
+    """``sms_max_segments: 3``: 1 to 10 (Twilio's 1,600 characters are 10 GSM-7 parts)."""
+    if node is None:
+        return 3
+    value = node.integer(minimum=1)
+    if value > 10:
+        raise node.error("must be at most 10: Twilio refuses a longer body")
+    return value
 
 
 def _read_country(node: Node | None) -> str | None:

@@ -112,6 +112,9 @@ def numbers(rule: Rule) -> str:
         return "; ".join(f"{group}: {', '.join(words)}" for group, words in rule.keywords.items())
     if rule.kind == "retention":
         return f"keep records {rule.retention_days} days"
+    if rule.kind == "wording":
+        said = "; ".join(f"{loc}: {', '.join(p)}" for loc, p in rule.forbidden.items())
+        return f"templates lint: must not say {said}"
     return f"enforced by: {rule.enforced_by}" if rule.enforced_by else "not automated"
 
 

@@ -1,8 +1,10 @@
-"""``remind templates lint``: every template part renders in every locale."""
+"""``remind templates lint [PATH] [--json]``: check template files before anything is sent."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -12,13 +14,25 @@ templates_app = typer.Typer(help="Lint templates (preview is not built yet).", n
 
 
 @templates_app.command("lint")
-def templates_lint() -> None:
-    """Render every template part in every locale with sample data; fail on any error."""
-    # Lazy: worker.rendering loads jinja2, which `remind --help` does not need.
-    from worker.gate.content import lint_problems
-    from worker.rendering.lint import lint_templates
+def templates_lint(
+    path: Annotated[
+        Path | None, typer.Argument(help="Templates directory (default: the configured one).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the findings as JSON.")] = False,
+) -> None:
+    """Render every template part in every locale with sample data, check what the messages
+    must say, what an SMS costs and the wording the rule packs forbid. Prints
+    ``file:line: level: message``; exits 1 on any error, 0 with warnings only."""
+    # Lazy: the engine loads jinja2 and the packs, which `remind --help` does not need.
+    from worker.lint.engine import lint
 
-    # The checks are the gate's (rendering sits below the gate, so lint is handed them).
-    problems = lint_templates(Path(load_settings().templates_dir), console, check=lint_problems)
-    if problems:
+    findings = lint(path if path is not None else Path(load_settings().templates_dir))
+    if as_json:
+        print(json.dumps([f.as_json() for f in findings], ensure_ascii=False, indent=2))
+    else:
+        for finding in findings:
+            console.print(finding.format(), highlight=False, markup=False, soft_wrap=True)
+        errors = sum(f.level == "error" for f in findings)
+        console.print(f"{errors} error(s), {len(findings) - errors} warning(s)", highlight=False)
+    if any(f.level == "error" for f in findings):
         raise typer.Exit(1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -15,6 +16,41 @@ from worker.contracts.vocab import ACCOUNT_ID, StrictModel, is_locale
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
+#: Longest text a field may hold. Whatever enters an account ends up in a rendered message (an
+#: SMS has 1,600 characters at most) and in Redis: a 1 MB name is refused at intake, naming the
+#: field, not found later as a message that cannot be sent.
+MAX_NAME = 200
+MAX_REFERENCE = 128
+MAX_URL = 2000
+MAX_EMAIL = 254  # RFC 5321: the longest forward path
+MAX_VARS = 50
+MAX_VAR_KEY = 64
+MAX_VAR_VALUE = 1000
+
+
+def _at_most(limit: int) -> Any:
+    """A ``field_validator`` body: refuse text longer than ``limit`` characters."""
+
+    def check(cls: type, v: str | None) -> str | None:
+        if v is not None and len(v) > limit:
+            raise ValueError(f"must be at most {limit} characters, not {len(v)}")
+        return v
+
+    return classmethod(check)
+
+
+def _check_vars(v: dict[str, Any]) -> dict[str, Any]:
+    if len(v) > MAX_VARS:
+        raise ValueError(f"must hold at most {MAX_VARS} variables, not {len(v)}")
+    for key, value in v.items():
+        if len(key) > MAX_VAR_KEY:
+            raise ValueError(f"{key[:20]!r}...: a name of at most {MAX_VAR_KEY} characters")
+        # A value printed in a template is its text; a list or object its JSON, about as long.
+        size = len(value) if isinstance(value, str) else len(json.dumps(value, default=str))
+        if size > MAX_VAR_VALUE:
+            raise ValueError(f"{key!r}: must be at most {MAX_VAR_VALUE} characters, not {size}")
+    return v
+
 
 class Address(StrictModel):
     country: str | None = None
@@ -22,6 +58,8 @@ class Address(StrictModel):
     postal_code: str | None = None
     city: str | None = None
     line1: str | None = None
+
+    _long = field_validator("postal_code", "city", "line1")(_at_most(MAX_NAME))
 
     @field_validator("country")
     @classmethod
@@ -70,7 +108,7 @@ class Email(StrictModel):
     @field_validator("address")
     @classmethod
     def _address(cls, v: str) -> str:
-        if not _EMAIL.match(v):
+        if len(v) > MAX_EMAIL or not _EMAIL.match(v):
             raise ValueError("is not an email address")
         return v
 
@@ -150,6 +188,10 @@ class Account(StrictModel):
             raise ValueError("must be a schedule name such as 'standard'")
         return v
 
+    _names = field_validator("name", "creditor")(_at_most(MAX_NAME))
+    _reference = field_validator("reference")(_at_most(MAX_REFERENCE))
+    _url = field_validator("payment_url")(_at_most(MAX_URL))
+    _vars = field_validator("vars")(classmethod(lambda cls, v: _check_vars(v)))
     _tz = field_validator("timezone")(classmethod(lambda cls, v: _check_timezone(v)))
     _loc = field_validator("locale")(classmethod(lambda cls, v: _check_locale(v)))
 

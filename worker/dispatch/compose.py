@@ -1,7 +1,8 @@
 """Composing an allowed step's message: render its template, then check what it must say.
 
 The gate says what the message must carry (``content_requirements``); the renderer only
-renders. A template that fails to render is refused as ``template_error``; a message that lacks
+renders. A template that fails to render, or renders longer than its channel carries
+(``worker.rendering.limits``), is refused as ``template_error``; a message that lacks
 required content as ``template_noncompliant``, citing the rule of its first problem.
 """
 
@@ -14,6 +15,7 @@ from worker.dispatch.attempt import Attempt
 from worker.errors import TemplateError
 from worker.gate.content import check_content, content_requirements
 from worker.rendering.context import build_context
+from worker.rendering.limits import channel_problems
 from worker.rendering.renderer import Rendered
 
 log = logging.getLogger(__name__)
@@ -56,6 +58,9 @@ def compose(a: Attempt) -> Composed | Refused:
             caller=a.schedule.caller,
         )
         rendered = a.app.renderer.render(a.step.template, a.channel, locale, context)
+        too_long = channel_problems(rendered, sms_max_segments=a.schedule.sms_max_segments)
+        if too_long:
+            raise TemplateError("; ".join(too_long))
     except TemplateError as e:
         return _refused(a, "template_error", f"content/template_error@{a.schedule.version}", e)
     if rendered.voicemail is not None and not rendered.voicemail.strip():

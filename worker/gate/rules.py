@@ -25,6 +25,9 @@ content  ``content``: ``opt_out`` | ``disclosure`` | ``voicemail_limited`` |
          (empty: every kind); the message is suppressed as ``template_noncompliant`` when it
          fails
 keywords ``keywords``: {stop: [...], start: [...], help: [...]} for inbound messages
+wording  ``forbidden``: {locale: [phrases]} a template must not say (threats, false claims),
+         ``allowed``: {locale: [phrases]} lawful phrasings that contain one of them; checked by
+         ``remind templates lint`` (``worker.lint``), not by the gate at send time
 retention ``retention_days``: keep the decision records at least this long
 note     a row enforced elsewhere (``enforced_by`` says where) or not automatable; with
          ``warns_on`` (``initial_communication``, ``written``) it is recorded as a ``warn``
@@ -45,7 +48,16 @@ from worker.contracts.event import CallResult
 
 Certainty = Literal["V", "S", "U"]
 Kind = Literal[
-    "hours", "cap", "days", "cooldown", "consent", "content", "keywords", "retention", "note"
+    "hours",
+    "cap",
+    "days",
+    "cooldown",
+    "consent",
+    "content",
+    "keywords",
+    "retention",
+    "note",
+    "wording",
 ]
 Scope = Literal["person", "debt", "number", "number_class"]
 Action = Literal["defer", "block", "warn", "require", "record"]
@@ -105,6 +117,9 @@ class Rule:
     texts: Mapping[str, Mapping[str, str]] = field(default_factory=_empty_map)
     # keywords
     keywords: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
+    # wording: phrases by locale ("en", "zh"), casefolded
+    forbidden: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
+    allowed: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
     # retention
     retention_days: int | None = None
     # note

@@ -1,12 +1,12 @@
-"""``remind templates lint``: render every template part in every locale with sample accounts."""
+"""Rendering for ``remind templates lint`` (``worker.lint``): every template part in every locale
+with a sample account, and the template gaps of a schedule."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-from rich.console import Console
 
 from worker.cadence.caller import Caller
 from worker.cadence.schedule import Schedule
@@ -14,10 +14,6 @@ from worker.contracts.validation import parse_account
 from worker.errors import TemplateError
 from worker.rendering.context import build_context
 from worker.rendering.renderer import PRIMARY_PART, Rendered, Renderer
-
-#: What a rendered message lacks, as sentences (empty: nothing). The caller passes the gate's
-#: check: rendering sits below the gate in the layers and cannot import it.
-ContentCheck = Callable[[Rendered, Mapping[str, Any]], Sequence[str]]
 
 SAMPLE = {
     "account_id": "lint-1",
@@ -48,15 +44,22 @@ def schedule_gaps(schedule: Schedule, renderer: Renderer) -> list[str]:
     return sorted(set(gaps))
 
 
-def lint_templates(templates_dir: Path, console: Console, check: ContentCheck | None = None) -> int:
-    """Render each (template, channel, locale) that has files; return the number of failures.
+@dataclass(frozen=True)
+class Sample:
+    """One (template, channel, locale) rendered for the sample account, or why it failed."""
 
-    ``check`` finds what a rendered message lacks; ``remind templates lint`` passes the gate's
-    checks that hold wherever a message goes (``worker.gate.content.lint_problems``).
-    """
+    template: str
+    channel: str
+    locale: str
+    rendered: Rendered | None
+    context: Mapping[str, Any]
+    error: str | None = None
+
+
+def render_samples(templates_dir: Path) -> Iterator[Sample]:
+    """Render each (template, channel, locale) that has files, for the sample account."""
     renderer = Renderer(templates_dir)
     account = parse_account(SAMPLE)
-    failures = 0
     for name in renderer.template_names():
         channels = sorted(
             {
@@ -67,24 +70,18 @@ def lint_templates(templates_dir: Path, console: Console, check: ContentCheck | 
         )
         for locale in sorted(renderer.locales_of(name) | {"en"}):
             for channel in channels:
+                ctx = build_context(
+                    account,
+                    day=10,
+                    tier="mid",
+                    channel=channel,
+                    locale=locale,
+                    unsubscribe_url="https://example.com/u/x",
+                    caller=SAMPLE_CALLER,
+                )
                 try:
-                    ctx = build_context(
-                        account,
-                        day=10,
-                        tier="mid",
-                        channel=channel,
-                        locale=locale,
-                        unsubscribe_url="https://example.com/u/x",
-                        caller=SAMPLE_CALLER,
-                    )
                     rendered = renderer.render(name, channel, locale, ctx)
-                    problems = check(rendered, ctx) if check else []
                 except TemplateError as e:
-                    problems = [str(e)]
-                if problems:
-                    failures += 1
-                    why = "; ".join(problems)
-                    console.print(f"[red]fail[/] {name} {channel} {locale}: {why}", highlight=False)
+                    yield Sample(name, channel, locale, None, ctx, str(e))
                 else:
-                    console.print(f"ok   {name} {channel} {locale}")
-    return failures
+                    yield Sample(name, channel, locale, rendered, ctx)

@@ -27,9 +27,9 @@ from jinja2 import (
     select_autoescape,
 )
 from jinja2.exceptions import SecurityError
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from worker.errors import TemplateError
+from worker.rendering.limits import LimitedEnvironment, RenderLimits
 from worker.rendering.locales import DEFAULT_LOCALE, locale_chain
 from worker.rendering.sms import normalise_sms
 
@@ -74,11 +74,13 @@ def _refuse_none(value: Any) -> Any:
 class Renderer:
     """Renders ``<template>/<part>[.<locale>].<ext>`` files from one templates directory."""
 
-    def __init__(self, templates_dir: Path) -> None:
+    def __init__(self, templates_dir: Path, limits: RenderLimits | None = None) -> None:
         if not templates_dir.is_dir():
             raise TemplateError(f"templates directory {templates_dir} does not exist")
         self.templates_dir = templates_dir
-        self._env = ImmutableSandboxedEnvironment(
+        # Time and size limits hold in production too (worker.rendering.limits).
+        self._env = LimitedEnvironment(
+            limits or RenderLimits(),
             loader=FileSystemLoader(templates_dir),
             undefined=StrictUndefined,
             autoescape=select_autoescape(
@@ -108,6 +110,11 @@ class Renderer:
         """Locales that ``template`` has files for; ``"en"`` stands for the default files."""
         files = self._existing(template)
         return {tag for by_locale in files.values() for tag, _ in by_locale.values()}
+
+    def part_files(self, template: str) -> list[tuple[str, str, str]]:
+        """``(part, locale tag, file name)`` of every part file of ``template``, sorted."""
+        files = self._files(template)
+        return sorted((part, tag, name) for part, by in files.items() for tag, name in by.values())
 
     def render(
         self, template: str, channel: str, locale: str, context: Mapping[str, Any]
@@ -195,7 +202,7 @@ class Renderer:
     def _render_file(self, template: str, filename: str, context: dict[str, Any]) -> str:
         name = f"{template}/{filename}"
         try:
-            return self._env.get_template(name).render(context)
+            return self._env.render_limited(name, context)
         except TemplateSyntaxError as e:
             where = _via(name, e.name or name, e.lineno)
             raise TemplateError(f"{where}: syntax error: {e.message}") from e

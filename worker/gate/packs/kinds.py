@@ -133,6 +133,24 @@ def _note(base: Rule, fields: dict[str, Node], node: Node) -> Rule:
     return replace(base, enforced_by=enforced_by, warns_on=warns_on)
 
 
+def _wording(base: Rule, fields: dict[str, Node], node: Node) -> Rule:
+    return replace(
+        base,
+        forbidden=_phrases(fields["forbidden"]),
+        allowed=_phrases(fields["allowed"]) if "allowed" in fields else MappingProxyType({}),
+    )
+
+
+def _phrases(node: Node) -> Mapping[str, tuple[str, ...]]:
+    """``{en: [arrest, jail], zh: [拘留]}``: casefolded phrases by locale, none twice."""
+    by_locale: dict[str, tuple[str, ...]] = {}
+    locales = _free_mapping(node, LOCALE_TAG, "a BCP 47 locale such as en or zh")
+    for locale, phrases in locales.items():
+        folded = distinct(phrases, lambda item: " ".join(item.text().casefold().split()))
+        by_locale[locale] = tuple(sorted(folded))
+    return MappingProxyType(by_locale)
+
+
 class KindSpec(NamedTuple):
     """What a rule of one kind takes on top of the common fields, and how to read it."""
 
@@ -161,6 +179,7 @@ KIND_SPECS: Mapping[str, KindSpec] = MappingProxyType(
         "keywords": KindSpec(("keywords",), (), "record", _keywords),
         "retention": KindSpec(("retention_days",), (), "record", _retention),
         "note": KindSpec((), ("enforced_by", "warns_on"), "record", _note),
+        "wording": KindSpec(("forbidden",), ("allowed",), "record", _wording),
     }
 )
 
