@@ -31,6 +31,7 @@ from worker.errors import InvalidInput, ScheduleError, StateError
 from worker.gate.calls import record_call_result
 from worker.gate.disclosure import note_call_result
 from worker.gate.inbound import on_event
+from worker.storage import keys
 
 log = logging.getLogger(__name__)
 
@@ -260,8 +261,7 @@ def call_outcome(
 ) -> Outcome | None:
     """The outcome record of a call's result (``answered`` or ``voicemail``)."""
     schedule = app.pinned_schedule(state.schedule_ref)
-    parts = dispatch_id.rsplit(":", 2)  # account id (may hold ":"), step key, attempt
-    step_key = parts[1] if len(parts) == 3 else None
+    step_key = keys.split_dispatch_id(dispatch_id)[1]
     step = schedule.find(step_key) if step_key else None
     return make_outcome(
         now=at,

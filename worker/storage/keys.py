@@ -66,6 +66,17 @@ def dispatch_id(account_id: str, step_key: str, attempt: int) -> str:
     return f"{account_id}:{step_key}:{attempt}"
 
 
+def split_dispatch_id(value: str) -> tuple[str, str | None]:
+    """The account id and step key of a dispatch id (the step key is None if it has none)."""
+    parts = value.rsplit(":", 2)
+    return (parts[0], parts[1]) if len(parts) == 3 else (parts[0], None)
+
+
+def provider_status(person_id: str, what: str) -> str:
+    """String: the furthest status rank a provider reported for ``what`` (``sms:<sid>``, ...)."""
+    return f"{PREFIX}:{person_tag(person_id)}:twilio:{what}"
+
+
 def idempotency(person_id: str, dispatch_id: str) -> str:
     return f"{PREFIX}:{person_tag(person_id)}:sent:{dispatch_id}"
 

@@ -18,6 +18,7 @@ from worker.app import App
 from worker.contracts.validation import parse_event
 from worker.intake import apply_event
 from worker.storage import keys
+from worker.storage.scripts import load_script
 
 #: How far each SMS status is along; the final ones share the last rank (one final only).
 SMS_RANK = {"accepted": 0, "queued": 1, "sending": 2, "sent": 3,
@@ -36,18 +37,11 @@ ANSWERED_BY = {"human": "answered", "machine_start": "voicemail",
 #: Days a SID's furthest status is remembered; Twilio stops calling back long before.
 SEEN_DAYS = 30
 
-_FORWARD = """
-local seen = redis.call('GET', KEYS[1])
-if seen and tonumber(seen) >= tonumber(ARGV[1]) then return 0 end
-redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
-return 1
-"""
-
 
 def sms_status(app: App, dispatch_id: str, form: dict[str, str]) -> str:
     """Record an SMS status callback; what was done (for the response and the tests)."""
     sid, status = form.get("MessageSid", ""), form.get("MessageStatus", "")
-    state = app.store.load(_account_of(dispatch_id))
+    state = app.store.load(keys.split_dispatch_id(dispatch_id)[0])
     if state is None or not sid or status not in SMS_RANK:
         return "ignored"
     if not _forward(app, state.person_id, f"sms:{sid}", SMS_RANK[status]):
@@ -56,7 +50,7 @@ def sms_status(app: App, dispatch_id: str, form: dict[str, str]) -> str:
     if kind is None:
         return "noted"
     schedule = app.pinned_schedule(state.schedule_ref)
-    step_key = _step_key(dispatch_id)
+    step_key = keys.split_dispatch_id(dispatch_id)[1]
     app.results.publish(
         make_outcome(
             now=app.clock.now(),
@@ -79,7 +73,7 @@ def call_status(app: App, dispatch_id: str, form: dict[str, str]) -> str:
     result = ANSWERED_BY.get(form.get("AnsweredBy", "")) or CALL_RESULT.get(
         form.get("CallStatus", "")
     )
-    state = app.store.load(_account_of(dispatch_id))
+    state = app.store.load(keys.split_dispatch_id(dispatch_id)[0])
     if state is None or not sid or result is None:
         return "ignored"
     # one result per call: the first that arrives (status or AMD) decides
@@ -93,14 +87,6 @@ def call_status(app: App, dispatch_id: str, form: dict[str, str]) -> str:
 
 def _forward(app: App, person_id: str, what: str, rank: int) -> bool:
     """True, and ``rank`` kept, if ``rank`` moves ``what`` past every status seen before."""
-    key = f"{keys.PREFIX}:{keys.person_tag(person_id)}:twilio:{what}"
-    return cast(int, app.client.eval(_FORWARD, 1, key, rank, SEEN_DAYS * 86400)) == 1
-
-
-def _account_of(dispatch_id: str) -> str:
-    return dispatch_id.rsplit(":", 2)[0]  # account id (may hold ":"), step key, attempt
-
-
-def _step_key(dispatch_id: str) -> str | None:
-    parts = dispatch_id.rsplit(":", 2)
-    return parts[1] if len(parts) == 3 else None
+    forward = load_script(app.client, "forward")
+    key = keys.provider_status(person_id, what)
+    return cast(int, forward(keys=[key], args=[rank, SEEN_DAYS * 86400])) == 1
