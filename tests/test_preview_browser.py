@@ -91,7 +91,8 @@ def test_the_page_shows_a_chinese_sms_as_ucs2_with_its_segments(
             expect(box.locator("pre[data-part='sms']")).to_contain_text("温馨提醒")
             expect(box.get_by_test_id("sms-encoding")).to_have_text("UCS-2")
             expect(box.get_by_test_id("sms-segments")).to_have_text("2 segments")
-            expect(box.locator(".meter .figures")).to_have_text("UCS-2 · 2 segments · 117 / 134 units")
+            figures = box.locator(".meter .figures")
+            expect(figures).to_have_text("UCS-2 · 2 segments · 117 / 134 units")
             expect(box.locator(".meter .segment")).to_have_count(2)
             expect(box.locator(".side .clean")).to_have_text("lint: no findings on this file")
             shot = tmp_path / "preview-cn_gentle-sms.png"

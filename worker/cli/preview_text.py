@@ -42,14 +42,11 @@ def print_preview(shown: Preview, written: dict[tuple[str, str], Path]) -> None:
     failed = sum(r.error is not None for r in shown.renders)
     tail = f", {failed} part(s) failed to render" if failed else ""
     typer.echo(
-        f"{shown.template}: {errors} lint error(s), {len(shown.findings) - errors} "
-        f"warning(s){tail}"
+        f"{shown.template}: {errors} lint error(s), {len(shown.findings) - errors} warning(s){tail}"
     )
 
 
-def _render(
-    shown: Preview, render: ChannelPreview, written: dict[tuple[str, str], Path]
-) -> None:
+def _render(shown: Preview, render: ChannelPreview, written: dict[tuple[str, str], Path]) -> None:
     account = "the sample account" if shown.account == "sample" else shown.account
     used = "" if render.used in (None, render.locale) else f" (files: {render.used})"
     typer.echo(f"== {shown.template} {render.channel} {render.locale}{used}, for {account}")

@@ -97,7 +97,8 @@ def _read_json(path: Path) -> object:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except OSError as e:
-        raise InvalidInput(f"cannot read the account file: {e.strerror}", source=str(path)) from None
+        why = f"cannot read the account file: {e.strerror}"
+        raise InvalidInput(why, source=str(path)) from None
     except json.JSONDecodeError as e:
         raise InvalidInput(
             f"line {e.lineno} column {e.colno}: not JSON: {e.msg}", source=str(path)

@@ -12,6 +12,7 @@ engine, never a second set of rules. What an SMS costs is ``worker.lint.smsmeter
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -194,8 +195,7 @@ def _known_locale(name: str, asked: str, locales: tuple[str, ...]) -> str:
     have = {t.lower() for t in locales}
     if not any(t.lower() in have for t in locale_chain(asked)):
         raise InvalidInput(
-            f"template {name!r} has no files for locale {asked!r} "
-            f"(it has: {', '.join(locales)})",
+            f"template {name!r} has no files for locale {asked!r} (it has: {', '.join(locales)})",
             field="locale",
         )
     return asked
@@ -237,7 +237,7 @@ def _render(
     return ChannelPreview(channel, locale, rendered.locale, tuple(_parts(rendered, part)))
 
 
-def _parts(rendered: Rendered, part: Any) -> list[Part]:
+def _parts(rendered: Rendered, part: Callable[[str, str | None], list[Part]]) -> list[Part]:
     """The parts of ``rendered`` in reading order, each made by ``part(kind, text)``."""
     if rendered.channel == "sms":
         return list(part("sms", rendered.text))
