@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -77,7 +78,7 @@ def test_the_page_shows_a_chinese_sms_as_ucs2_with_its_segments(
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True)
         try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page = browser.new_page(viewport={"width": 1280, "height": 1400})
             page.goto(f"{served}/preview")
             expect(page.locator("#key-status")).to_have_text("enter an API key to begin")
             page.fill("#key", KEY)
@@ -96,11 +97,36 @@ def test_the_page_shows_a_chinese_sms_as_ucs2_with_its_segments(
             expect(box.locator(".meter .segment")).to_have_count(2)
             expect(box.locator(".side .clean")).to_have_text("lint: no findings on this file")
             shot = tmp_path / "preview-cn_gentle-sms.png"
-            page.screenshot(path=str(shot), full_page=True)
+            page.screenshot(path=str(shot))
+            # the HTML email, in a frame that may run no script
+            page.click("button[data-template='friendly_nudge']")
+            page.select_option("#channel", "email")
+            frame = page.locator("section.render[data-channel='email'] iframe")
+            expect(frame).to_have_attribute("sandbox", "")
+            link = page.frame_locator("section.render[data-channel='email'] iframe").locator(
+                "a[href='https://pay.example.com/1']"
+            )
+            expect(link).to_have_count(1)
+            email_shot = tmp_path / "preview-friendly_nudge-email.png"
+            # not full_page: Chromium then draws a sandboxed (cross-origin) frame's text squeezed
+            page.screenshot(path=str(email_shot))
         finally:
             browser.close()
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    kept = SCREENSHOTS / shot.name
-    shutil.copyfile(shot, kept)
-    print(f"screenshot: {shot}\nscreenshot kept: {kept}")
+    for taken in (shot, email_shot):
+        kept = SCREENSHOTS / taken.name
+        shutil.copyfile(taken, kept)
+        print(f"screenshot: {taken}\nscreenshot kept: {kept}")
+
+
+def test_without_chromium_the_browser_test_skips_locally_and_fails_in_ci(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(sys.modules[__name__], "CHROMIUM", tmp_path / "no-chromium")
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="no-chromium is missing"):
+        _need_browser()
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="the browser test must run in CI"):
+        _need_browser()

@@ -5,7 +5,7 @@
 "use strict";
 
 const KEY_STORE = "remind.preview.key";
-const state = { key: sessionStorage.getItem(KEY_STORE) || "", templates: [], current: null };
+const state = { key: sessionStorage.getItem(KEY_STORE) || "", templates: [], current: null, asked: 0 };
 const $ = (id) => document.getElementById(id);
 
 function el(tag, attrs, ...children) {
@@ -90,11 +90,14 @@ async function render() {
     }
   }
   $("account-label").textContent = pasted ? "the pasted account" : "the sample account";
+  const asked = ++state.asked; // only the latest request's answer is drawn, whatever the order
   try {
     const shown = await api("/render", request);
+    if (asked !== state.asked) return;
     showError("");
     draw(shown);
   } catch (e) {
+    if (asked !== state.asked) return;
     showError(e.message);
     $("output").replaceChildren();
   }
