@@ -1,4 +1,4 @@
-"""What the preview says an SMS costs: the project's counter, and each character that costs extra."""
+"""What the preview says an SMS costs, and each character that costs extra."""
 
 from __future__ import annotations
 
