@@ -10,6 +10,7 @@ installs Chromium when it is missing.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -110,6 +111,15 @@ def test_the_page_shows_a_chinese_sms_as_ucs2_with_its_segments(
             email_shot = tmp_path / "preview-friendly_nudge-email.png"
             # not full_page: Chromium then draws a sandboxed (cross-origin) frame's text squeezed
             page.screenshot(path=str(email_shot))
+            # a pasted account with a bad field: the page names it and shows no render
+            page.click("#account-box summary")
+            bad = {"account_id": "P-1", "schedule": "t", "due_date": "2026-13-01"}
+            page.fill("#account", json.dumps(bad))
+            page.click("#render-form button[type=submit]")
+            expect(page.locator("#error")).to_have_text(
+                "the pasted account: due_date: must be a date such as 2026-03-01"
+            )
+            expect(page.locator("section.render")).to_have_count(0)
         finally:
             browser.close()
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
