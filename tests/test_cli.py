@@ -221,15 +221,16 @@ def test_simulate_writes_one_outcome_line_per_decision_and_a_plot(
 def test_every_command_has_help(env: dict[str, str]) -> None:
     for cmd in ("demo", "simulate", "run", "worker", "scheduler", "enroll", "event", "explain",
                 "results tail", "schedules check", "schedules plan", "templates lint",
+                "templates preview",
                 "audit export", "packs list", "packs show", "web"):  # fmt: skip
         done = remind(env, *cmd.split(), "--help")
         assert done.returncode == 0 and f" {cmd} [OPTIONS]" in done.stdout, cmd
 
 
-def test_templates_help_promises_lint_only_since_there_is_no_preview(env: dict[str, str]) -> None:
+def test_templates_help_promises_lint_and_preview(env: dict[str, str]) -> None:
     shown = remind(env, "templates", "--help")
-    assert "Lint templates (preview is not built yet)." in shown.stdout
-    assert remind(env, "templates", "preview").returncode == 2
+    assert "Lint templates, and preview one as it would be sent." in shown.stdout
+    assert " lint " in shown.stdout and " preview " in shown.stdout
 
 
 def plan_dates(done: subprocess.CompletedProcess[str]) -> list[str]:

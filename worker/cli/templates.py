@@ -1,4 +1,5 @@
-"""``remind templates lint [PATH] [--json]``: check template files before anything is sent."""
+"""``remind templates lint [PATH] [--json]``: check template files before anything is sent;
+``remind templates preview NAME``: see every part of one template as it would be sent."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ import typer
 
 from worker.cli.common import console, load_settings
 
-templates_app = typer.Typer(help="Lint templates (preview is not built yet).", no_args_is_help=True)
+templates_app = typer.Typer(
+    help="Lint templates, and preview one as it would be sent.", no_args_is_help=True
+)
 
 
 @templates_app.command("lint")
@@ -36,3 +39,67 @@ def templates_lint(
         console.print(f"{errors} error(s), {len(findings) - errors} warning(s)", highlight=False)
     if any(f.level == "error" for f in findings):
         raise typer.Exit(1)
+
+
+@templates_app.command("preview")
+def templates_preview(
+    name: Annotated[str, typer.Argument(help="The template (a folder of the templates dir).")],
+    locale: Annotated[
+        str | None,
+        typer.Option(help="One locale (default: the account's, else every locale it has)."),
+    ] = None,
+    channel: Annotated[
+        str | None, typer.Option(help="One channel: sms, email, voice or visit (default: all).")
+    ] = None,
+    account: Annotated[
+        Path | None,
+        typer.Option(help="An account JSON file (docs/contracts.md); default: lint's sample."),
+    ] = None,
+    out: Annotated[
+        Path, typer.Option(help="Where the HTML emails are written, as NAME.LOCALE.html.")
+    ] = Path("out/preview"),
+    templates: Annotated[
+        Path | None, typer.Option(help="Templates directory (default: the configured one).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the preview as JSON.")] = False,
+) -> None:
+    """Render every part of template NAME for a sample or given account, with what each SMS
+    costs (encoding, segments, the characters that cost extra) and the lint findings of each
+    file beside its text. HTML emails are written to files whose paths are printed. Exits 1
+    when lint has an error on the template or a part fails to render."""
+    from worker.cli.preview_text import print_preview, write_html
+    from worker.lint.preview import preview, read_account
+
+    given = None
+    if account is not None:
+        given = read_account(_read_json(account), str(account))
+    shown = preview(
+        templates if templates is not None else Path(load_settings().templates_dir),
+        name,
+        locale=locale,
+        channel=channel,
+        account=given,
+        account_source=str(account),
+    )
+    written = write_html(shown, out)
+    if as_json:
+        print(json.dumps(shown.as_json(), ensure_ascii=False, indent=2))
+    else:
+        print_preview(shown, written)
+    if shown.errors:
+        raise typer.Exit(1)
+
+
+def _read_json(path: Path) -> object:
+    """The JSON in ``path``; an unreadable file or bad JSON is an ``InvalidInput`` naming it."""
+    from worker.errors import InvalidInput
+
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        why = f"cannot read the account file: {e.strerror}"
+        raise InvalidInput(why, source=str(path)) from None
+    except json.JSONDecodeError as e:
+        raise InvalidInput(
+            f"line {e.lineno} column {e.colno}: not JSON: {e.msg}", source=str(path)
+        ) from None

@@ -9,6 +9,7 @@ from worker.app import App
 from worker.config import Settings
 from worker.errors import InvalidInput, StateError
 from worker.web.intake_api import intake_router
+from worker.web.preview import preview_router
 from worker.web.twilio_routes import twilio_router
 from worker.web.unsubscribe import unsubscribe_router
 
@@ -17,7 +18,10 @@ def create_app(app: App, settings: Settings) -> FastAPI:
     """The HTTP service over ``app``; ``settings`` holds the API keys and the signing secret."""
     web = FastAPI(
         title="remind",
-        summary="Intake API, unsubscribe links and provider callbacks of the remind worker.",
+        summary=(
+            "Intake API, unsubscribe links, provider callbacks and the template preview of the "
+            "remind worker."
+        ),
         version="1",
     )
     web.state.remind = app
@@ -34,6 +38,7 @@ def create_app(app: App, settings: Settings) -> FastAPI:
     web.include_router(intake_router(app))
     web.include_router(unsubscribe_router(app, settings))
     web.include_router(twilio_router(app, settings))
+    web.include_router(preview_router(settings))
     return web
 
 
