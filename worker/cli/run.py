@@ -38,6 +38,9 @@ def simulate(
         Path, typer.Option("--json", help="Write one outcome per line here.")
     ] = ...,  # type: ignore[assignment]
     plot: Annotated[Path | None, typer.Option(help="Draw a PNG timeline here.")] = None,
+    report: Annotated[
+        Path | None, typer.Option(help="Write a self-contained HTML report here.")
+    ] = None,
     call_results: Annotated[
         str,
         typer.Option(
@@ -61,6 +64,7 @@ def simulate(
         plot=plot,
         console=console,
         call_results=call_results_option(call_results),
+        report=report,
     )
 
 

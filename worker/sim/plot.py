@@ -1,4 +1,9 @@
-"""``--plot``: a PNG timeline of a simulation, accounts × days, one marker per outcome."""
+"""``--plot``: a PNG timeline of a simulation, accounts × days, one marker per outcome.
+
+Each account's row has a lane per channel (SMS at the top, then email, voice and visit), so
+marks of different channels on the same day sit side by side; rows are labelled with the
+account id (every n-th one when there are too many to read).
+"""
 
 from __future__ import annotations
 
@@ -33,7 +38,8 @@ def plot_timeline(
 
     accounts = sorted({o["account_id"] for o in outcomes if o.get("channel")})
     row = {a: i for i, a in enumerate(accounts)}
-    height = min(max(4.0, len(accounts) * 0.06 + 2), 40.0)
+    lanes = list(CHANNEL_COLOURS)
+    height = min(max(4.0, len(accounts) * 0.12 + 2), 60.0)
     fig, ax = plt.subplots(figsize=(14, height), dpi=100)
     for kind, (marker, size) in OUTCOME_MARKERS.items():
         for channel, colour in CHANNEL_COLOURS.items():
@@ -42,12 +48,16 @@ def plot_timeline(
                 if o["outcome"] == kind and o.get("channel") == channel:
                     at = datetime.fromisoformat(o["at"].replace("Z", "+00:00"))
                     xs.append((at - start).total_seconds() / 86400)
-                    ys.append(row[o["account_id"]])
+                    # lane offsets inside the row: sms -0.3 ... visit +0.3, top to bottom
+                    ys.append(row[o["account_id"]] - 0.3 + 0.2 * lanes.index(channel))
             if xs:
                 ax.scatter(xs, ys, marker=marker, s=size, c=colour, linewidths=0.8, alpha=0.85)
     ax.set_xlabel("days since simulation start")
     ax.set_ylabel(f"account ({len(accounts)})")
-    ax.set_yticks([])
+    every = max(1, len(accounts) // 80)
+    ax.set_yticks(range(0, len(accounts), every))
+    ax.set_yticklabels(accounts[::every], fontsize=6, family="monospace")
+    ax.set_ylim(len(accounts) - 0.5, -0.5)  # the first account at the top, as in the report
     ax.set_title(title)
     ax.grid(axis="x", alpha=0.3)
     legend = [

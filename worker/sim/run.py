@@ -15,12 +15,13 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from worker.cadence.schedule import find_schedule
+from worker.cadence.schedule import Schedule, find_schedule
 from worker.config import Settings
-from worker.errors import InvalidInput
+from worker.errors import InvalidInput, RemindError
 from worker.gate.calls import CallResults
 from worker.sim.demo_data import generate_accounts, generate_events
 from worker.sim.plot import plot_timeline
+from worker.sim.report import write_report
 from worker.sim.simulate import SimulationResult, read_records, simulate
 from worker.storage.connection import DEFAULT_SIMULATION_DB, connected
 
@@ -40,6 +41,7 @@ def _run(
     outbox: Path,
     console: Console,
     call_results: CallResults = "unknown",
+    report: Path | None = None,
 ) -> tuple[SimulationResult, float]:
     if outbox.exists():
         shutil.rmtree(outbox)  # a fresh outbox per run, so it shows this run's messages only
@@ -79,7 +81,31 @@ def _run(
         plot_timeline(
             result.outcomes, start, plot, f"remind simulation: {days} days from {start:%Y-%m-%d}"
         )
+    if report is not None:
+        write_report(
+            report,
+            result.outcomes,
+            schedules=_schedules_of(result.outcomes, Path(settings.schedules_dir)),
+            start=start,
+            days=days,
+            title=f"remind simulation: {days} days from {start:%Y-%m-%d}",
+        )
     return result, elapsed
+
+
+def _schedules_of(outcomes: list[dict[str, Any]], folder: Path) -> list[Schedule]:
+    """The schedule versions the outcomes name, read from ``folder`` (a version no longer
+    there is left out of the report's plan)."""
+    found = []
+    for ref in sorted({o["schedule"] for o in outcomes if o.get("schedule")}):
+        name, _, version = ref.partition("@")
+        try:
+            schedule = find_schedule(name, folder)
+        except RemindError:
+            continue
+        if schedule.version == version:
+            found.append(schedule)
+    return found
 
 
 def _with_outbox(settings: Settings, outbox: Path) -> Settings:
@@ -155,8 +181,10 @@ def run_demo(
         plot=out / "timeline.png",
         outbox=out / "outbox",
         console=console,
+        report=out / "report.html",
     )
     _report(result, elapsed, out / "outcomes.jsonl", out / "outbox", out / "timeline.png", console)
+    console.print(f"report:   {out / 'report.html'}")
 
 
 def call_results_option(value: str) -> CallResults:
@@ -181,6 +209,7 @@ def run_simulation(
     plot: Path | None,
     console: Console,
     call_results: CallResults = "unknown",
+    report: Path | None = None,
 ) -> None:
     """``remind simulate``. ``call_results``: a call's result until an event gives it
     (``worker.sim.simulate.simulate``): ``unknown`` counts it under every call cap."""
@@ -209,8 +238,11 @@ def run_simulation(
         outbox=json_out.parent / "outbox",
         console=console,
         call_results=call_results,
+        report=report,
     )
     _report(result, elapsed, json_out, json_out.parent / "outbox", plot, console)
+    if report is not None:
+        console.print(f"report:   {report}")
 
 
 def _report(
