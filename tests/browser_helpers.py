@@ -20,11 +20,11 @@ CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = ROOT / "out" / "screenshots"
 
 
-def need_browser() -> None:
-    """Skip (locally) or fail (in CI) when Chromium or Playwright is missing."""
+def need_browser(chromium: Path = CHROMIUM) -> None:
+    """Skip (locally) or fail (in CI) when ``chromium`` or Playwright is missing."""
     missing = None
-    if not CHROMIUM.exists():
-        missing = f"{CHROMIUM} is missing (apt-get install chromium)"
+    if not chromium.exists():
+        missing = f"{chromium} is missing (apt-get install chromium)"
     else:
         try:
             import playwright.sync_api  # noqa: F401

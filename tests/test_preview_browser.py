@@ -11,10 +11,7 @@ installs Chromium when it is missing.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import socket
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,28 +20,9 @@ import pytest
 import redis
 import uvicorn
 
-from tests.pipeline_helpers import ROOT
+from tests.browser_helpers import CHROMIUM, keep_screenshot, need_browser
 from tests.web_helpers import KEY, web_client
 from worker.clock import SimulatedClock
-
-CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = ROOT / "out" / "screenshots"
-
-
-def _need_browser() -> None:
-    missing = None
-    if not CHROMIUM.exists():
-        missing = f"{CHROMIUM} is missing (apt-get install chromium)"
-    else:
-        try:
-            import playwright.sync_api  # noqa: F401
-        except ImportError:
-            missing = "the playwright package is missing (pip install -e '.[dev]')"
-    if missing is None:
-        return
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"the browser test must run in CI: {missing}")
-    pytest.skip(missing)
 
 
 @pytest.fixture
@@ -73,7 +51,7 @@ def served(
 def test_the_page_shows_a_chinese_sms_as_ucs2_with_its_segments(
     served: str, tmp_path: Path
 ) -> None:
-    _need_browser()
+    need_browser()
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as pw:
@@ -122,21 +100,16 @@ def test_the_page_shows_a_chinese_sms_as_ucs2_with_its_segments(
             expect(page.locator("section.render")).to_have_count(0)
         finally:
             browser.close()
-    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     for taken in (shot, email_shot):
-        kept = SCREENSHOTS / taken.name
-        shutil.copyfile(taken, kept)
-        print(f"screenshot: {taken}\nscreenshot kept: {kept}")
+        keep_screenshot(taken)
 
 
 def test_without_chromium_the_browser_test_skips_locally_and_fails_in_ci(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(sys.modules[__name__], "CHROMIUM", tmp_path / "no-chromium")
     monkeypatch.delenv("CI", raising=False)
     with pytest.raises(pytest.skip.Exception, match="no-chromium is missing"):
-        _need_browser()
+        need_browser(tmp_path / "no-chromium")
     monkeypatch.setenv("CI", "true")
     with pytest.raises(pytest.fail.Exception, match="the browser test must run in CI"):
-        _need_browser()
+        need_browser(tmp_path / "no-chromium")
