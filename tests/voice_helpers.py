@@ -64,13 +64,13 @@ class LiveCall:
 
 def signed_post(web: TestClient, url: str, form: dict[str, str], token: str) -> tuple[int, str]:
     """POST as Twilio does: form-encoded, ``X-Twilio-Signature`` over the URL and the form.
-    The status and the body; a TwiML answer must say it is XML."""
+    The status and the body; the call's TwiML must come as XML."""
     assert url.startswith(PUBLIC), url
     signature = RequestValidator(token).compute_signature(url, form)
     headers = {**FORM, "X-Twilio-Signature": signature}
     r = web.post(url.removeprefix(PUBLIC), content=urlencode(form), headers=headers)
-    if r.status_code == 200:
-        assert r.headers["content-type"].startswith("text/xml"), r.headers
+    if r.status_code == 200 and url.startswith(f"{PUBLIC}/twilio/voice/"):
+        assert r.headers["content-type"].startswith("text/xml"), r.headers  # TwiML
     return r.status_code, r.text
 
 
