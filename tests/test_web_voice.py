@@ -19,7 +19,7 @@ from worker.storage import keys
 from worker.storage.call_parts import CallParts, save_call_parts
 from worker.testing.twilio_emulator import TwilioEmulator
 
-from .twilio_helpers import AGENT, PUBLIC, SID, TOKEN
+from .twilio_helpers import AGENT, FROM, PUBLIC, SID, TOKEN
 from .voice_helpers import FORM, LiveCall, gather_action, live_call
 
 DISPATCH = "dispatch=A-1%3Alate.1%3A0"
@@ -230,7 +230,7 @@ def test_key_1_connects_the_person_to_the_agent(call: LiveCall) -> None:
     assert call.post(KEYPRESS_URL, call.call_form(Digits="1")) == (
         200,
         '<Response><Say language="en-US">Please hold while we connect you.</Say>'
-        f"<Dial>{AGENT}</Dial>{GOODBYE}</Response>",
+        f'<Dial callerId="{FROM}">{AGENT}</Dial>{GOODBYE}</Response>',
     )
 
 

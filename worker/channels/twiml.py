@@ -99,11 +99,12 @@ def confirm_twiml(locale: str, *, action: str, promised: date) -> str:
     return _goodbye(response, locale)
 
 
-def dial_twiml(locale: str, number: str) -> str:
-    """Connect the person to ``number``; goodbye when that call ends or is not answered."""
+def dial_twiml(locale: str, number: str, caller_id: str | None) -> str:
+    """Connect the person to ``number``, showing ``caller_id`` (remind's own number: one Twilio
+    always accepts); goodbye when that call ends or is not answered."""
     response = VoiceResponse()
     response.say(say(locale, "connecting"), language=say_language(locale))
-    response.dial(number)
+    response.dial(number, caller_id=caller_id)
     return _goodbye(response, locale)
 
 

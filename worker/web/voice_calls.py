@@ -60,6 +60,7 @@ class Call:
         self.app, self.dispatch_id = app, dispatch_id
         self.base = settings.public_base_url or ""
         self.agent_number = settings.agent_number
+        self.caller_id = settings.twilio_from_number
         account_id = keys.split_dispatch_id(dispatch_id)[0] if dispatch_id else ""
         self.state: AccountState | None = app.store.load(account_id) if account_id else None
         self.parts: CallParts | None = (
@@ -104,7 +105,7 @@ def keypress(
         return twiml.goodbye_twiml(call.locale)
     digits, locale = form.get("Digits", ""), call.locale
     if digits == "1" and call.agent_number is not None:
-        return twiml.dial_twiml(locale, call.agent_number)
+        return twiml.dial_twiml(locale, call.agent_number, call.caller_id)
     if digits == "2":
         return twiml.date_twiml(locale, action=call.url(voice.PROMISE_PATH))
     if digits == "9":
