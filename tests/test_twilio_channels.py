@@ -13,10 +13,10 @@ from worker.channels.sms import Sender, TwilioSms
 from worker.channels.twilio_api import twilio_client
 from worker.channels.twiml import call_twiml, voicemail_twiml
 from worker.channels.voice import TwilioVoice
-from worker.errors import PermanentDeliveryError
+from worker.errors import AmbiguousDeliveryError, PermanentDeliveryError
 from worker.storage import keys
 from worker.storage.call_parts import CallParts, load_call_parts
-from worker.testing.twilio_emulator import TwilioEmulator
+from worker.testing.twilio_emulator import TwilioEmulator, error, hang
 
 from .twilio_helpers import AGENT, FROM, PUBLIC, SID, TOKEN, call, sms
 
@@ -168,3 +168,20 @@ def test_a_call_whose_twiml_is_over_4000_characters_is_refused_without_a_request
     assert str(refused.value).startswith("call TwiML of ")
     assert twilio.requests == []
     assert load_call_parts(redis_client, "A-1:late.1:0") is None
+
+
+def test_a_refused_call_keeps_no_script_but_one_whose_answer_was_lost_keeps_it(
+    twilio: TwilioEmulator, redis_client: redis.Redis
+) -> None:
+    # refused: never placed, so nothing will fetch its TwiML
+    twilio.script(error(21211))
+    with pytest.raises(PermanentDeliveryError):
+        voice_channel(twilio_client(SID, TOKEN, twilio.base_url, 5), redis_client).send(call())
+    assert load_call_parts(redis_client, "A-1:late.1:0") is None
+
+    # the answer lost: the call may ring, and Twilio would fetch its TwiML
+    twilio.script(hang(2))
+    quick = twilio_client(SID, TOKEN, twilio.base_url, timeout=0.3)
+    with pytest.raises(AmbiguousDeliveryError):
+        voice_channel(quick, redis_client).send(call())
+    assert load_call_parts(redis_client, "A-1:late.1:0") is not None

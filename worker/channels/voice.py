@@ -20,8 +20,8 @@ from twilio.rest import Client
 
 from worker.channels.base import OutgoingMessage, Receipt
 from worker.channels.twiml import action_url, call_twiml
-from worker.errors import PermanentDeliveryError
-from worker.storage.call_parts import CallParts, save_call_parts
+from worker.errors import AmbiguousDeliveryError, DeliveryError, PermanentDeliveryError
+from worker.storage.call_parts import CallParts, forget_call_parts, save_call_parts
 
 #: Twilio's limit on a TwiML document; a longer one is refused here without a request.
 MAX_TWIML = 4000
@@ -62,7 +62,14 @@ class TwilioVoice:
         check_twiml(self.public_base_url, message.dispatch_id, parts, agent=self.agent)
         params = self.params(message)
         save_call_parts(self.store, message.dispatch_id, parts)
-        created = self.client.api.v2010.account.calls.create(**params)
+        try:
+            created = self.client.api.v2010.account.calls.create(**params)
+        except DeliveryError as e:
+            # a call refused is not placed: its script is not kept. One whose answer was lost
+            # may ring all the same, and Twilio would then fetch its TwiML: it stays.
+            if not isinstance(e, AmbiguousDeliveryError):
+                forget_call_parts(self.store, message.dispatch_id)
+            raise
         return Receipt(self.name, str(created.sid))
 
     @property

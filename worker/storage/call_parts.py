@@ -54,3 +54,8 @@ def load_call_parts(client: redis.Redis, dispatch_id: str) -> CallParts | None:
     if not raw or "script" not in raw or "locale" not in raw:
         return None
     return CallParts(raw["script"], raw.get("voicemail"), raw["locale"], raw.get("to", ""))
+
+
+def forget_call_parts(client: redis.Redis, dispatch_id: str) -> None:
+    """Drop the parts of a call that was never placed."""
+    client.delete(keys.call_parts(dispatch_id))
