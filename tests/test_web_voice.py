@@ -15,6 +15,7 @@ import redis
 from twilio.request_validator import RequestValidator
 
 from worker.clock import SimulatedClock
+from worker.gate.consent import reach
 from worker.storage import keys
 from worker.storage.call_parts import CallParts, save_call_parts
 from worker.testing.twilio_emulator import TwilioEmulator
@@ -378,6 +379,11 @@ def test_key_9_stops_calls_to_the_number_called_and_records_it_once(call: LiveCa
     assert call.app.store.opted_out("A-1") == {"voice:+12125550123"}  # texts may go on
     assert outcomes_after(call, before) == [("opted_out", "voice", "call_keypress")]
     assert call.recorded()[-1]["rule"] == "call_keypress@1"
+    # the gate finds no number to call any more; the same number still gets texts
+    account = call.app.store.require("A-1").account
+    out, opted_in = call.app.store.consent_sets("A-1")
+    assert reach(account, "voice", out, opted_in).reason == "opted_out"
+    assert reach(account, "sms", out, opted_in).recipient == "+12125550123"
 
 
 def test_a_chinese_call_takes_the_date_year_first_and_reads_it_back_in_chinese(
@@ -411,3 +417,12 @@ def test_a_chinese_call_takes_the_date_year_first_and_reads_it_back_in_chinese(
         "<Hangup /></Response>"
     )
     assert call.app.store.require("A-1").status == "paused"
+
+
+def test_the_openapi_document_lists_the_voice_routes_answering_xml(call: LiveCall) -> None:
+    paths = call.web.get("/openapi.json").json()["paths"]
+
+    for path in ("twiml", "keypress", "promise", "promise/confirm"):
+        answers = paths[f"/twilio/voice/{path}"]["post"]["responses"]["200"]["content"]
+        assert "text/xml" in answers, path
+    assert "/twilio/voice/amd" not in paths
