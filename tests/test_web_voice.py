@@ -426,3 +426,31 @@ def test_the_openapi_document_lists_the_voice_routes_answering_xml(call: LiveCal
         answers = paths[f"/twilio/voice/{path}"]["post"]["responses"]["200"]["content"]
         assert "text/xml" in answers, path
     assert "/twilio/voice/amd" not in paths
+
+
+def test_another_key_at_the_read_back_reads_it_again_twice_then_goodbye(call: LiveCall) -> None:
+    _, read_back = call.post(PROMISE_URL, call.call_form(Digits="03202026"))
+
+    _, again = call.post(gather_action(read_back), call.call_form(Digits="7"))
+    assert gather_action(again).endswith("&date=2026-03-20&tries=1")
+    assert "You will pay by March 20, 2026." in again
+    _, last = call.post(gather_action(again), call.call_form(Digits="7"))
+    assert gather_action(last).endswith("&tries=2")
+    assert call.post(gather_action(last), call.call_form(Digits="7")) == (
+        200,
+        f"<Response>{GOODBYE}</Response>",
+    )
+    assert call.app.store.require("A-1").status == "active"
+
+
+def test_a_date_read_back_that_has_gone_by_is_asked_for_again_not_recorded(
+    call: LiveCall,
+) -> None:
+    # read back yesterday evening, confirmed after midnight: the date is checked again
+    confirm_url = f"{PUBLIC}/twilio/voice/promise/confirm?{DISPATCH}&date=2026-03-08&tries=0"
+
+    _, ask = call.post(confirm_url, call.call_form(Digits="1"))
+
+    assert gather_action(ask) == f"{PROMISE_URL}&tries=1"
+    assert "Please choose a date from today to April 8, 2026." in ask
+    assert call.app.store.require("A-1").status == "active"
