@@ -7,7 +7,7 @@ import pytest
 
 from worker.config import Settings
 from worker.errors import ConfigError
-from worker.providers import VOICE_NOT_YET
+from worker.providers import VOICE_NEEDS_PUBLIC_URL
 
 SID = "AC" + "0123456789abcdef" * 2
 TWILIO = {"TWILIO_ACCOUNT_SID": SID, "TWILIO_AUTH_TOKEN": "twilio-token-7f3a"}
@@ -27,9 +27,24 @@ SMTP = {
         # live: every configured provider, the others stay on the outbox; visits need nothing
         ({"REMIND_CHANNELS": "live"}, {"visit"}),
         (
-            # calls stay on the outbox until the web service handles answering machines
-            {"REMIND_CHANNELS": "live", **TWILIO, "TWILIO_FROM_NUMBER": "+14155550100"},
-            {"sms", "visit"},
+            # a number and the web service Twilio fetches each call's TwiML from: calls go too
+            {
+                "REMIND_CHANNELS": "live",
+                **TWILIO,
+                "TWILIO_FROM_NUMBER": "+14155550100",
+                "PUBLIC_BASE_URL": "https://remind.example.com",
+            },
+            {"sms", "voice", "visit"},
+        ),
+        (
+            {
+                "REMIND_CHANNELS": "voice=live",
+                **TWILIO,
+                "TWILIO_FROM_NUMBER": "+14155550100",
+                "PUBLIC_BASE_URL": "https://remind.example.com",
+                "REMIND_AGENT_NUMBER": "+14155550199",
+            },
+            {"voice"},
         ),
         # a messaging service sends SMS but cannot place a call
         (
@@ -118,7 +133,27 @@ def test_the_providers_of_outbox_channels_are_neither_read_nor_checked() -> None
                 **TWILIO,
                 "TWILIO_MESSAGING_SERVICE_SID": "MG" + "a" * 32,
             },
-            VOICE_NOT_YET,
+            "live calls need TWILIO_FROM_NUMBER (the caller id)",
+        ),
+        # without the web service a machine could record the whole script: refused at start,
+        # with live (Twilio configured for calls) as with voice=live
+        (
+            {"REMIND_CHANNELS": "voice=live", **TWILIO, "TWILIO_FROM_NUMBER": "+14155550100"},
+            VOICE_NEEDS_PUBLIC_URL,
+        ),
+        (
+            {"REMIND_CHANNELS": "live", **TWILIO, "TWILIO_FROM_NUMBER": "+14155550100"},
+            VOICE_NEEDS_PUBLIC_URL,
+        ),
+        (
+            {
+                "REMIND_CHANNELS": "voice=live",
+                **TWILIO,
+                "TWILIO_FROM_NUMBER": "+14155550100",
+                "PUBLIC_BASE_URL": "https://remind.example.com",
+                "REMIND_AGENT_NUMBER": "555 0199",
+            },
+            "REMIND_AGENT_NUMBER must be an E.164 number such as +14155550100, got '555 0199'",
         ),
         (
             {
@@ -208,7 +243,7 @@ def test_provider_secrets_stay_out_of_repr(secret: str) -> None:
 def test_repr_names_the_live_channels_and_masks_the_smtp_password() -> None:
     text = repr(Settings.from_env(LIVE_SECRETS))
 
-    assert "live_channels=('email', 'sms', 'visit')" in text
+    assert "live_channels=('email', 'sms', 'visit', 'voice')" in text
     assert "smtp_url='smtp://mailer:***@mail.example.com:587?starttls=true'" in text
     assert f"twilio_account_sid='{SID}'" in text
     for hidden in ("twilio_auth_token", "secret_key"):

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import redis
 from twilio.rest import Client
 
 from worker.channels.sms import Sender, TwilioSms
@@ -112,11 +113,13 @@ def test_every_sms_request_passes_twilio_s_schema(
         assert receipt.provider_id.startswith("SM")
 
 
-@pytest.mark.parametrize(("public", "agent"), [(PUBLIC, AGENT), (PUBLIC, None), (None, None)])
+@pytest.mark.parametrize("agent", [AGENT, None])
 def test_every_call_request_passes_twilio_s_schema(
-    client: Client, public: str | None, agent: str | None
+    client: Client, redis_client: redis.Redis, agent: str | None
 ) -> None:
-    channel = TwilioVoice(client, FROM, public_base_url=public, agent_number=agent)
+    channel = TwilioVoice(
+        client, FROM, public_base_url=PUBLIC, agent_number=agent, store=redis_client
+    )
 
     for message in (call(), call(voicemail=None), call("您好。", "请回电。", locale="zh-Hans")):
         receipt = channel.send(message)

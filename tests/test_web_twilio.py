@@ -82,9 +82,7 @@ def test_a_status_arriving_after_a_further_one_is_ignored(web: tuple[TestClient,
     assert recorded == [("undelivered", "30003")]
 
 
-@pytest.mark.parametrize(
-    "path", ["/twilio/status/sms", "/twilio/status/voice", "/twilio/voice/amd"]
-)
+@pytest.mark.parametrize("path", ["/twilio/status/sms", "/twilio/status/voice"])
 def test_a_forged_or_missing_signature_gets_403_and_records_nothing(
     web: tuple[TestClient, App], path: str
 ) -> None:
@@ -121,28 +119,40 @@ def placed_call(web: tuple[TestClient, App], clock: SimulatedClock) -> str:
     return call
 
 
-def test_a_person_answering_records_answered_and_the_call_result(
+def test_a_status_carrying_a_person_s_answer_records_answered_once(
+    web: tuple[TestClient, App], clock: SimulatedClock
+) -> None:
+    # the TwiML request records it first on a live call (tests/test_web_voice.py); a status
+    # callback that carries the verdict records it when that request did not
+    client, app = web
+    call = placed_call(web, clock)
+    before = len(app.recorded)  # type: ignore[attr-defined]
+    status = {"CallSid": "CA1", "CallStatus": "completed", "AnsweredBy": "human"}
+    assert signed(client, "/twilio/status/voice", call, status) == (200, {"done": "answered"})
+    assert signed(client, "/twilio/status/voice", call, status) == (200, {"done": "duplicate"})
+    new = [(o["step"], o["channel"], o["outcome"]) for o in app.recorded[before:]]  # type: ignore[attr-defined]
+    assert new == [("late.1", "voice", "answered")]
+    assert "oral" in app.store.require("A-1").communicated
+
+
+def test_a_completed_call_without_a_verdict_records_nothing(
     web: tuple[TestClient, App], clock: SimulatedClock
 ) -> None:
     client, app = web
     call = placed_call(web, clock)
     before = len(app.recorded)  # type: ignore[attr-defined]
-    amd = {"CallSid": "CA1", "AnsweredBy": "human"}
-    assert signed(client, "/twilio/voice/amd", call, amd) == (200, {"done": "answered"})
-    status = {"CallSid": "CA1", "CallStatus": "completed"}
-    assert signed(client, "/twilio/status/voice", call, status) == (200, {"done": "ignored"})
-    assert signed(client, "/twilio/voice/amd", call, amd) == (200, {"done": "duplicate"})
-    new = [(o["step"], o["channel"], o["outcome"]) for o in app.recorded[before:]]  # type: ignore[attr-defined]
-    assert new == [("late.1", "voice", "answered")]
-    assert "oral" in app.store.require("A-1").communicated
+    for verdict in ({}, {"AnsweredBy": "unknown"}, {"AnsweredBy": "fax"}):
+        status = {"CallSid": "CA1", "CallStatus": "completed", **verdict}
+        assert signed(client, "/twilio/status/voice", call, status) == (200, {"done": "ignored"})
+    assert app.recorded[before:] == []  # type: ignore[attr-defined]
 
 
 def test_a_machine_records_voicemail(web: tuple[TestClient, App], clock: SimulatedClock) -> None:
     client, app = web
     call = placed_call(web, clock)
     before = len(app.recorded)  # type: ignore[attr-defined]
-    amd = {"CallSid": "CA1", "AnsweredBy": "machine_end_beep"}
-    assert signed(client, "/twilio/voice/amd", call, amd) == (200, {"done": "voicemail"})
+    status = {"CallSid": "CA1", "CallStatus": "completed", "AnsweredBy": "machine_end_beep"}
+    assert signed(client, "/twilio/status/voice", call, status) == (200, {"done": "voicemail"})
     new = [o["outcome"] for o in app.recorded[before:]]  # type: ignore[attr-defined]
     assert new == ["voicemail"]
 
@@ -155,7 +165,8 @@ def test_a_call_nobody_answered_gives_the_result_unanswered_without_an_outcome(
     before = len(app.recorded)  # type: ignore[attr-defined]
     status = {"CallSid": "CA1", "CallStatus": "no-answer"}
     assert signed(client, "/twilio/status/voice", call, status) == (200, {"done": "unanswered"})
-    late = {"CallSid": "CA1", "AnsweredBy": "human"}  # one result per call: the first decides
-    assert signed(client, "/twilio/voice/amd", call, late) == (200, {"done": "duplicate"})
+    # one result per call: the first decides
+    late = {"CallSid": "CA1", "CallStatus": "completed", "AnsweredBy": "human"}
+    assert signed(client, "/twilio/status/voice", call, late) == (200, {"done": "duplicate"})
     assert app.recorded[before:] == []  # type: ignore[attr-defined]
     assert "oral" not in app.store.require("A-1").communicated

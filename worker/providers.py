@@ -72,8 +72,8 @@ def _configured(channel: str, get: Get) -> bool:
     twilio = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN")
     if channel == "sms":
         return any(get(n) for n in (*twilio, "TWILIO_FROM_NUMBER", "TWILIO_MESSAGING_SERVICE_SID"))
-    if channel == "voice":  # never live yet: see VOICE_NOT_YET
-        return False
+    if channel == "voice":  # a call needs a caller id: a messaging service only sends SMS
+        return bool(get("TWILIO_FROM_NUMBER")) and any(get(n) for n in twilio)
     if channel == "email":
         return any(get(n) for n in ("SMTP_URL", "EMAIL_FROM"))
     return True  # visit: the field_visits queue needs nothing, a webhook only its URL
@@ -107,19 +107,23 @@ def _check_sms(get: Get) -> None:
         )
 
 
-#: Why calls stay on the outbox for now. The call's TwiML cannot be replaced once Twilio says a
-#: machine answered (the web service takes the verdict but does not yet switch the call to its
-#: voicemail part) and nothing acts on the keypresses, so a machine would record the whole
-#: script (the person's name and the debt): a disclosure to whoever hears the tape.
-VOICE_NOT_YET = (
-    "REMIND_CHANNELS: live calls are not available yet: until the web service switches a call "
-    "answered by a machine to its voicemail part, a machine would record the whole script; keep "
-    "voice on the outbox (REMIND_CHANNELS=live leaves it there)"
+#: Why live calls cannot start without the web service.
+VOICE_NEEDS_PUBLIC_URL = (
+    "live calls need PUBLIC_BASE_URL: Twilio fetches each call's TwiML from remind's web service "
+    "there once it knows whether a person or a machine answered; set it, or keep calls on the "
+    "outbox by naming the live channels (e.g. REMIND_CHANNELS=sms=live)"
 )
 
 
 def _check_voice(get: Get) -> None:
-    raise ConfigError(VOICE_NOT_YET)
+    _check_twilio(get)
+    if get("TWILIO_FROM_NUMBER") is None:
+        raise ConfigError("live calls need TWILIO_FROM_NUMBER (the caller id)")
+    # Twilio fetches each call's TwiML from the web service once answering-machine detection has
+    # decided who answered; without it there is no way to keep the script from a machine
+    if get("PUBLIC_BASE_URL") is None:
+        raise ConfigError(VOICE_NEEDS_PUBLIC_URL)  # its form is checked with Twilio's settings
+    _check_number(get, "REMIND_AGENT_NUMBER")
 
 
 def _check_email(get: Get) -> None:

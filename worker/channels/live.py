@@ -67,12 +67,13 @@ def live_channels(
             sms = TwilioSms(twilio, sender, public_base_url=settings.public_base_url)
             built["sms"] = guard("sms", sms, sender.key, settings.sms_per_second)
         if "voice" in live:
-            assert settings.twilio_from_number
+            assert settings.twilio_from_number and settings.public_base_url
             voice = TwilioVoice(
                 twilio,
                 settings.twilio_from_number,
                 public_base_url=settings.public_base_url,
                 agent_number=settings.agent_number,
+                store=client,
             )
             # Twilio limits calls a second per account, whichever number places them
             built["voice"] = guard("voice", voice, "calls", settings.calls_per_second)

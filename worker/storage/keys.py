@@ -77,6 +77,12 @@ def provider_status(person_id: str, what: str) -> str:
     return f"{PREFIX}:{person_tag(person_id)}:twilio:{what}"
 
 
+def call_parts(dispatch_id: str) -> str:
+    """Hash: what a placed call says (script, voicemail, locale, number), read by the web service
+    when Twilio fetches the call's TwiML; it expires a day after the call is placed."""
+    return f"{PREFIX}:call:parts:{dispatch_id}"
+
+
 def idempotency(person_id: str, dispatch_id: str) -> str:
     return f"{PREFIX}:{person_tag(person_id)}:sent:{dispatch_id}"
 

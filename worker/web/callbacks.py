@@ -5,7 +5,8 @@ seen and a callback that does not move it forward is ignored (which also drops a
 (sid, status)). An SMS's final status becomes a ``delivered`` or ``undelivered`` outcome; a
 call's result (the status, or the answering-machine verdict) becomes a ``call_result`` event
 applied through ``worker.intake``, which moves the call between cap logs and records
-``answered`` or ``voicemail`` as ``remind event ... call_result`` would.
+``answered`` or ``voicemail`` as ``remind event ... call_result`` would. The verdict usually
+comes first with the request for the call's TwiML (``worker.web.voice_routes``).
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ SMS_RANK = {"accepted": 0, "queued": 1, "sending": 2, "sent": 3,
             "delivered": 4, "undelivered": 4, "failed": 4}  # fmt: skip
 #: The outcome each final SMS status records.
 SMS_OUTCOME = {"delivered": "delivered", "undelivered": "undelivered", "failed": "undelivered"}
-#: A call's final statuses and the call result each gives (``completed`` waits for the
-#: answering-machine verdict unless the callback carries it).
+#: A call's final statuses and the call result each gives (``completed`` gives none unless the
+#: callback carries the answering-machine verdict).
 CALL_RESULT = {"busy": "unanswered", "no-answer": "unanswered",
                "failed": "unreachable", "canceled": "unreachable"}  # fmt: skip
 #: Twilio's ``AnsweredBy`` values and the call result each gives (fax and unknown give none:
@@ -68,15 +69,20 @@ def sms_status(app: App, dispatch_id: str, form: dict[str, str]) -> str:
 
 
 def call_status(app: App, dispatch_id: str, form: dict[str, str]) -> str:
-    """Record a call's status or answering-machine callback as the call's result."""
-    sid = form.get("CallSid", "")
+    """Record a call's status callback (or the verdict it carries) as the call's result."""
     result = ANSWERED_BY.get(form.get("AnsweredBy", "")) or CALL_RESULT.get(
         form.get("CallStatus", "")
     )
+    return call_result(app, dispatch_id, form.get("CallSid", ""), result)
+
+
+def call_result(app: App, dispatch_id: str, sid: str, result: str | None) -> str:
+    """Apply ``result`` as call ``sid``'s ``call_result`` event, unless a result was recorded
+    for the call already; what was done (``ignored``, ``duplicate`` or the result)."""
     state = app.store.load(keys.split_dispatch_id(dispatch_id)[0])
     if state is None or not sid or result is None:
         return "ignored"
-    # one result per call: the first that arrives (status or AMD) decides
+    # one result per call: the first that arrives (the TwiML fetch or a status) decides
     if not _forward(app, state.person_id, f"call:{sid}", 1):
         return "duplicate"
     event = {"account_id": state.account_id, "type": "call_result", "result": result,

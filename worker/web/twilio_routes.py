@@ -1,4 +1,5 @@
-"""``/twilio/...``: the status and answering-machine callbacks the live channels ask for.
+"""``/twilio/...``: the status callbacks the live channels ask for, and a live call's TwiML and
+keypresses (``worker.web.voice_routes``).
 
 The paths are the ones ``worker.channels.sms`` and ``worker.channels.voice`` put in their
 requests, each with ``?dispatch=<dispatch id>`` so a callback finds its account directly.
@@ -16,6 +17,7 @@ from worker.channels import sms, voice
 from worker.config import Settings
 from worker.web.callbacks import call_status, sms_status
 from worker.web.twilio_auth import signed_form
+from worker.web.voice_routes import voice_router
 
 Dispatch = Annotated[str, Query(alias="dispatch", description="The dispatch id the send named.")]
 
@@ -32,14 +34,10 @@ def twilio_router(app: App, settings: Settings) -> APIRouter:
 
     @router.post(voice.STATUS_PATH)
     async def call_callback(request: Request, dispatch: Dispatch = "") -> dict[str, str]:
-        """A call's final status: busy, no-answer, failed or canceled give its result."""
+        """A call's final status: busy, no-answer, failed or canceled give its result (an
+        answered call has its result from the TwiML request already)."""
         form = await signed_form(request, settings)
         return {"done": await run_in_threadpool(call_status, app, dispatch, form)}
 
-    @router.post(voice.AMD_PATH)
-    async def amd_callback(request: Request, dispatch: Dispatch = "") -> dict[str, str]:
-        """The answering-machine verdict: a person (answered) or a machine (voicemail)."""
-        form = await signed_form(request, settings)
-        return {"done": await run_in_threadpool(call_status, app, dispatch, form)}
-
+    router.include_router(voice_router(app, settings))
     return router
