@@ -22,6 +22,7 @@ OutcomeKind = Literal[
     "opted_out",
     "rejected",
     "review",
+    "plan",
 ]
 
 

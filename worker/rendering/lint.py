@@ -13,6 +13,7 @@ from worker.cadence.schedule import Schedule
 from worker.contracts.validation import parse_account
 from worker.errors import TemplateError
 from worker.rendering.context import build_context
+from worker.rendering.plan_context import sample_plan_context
 from worker.rendering.renderer import PRIMARY_PART, Rendered, Renderer
 
 SAMPLE = {
@@ -79,6 +80,7 @@ def render_samples(templates_dir: Path) -> Iterator[Sample]:
                     unsubscribe_url="https://example.com/u/x",
                     caller=SAMPLE_CALLER,
                 )
+                ctx.update(sample_plan_context(locale))
                 try:
                     rendered = renderer.render(name, channel, locale, ctx)
                 except TemplateError as e:
