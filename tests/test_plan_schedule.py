@@ -4,11 +4,16 @@ with its file, line and field."""
 from __future__ import annotations
 
 from datetime import time
+from pathlib import Path
 
 import pytest
 
 from worker.cadence.schedule import parse_schedule
 from worker.errors import ScheduleError
+from worker.rendering.lint import schedule_gaps
+from worker.rendering.renderer import Renderer
+
+ROOT = Path(__file__).resolve().parent.parent
 
 BASE = """\
 name: t
@@ -106,3 +111,17 @@ def test_plan_section_mistakes_are_named_with_file_line_and_field(
         parse_schedule(text, file="t.yaml")
 
     assert str(err.value).startswith(message)
+
+
+def test_schedules_check_names_a_plan_message_whose_template_lacks_its_part() -> None:
+    text = BASE + PLAN.replace(
+        "thanks: {channel: sms, template: plan_thanks}",
+        "thanks: {channel: sms, template: plan_thanks, fallback: email}",
+    )
+    schedule = parse_schedule(text, file="t.yaml")
+
+    assert schedule_gaps(schedule, Renderer(ROOT / "templates")) == [
+        "t@1 plan.thanks: template 'plan_thanks' has no email.txt for its email fallback"
+    ]
+    shipped = parse_schedule(BASE + PLAN, file="t.yaml")
+    assert schedule_gaps(shipped, Renderer(ROOT / "templates")) == []

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from worker.cadence.caller import Caller
-from worker.cadence.schedule import Schedule
+from worker.cadence.schedule import Occurrence, Schedule
 from worker.contracts.validation import parse_account
 from worker.errors import TemplateError
 from worker.rendering.context import build_context
@@ -34,7 +34,7 @@ PARTS = {"sms": ("sms",), "email": ("email",), "voice": ("voice",), "visit": ("v
 def schedule_gaps(schedule: Schedule, renderer: Renderer) -> list[str]:
     """Steps whose template lacks the part for the step's channel or its fallback channel."""
     gaps: list[str] = []
-    for step in schedule.occurrences:
+    for step in (*schedule.occurrences, *_plan_messages(schedule)):
         for channel in filter(None, (step.channel, step.fallback)):
             if not renderer.has_part(step.template, channel):
                 gaps.append(
@@ -43,6 +43,26 @@ def schedule_gaps(schedule: Schedule, renderer: Renderer) -> list[str]:
                     f"{'fallback' if channel == step.fallback else 'step'}"
                 )
     return sorted(set(gaps))
+
+
+def _plan_messages(schedule: Schedule) -> list[Occurrence]:
+    """The plan section's steps and messages, as occurrences keyed ``plan.<name>``."""
+    plan = schedule.plan
+    if plan is None:
+        return []
+    named = [(m.name, m) for m in plan.steps] + [
+        (name, m)
+        for name, m in (
+            ("confirmation", plan.confirmation),
+            ("thanks", plan.thanks),
+            ("settlement_offer", plan.settlement_offer),
+        )
+        if m is not None
+    ]
+    return [
+        Occurrence(-1, f"plan.{n}", "plan", 0, m.channel, m.template, m.send_time, m.fallback)
+        for n, m in named
+    ]
 
 
 @dataclass(frozen=True)
