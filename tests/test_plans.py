@@ -11,14 +11,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.console import Console
 
 from worker.app import App
 from worker.clock import SimulatedClock
 from worker.contracts.validation import parse_account
+from worker.dispatch.explain import explain_account
 from worker.intake import apply_raw, enroll
 
 from .breach import find_breaches
 from .pipeline_helpers import account, make_app, outbox, run_until
+from .web_helpers import AUTH, web_client
 
 #: A cadence long enough to resume after a broken plan, and a plan section around each date.
 PLAN_SCHEDULE = """\
@@ -338,3 +341,73 @@ def test_a_plan_in_another_currency_than_the_balance_is_refused(
 
     assert out.outcome == "rejected"
     assert out.reason == "invalid_event: currency: is EUR, but the account's balance is in USD"
+
+
+def test_explain_shows_the_balance_each_instalment_and_the_next_plan_step(
+    app: App, clock: SimulatedClock
+) -> None:
+    enroll(app, parse_account(account()))
+    run = Run(app, clock)
+    run.event(utc(2026, 3, 7, 16), type="plan_agreed", installments=PLAN, reference="P-1")
+    run.event(utc(2026, 3, 19, 16), type="payment", amount="60.00")
+    run_until(app, clock, utc(2026, 3, 20))
+    console = Console(record=True, width=200)
+    explain_account(app, "A-1", console)
+    lines = [line.rstrip() for line in console.export_text().splitlines()]
+
+    assert lines[lines.index("balance: 125.50 USD, paid 60.00, outstanding 65.50") :][:5] == [
+        "balance: 125.50 USD, paid 60.00, outstanding 65.50",
+        "plan 1: active, agreed 2026-03-07T16:00:00Z, reference P-1",
+        "  instalment 1: 50.00 due 2026-03-20, paid 50.00, kept",
+        "  instalment 2: 50.00 due 2026-04-03, paid 10.00, open",
+        "  instalment 3: 25.50 due 2026-04-17, paid 0, open",
+    ]
+    assert any(
+        line.startswith("next step: plan.2.before3 (plan, day 30) sms template plan_reminder")
+        for line in lines
+    )
+
+
+def test_the_account_api_shows_balance_plan_and_settlement(
+    redis_client: object, redis_url: str, tmp_path: Path, clock: SimulatedClock
+) -> None:
+    client, _ = web_client(redis_url, tmp_path, clock)
+    assert client.post("/v1/accounts", json=account(), headers=AUTH).status_code == 202
+    agreed = {"type": "plan_agreed", "installments": PLAN[:2], "currency": "USD"}
+    assert client.post("/v1/accounts/A-1/events", json=agreed, headers=AUTH).status_code == 202
+    pay = {"type": "payment", "amount": "50", "installment": 2}
+    assert client.post("/v1/accounts/A-1/events", json=pay, headers=AUTH).status_code == 202
+    offer = {"type": "settlement_offer", "amount": "60", "expires": "2026-03-31"}
+    assert client.post("/v1/accounts/A-1/events", json=offer, headers=AUTH).status_code == 202
+    got = client.get("/v1/accounts/A-1", headers=AUTH).json()
+
+    assert got["balance"] == {
+        "amount": "125.50", "currency": "USD", "paid": "50", "outstanding": "75.50"
+    }  # fmt: skip
+    assert got["plan"] == {
+        "number": 1,
+        "status": "active",
+        "reason": None,
+        "agreed_at": "2026-03-02T12:00:00Z",
+        "currency": "USD",
+        "reference": None,
+        "installments": [
+            {"number": 1, "due_date": "2026-03-20", "amount": "50.00", "paid": "0",
+             "status": "open"},
+            {"number": 2, "due_date": "2026-04-03", "amount": "50.00", "paid": "50",
+             "status": "kept"},
+        ],
+    }  # fmt: skip
+    assert got["settlement"] == {
+        "amount": "60", "expires": "2026-03-31", "offered_at": "2026-03-02T12:00:00Z",
+        "accepted_at": None, "paid_at": None,
+    }  # fmt: skip
+    # schedule t has no plan section: the plan is kept, its only step is instalment 1's checkpoint
+    assert got["next_step"]["key"] == "plan.1.due"
+    cancel = {"type": "plan_cancelled"}
+    refused = client.post("/v1/accounts/A-1/events", json=cancel, headers=AUTH)
+    assert (refused.status_code, refused.json()["field"]) == (422, "reason")
+    stopped = client.post("/v1/accounts/A-1/events", json={"type": "cease"}, headers=AUTH)
+    assert stopped.status_code == 202
+    again = client.post("/v1/accounts/A-1/events", json=agreed, headers=AUTH)
+    assert again.status_code == 409

@@ -8,6 +8,8 @@ from rich.console import Console
 from rich.table import Table
 
 from worker.accounts.lifecycle import status_text
+from worker.accounts.plan_view import plan_lines
+from worker.accounts.plans import current_step
 from worker.accounts.zones import mask_email, mask_phone
 from worker.app import App
 from worker.clock import isoformat_utc
@@ -51,10 +53,12 @@ def explain_account(app: App, account_id: str, console: Console) -> None:
             said = sc.constraint
             where_said = f" {said.timezone}" if said.kind == "located_in" else ""
             console.print(f"stated constraint: {said.kind}{where_said}{until}")
-    if state.cursor is None or state.due_at is None:
+    for line in plan_lines(state):  # balance, plan and instalments, settlement offer
+        console.print(line, markup=False)
+    step = current_step(state, schedule)
+    if step is None or state.due_at is None:
         console.print("next step: none (the cadence has ended or is held)")
     else:
-        step = schedule.occurrences[state.cursor]
         local = state.due_at.astimezone(ZoneInfo(zones[0].zone))
         console.print(
             f"next step: {step.key} ({step.tier}, day {step.day}) {step.channel} "
