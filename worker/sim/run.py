@@ -20,6 +20,7 @@ from worker.config import Settings
 from worker.errors import InvalidInput, RemindError
 from worker.gate.calls import CallResults
 from worker.sim.demo_data import generate_accounts, generate_events
+from worker.sim.plan_summary import plan_table
 from worker.sim.plot import plot_timeline
 from worker.sim.report import write_report
 from worker.sim.simulate import SimulationResult, read_records, simulate
@@ -150,7 +151,8 @@ def summary_tables(outcomes: list[dict[str, Any]]) -> list[Table]:
         for (reason, rule), n in counts.most_common():
             t.add_row(reason[:60], rule, str(n))
         tables.append(t)
-    return tables
+    plans = plan_table(outcomes)  # kept / late / broken instalments, plan events
+    return tables + ([plans] if plans is not None else [])
 
 
 def run_demo(
