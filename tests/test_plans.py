@@ -403,7 +403,14 @@ def test_the_account_api_shows_balance_plan_and_settlement(
         "accepted_at": None, "paid_at": None,
     }  # fmt: skip
     # schedule t has no plan section: the plan is kept, its only step is instalment 1's checkpoint
-    assert got["next_step"]["key"] == "plan.1.due"
+    assert got["next_step"] == {
+        "key": "plan.1.due", "tier": "plan", "day": 23, "channel": None, "template": None,
+        "due_at": "2026-03-24T04:00:00Z",
+    }  # fmt: skip
+    wrong = {"type": "payment", "amount": "5", "installment": 3}
+    refused_payment = client.post("/v1/accounts/A-1/events", json=wrong, headers=AUTH)
+    assert (refused_payment.status_code, refused_payment.json()["field"]) == (422, "installment")
+    assert refused_payment.json()["detail"] == "installment: plan 1 has instalments 1 to 2, not 3"
     cancel = {"type": "plan_cancelled"}
     refused = client.post("/v1/accounts/A-1/events", json=cancel, headers=AUTH)
     assert (refused.status_code, refused.json()["field"]) == (422, "reason")
@@ -411,3 +418,21 @@ def test_the_account_api_shows_balance_plan_and_settlement(
     assert stopped.status_code == 202
     again = client.post("/v1/accounts/A-1/events", json=agreed, headers=AUTH)
     assert again.status_code == 409
+
+
+def test_explain_names_a_checkpoint_and_asks_no_gate_about_it(
+    app: App, clock: SimulatedClock
+) -> None:
+    enroll(app, parse_account(account()))
+    run = Run(app, clock)
+    run.event(utc(2026, 3, 7, 16), type="plan_agreed", installments=PLAN[:1])
+    run_until(app, clock, utc(2026, 3, 23, 18))  # after the after2 step, before the checkpoint
+    console = Console(record=True, width=200)
+    explain_account(app, "A-1", console)
+    text = console.export_text()
+
+    assert (
+        "next step: plan.1.due, the plan's checkpoint at 2026-03-24T04:00:00Z: nothing is sent;"
+        " the plan breaks if the instalment is still unpaid"
+    ) in text
+    assert "gate at" not in text

@@ -9,7 +9,7 @@ from rich.table import Table
 
 from worker.accounts.lifecycle import status_text
 from worker.accounts.plan_view import plan_lines
-from worker.accounts.plans import current_step
+from worker.accounts.plans import current_step, is_checkpoint
 from worker.accounts.zones import mask_email, mask_phone
 from worker.app import App
 from worker.clock import isoformat_utc
@@ -58,6 +58,11 @@ def explain_account(app: App, account_id: str, console: Console) -> None:
     step = current_step(state, schedule)
     if step is None or state.due_at is None:
         console.print("next step: none (the cadence has ended or is held)")
+    elif is_checkpoint(step):
+        console.print(
+            f"next step: {step.key}, the plan's checkpoint at {isoformat_utc(state.due_at)}:"
+            " nothing is sent; the plan breaks if the instalment is still unpaid"
+        )
     else:
         local = state.due_at.astimezone(ZoneInfo(zones[0].zone))
         console.print(

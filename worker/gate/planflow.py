@@ -42,9 +42,10 @@ def on_plan_event(
     at: datetime,
 ) -> list[Outcome]:  # fmt: skip
     """Apply a plan event or a payment to ``state``; publish and return the outcomes."""
-    if state.status == "stopped" and state.plan is not None and state.plan.active:
+    if state.status == "stopped":
         # a stop (paid, cease...) ends the plan too: nothing of it is sent any more
-        state.plan.status, state.plan.reason, state.plan.ended_at = "ended", event.type, at
+        if state.plan is not None and state.plan.active:
+            state.plan.status, state.plan.reason, state.plan.ended_at = "ended", event.type, at
         state.queued = []
     if event.type not in PLAN_EVENTS:
         return []
@@ -57,6 +58,7 @@ def on_plan_event(
     if event.type == "plan_agreed":
         out += _agreed(state, schedule, event, at)
     elif event.type == "payment" and event.amount is not None:
+        _check_installment(state, event.installment)
         closed = plans.pay(state, schedule, event.amount, event.installment, at)
         out += [plan_outcome(state, at, i.status, f"plan.{i.number}") for i in closed]
         if state.plan is not None and state.plan.status == "completed" and closed:
@@ -98,6 +100,19 @@ def _agreed(state: AccountState, schedule: Schedule, event: Event, at: datetime)
     )  # fmt: skip
     out = [plan_outcome(state, at, "replaced", "plan")] if old is not None else []
     return [*out, plan_outcome(state, at, "agreed", "plan")]
+
+
+def _check_installment(state: AccountState, number: int | None) -> None:
+    """A payment naming an instalment the active plan does not have is refused (the payment
+    is then recorded as ``rejected``, and upstream can send it again)."""
+    plan = state.plan
+    if number is None or plan is None or not plan.active:
+        return  # no plan: the payment counts against the balance alone
+    if plan.instalment(number) is None:
+        raise InvalidInput(
+            f"plan {plan.number} has instalments 1 to {len(plan.installments)}, not {number}",
+            field="installment",
+        )
 
 
 def _stop_if_paid(store: Store, state: AccountState, at: datetime) -> list[Outcome]:

@@ -27,8 +27,8 @@ def account_view(app: App, state: AccountState) -> dict[str, Any]:
             "key": occurrence.key,
             "tier": occurrence.tier,
             "day": occurrence.day,
-            "channel": occurrence.channel,
-            "template": occurrence.template,
+            "channel": occurrence.channel or None,  # None: a plan checkpoint, nothing sent
+            "template": occurrence.template or None,
             "due_at": isoformat_utc(state.due_at),
         }
     return {
