@@ -3,6 +3,9 @@ with its file, line and field."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import time
 from pathlib import Path
 
@@ -125,3 +128,22 @@ def test_schedules_check_names_a_plan_message_whose_template_lacks_its_part() ->
     ]
     shipped = parse_schedule(BASE + PLAN, file="t.yaml")
     assert schedule_gaps(shipped, Renderer(ROOT / "templates")) == []
+
+
+def test_schedules_plan_lists_the_plan_section_after_the_cadence() -> None:
+    env = {**os.environ, "REMIND_SCHEDULES_DIR": str(ROOT / "schedules"), "COLUMNS": "200"}
+    done = subprocess.run(
+        [sys.executable, "-m", "worker.cli", "schedules", "plan", "zh-cn", "--due", "2026-03-01"],
+        env=env, capture_output=True, text=True, check=False, cwd=ROOT,
+    )  # fmt: skip
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-7:] == [
+        "plan: grace_days 3, on_broken resume",
+        "plan.<n>.before2   -2 days  10:00  sms   plan_reminder",
+        "plan.<n>.on0       +0 days  09:30  sms   plan_reminder",
+        "plan.<n>.after1    +1 days  10:00  sms   plan_missed",
+        "on confirmation: sms plan_confirmation",
+        "on thanks: sms plan_thanks",
+        "on settlement_offer: sms settlement_offer",
+    ]

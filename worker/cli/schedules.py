@@ -83,6 +83,18 @@ def schedules_plan(
             f"{o.key:<18} {o.tier:<6} day {o.day:>3}  {when} {o.send_time:%H:%M}  "
             f"{o.channel:<5} {o.template}" + (f" (fallback {o.fallback})" if o.fallback else "")
         )
+    if s.plan is not None:  # a repayment plan's steps, by days from each instalment's date
+        p = s.plan
+        console.print(f"plan: grace_days {p.grace_days}, on_broken {p.on_broken}")
+        for m in p.steps:
+            console.print(
+                f"plan.<n>.{m.name:<9} {m.offset:+d} days  {m.send_time:%H:%M}  "
+                f"{m.channel:<5} {m.template}" + (f" (fallback {m.fallback})" if m.fallback else "")
+            )
+        for label in ("confirmation", "thanks", "settlement_offer"):
+            message = getattr(p, label)
+            if message is not None:
+                console.print(f"on {label}: {message.channel} {message.template}")
 
 
 def _due(value: str) -> date:
