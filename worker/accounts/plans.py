@@ -105,10 +105,10 @@ def claim_key(state: AccountState, step: Occurrence) -> str:
 def place(state: AccountState, schedule: Schedule, now: datetime) -> None:
     """Put the pending step's instant in ``due_at`` (none while held or when none is left)."""
     step = current_step(state, schedule)
-    if step is None or state.status in ("held", "stopped"):
-        state.due_at = None if step is None or state.status == "held" else state.due_at
-        return
-    state.due_at = place_at(state.account, step, now)
+    if step is None or state.status == "held":
+        state.due_at = None
+    elif state.status != "stopped":  # a stopped account's pending step is left to the gate
+        state.due_at = place_at(state.account, step, now)
 
 
 def queue(state: AccountState, schedule: Schedule, key: str, now: datetime) -> None:
@@ -145,6 +145,7 @@ def agree(
         ],
         left_cursor=old.left_cursor if old is not None else state.cursor,
     )
+    state.attempt = 0  # the pending step changes: a new one starts at attempt 0
     if state.status in ("paused", "completed"):  # the plan supersedes a promise
         state.status, state.status_reason, state.paused_until = "active", None, None
     state.queued = [q for q in state.queued if not q.key.startswith("plan.confirmation")]
@@ -195,6 +196,7 @@ def end(state: AccountState, status: str, reason: str, schedule: Schedule, now: 
     if plan is None or not plan.active:
         return
     plan.status, plan.reason, plan.ended_at = status, reason, now  # type: ignore[assignment]
+    state.attempt = 0
     section = schedule.plan
     tier = section.broken_tier if section is not None and status == "broken" else None
     if tier is not None:
