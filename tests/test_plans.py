@@ -436,3 +436,21 @@ def test_explain_names_a_checkpoint_and_asks_no_gate_about_it(
         " the plan breaks if the instalment is still unpaid"
     ) in text
     assert "gate at" not in text
+
+
+def test_a_plan_agreed_during_a_dispute_waits_for_its_resolution(
+    app: App, clock: SimulatedClock
+) -> None:
+    enroll(app, parse_account(account()))
+    run = Run(app, clock)
+    run.event(utc(2026, 3, 3, 16), type="dispute", reason="amount")
+    run.event(utc(2026, 3, 7, 16), type="plan_agreed", installments=PLAN[:1])
+    assert app.timeline.next_due() is None  # held: nothing is placed, the plan's steps neither
+    run.event(utc(2026, 3, 16, 16), type="dispute_resolved")
+    run_until(app, clock, utc(2026, 3, 21))
+
+    assert [s for s in run.sent() if s[0] > "2026-03-02"] == [
+        ("2026-03-16", "plan.confirmation", "email"),
+        ("2026-03-17", "plan.1.before3", "sms"),
+        ("2026-03-20", "plan.1.on0", "email"),
+    ]
