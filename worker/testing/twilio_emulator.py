@@ -142,7 +142,11 @@ class TwilioEmulator:
         self.auth = auth
         self._callbacks = CallbackSender(auth_token or (auth[1] if auth else None))
         self.requests: list[Received] = []
-        self._replies: deque[Reply] = deque()
+        self._replies: dict[str | None, deque[Reply]] = {
+            None: deque(),
+            "Messages": deque(),
+            "Calls": deque(),
+        }
         self._lock = threading.Lock()
         self._released = threading.Event()
         self._count = 0
@@ -158,10 +162,11 @@ class TwilioEmulator:
         host, port = self._server.server_address[:2]
         return f"http://{host!s}:{port}"
 
-    def script(self, *replies: Reply) -> None:
-        """Answer the next requests with ``replies``, in order."""
+    def script(self, *replies: Reply, kind: str | None = None) -> None:
+        """Answer the next requests with ``replies``, in order; with ``kind`` (``Messages`` or
+        ``Calls``) only requests for that resource, before the replies scripted for any."""
         with self._lock:
-            self._replies.extend(replies)
+            self._replies[kind].extend(replies)
 
     @property
     def callbacks(self) -> list[Callback]:
@@ -201,7 +206,8 @@ class TwilioEmulator:
             return error(20003, 401, "Authenticate"), None
         with self._lock:
             self.requests.append(Received(match["kind"], match["sid"], form, headers))
-            reply = self._replies.popleft() if self._replies else accepted()
+            queue = self._replies[match["kind"]] or self._replies[None]
+            reply = queue.popleft() if queue else accepted()
             self._count += 1
             n = self._count
         if reply.body is None and not reply.drop:
