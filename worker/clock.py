@@ -7,6 +7,7 @@ code runs on virtual time. Instants are always timezone-aware UTC datetimes.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
@@ -60,13 +61,16 @@ class ScaledClock:
     ``scale`` times faster than the wall clock, the same in every process given the same three
     (``REMIND_DEMO_CLOCK``, for ``remind demo --live`` only: cadences count in days)."""
 
-    def __init__(self, start: datetime, anchor: float, scale: float):
+    def __init__(
+        self, start: datetime, anchor: float, scale: float, wall: Callable[[], float] = time.time
+    ):
         self.start = as_utc(start)
         self.anchor = anchor
         self.scale = scale
+        self.wall = wall
 
     def now(self) -> datetime:
-        return self.start + timedelta(seconds=(time.time() - self.anchor) * self.scale)
+        return self.start + timedelta(seconds=(self.wall() - self.anchor) * self.scale)
 
 
 def as_utc(instant: datetime) -> datetime:
