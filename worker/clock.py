@@ -7,8 +7,8 @@ code runs on virtual time. Instants are always timezone-aware UTC datetimes.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
