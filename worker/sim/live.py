@@ -21,6 +21,7 @@ import signal
 import subprocess
 import threading
 import time
+import urllib.error
 import urllib.request
 from collections import Counter
 from collections.abc import Iterator
@@ -158,7 +159,11 @@ def _run(settings: Settings, kids: Children, state_url: str, broker_url: str, *,
         if name == "web" and not _healthy(plan.web, kids):
             print(f"error: the web service did not start (see {kids.logs}/web.log)", flush=True)
             return 1
-    enrolled = _post(f"{plan.web}/v1/accounts", setup.accounts(phone, email), plan.api_key)
+    try:
+        enrolled = _post(f"{plan.web}/v1/accounts", setup.accounts(phone, email), plan.api_key)
+    except urllib.error.HTTPError as e:  # e.g. --phone is not a number: 422 naming the field
+        print(f"error: the demo accounts were refused: {e.code} {e.read().decode()}", flush=True)
+        return 1
     print(f"enrolled through POST /v1/accounts: {enrolled}", flush=True)
     tracker = Tracker(
         voice_live=plan.voice_live,
@@ -228,8 +233,17 @@ class Tracker:
                     self.seen["callback:call-status"] < self.seen["voice:sent"])  # fmt: skip
 
     def summary(self) -> str:
-        parts = [f"{n} {k}" for k, n in sorted(self.seen.items())]
-        return ", ".join(parts) or "nothing happened"
+        """What came of the sends, channel by channel, and what the fakes received."""
+        parts = []
+        for channel in ("sms", "email", "voice"):
+            kinds = [f"{n} {k.split(':')[1]}" for k, n in sorted(self.seen.items())
+                     if k.startswith(f"{channel}:")]  # fmt: skip
+            parts.append(f"{channel}: {', '.join(kinds) or 'nothing'}")
+        callbacks = sum(n for k, n in self.seen.items() if k.startswith("callback:"))
+        parts.append(f"{callbacks} signed callbacks made")
+        if self.sink:
+            parts.append(f"{self.seen['fake:email']} emails received by the sink")
+        return "; ".join(parts)
 
 
 def _line(t0: float, who: str, text: str) -> None:
