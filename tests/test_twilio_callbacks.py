@@ -246,3 +246,14 @@ def test_waiting_for_callbacks_that_never_come_times_out(
     client.api.v2010.account.messages.create(to=TO, from_=FROM, body="no callback asked")
     with pytest.raises(TimeoutError, match="0 of 1 callbacks"):
         twilio.wait_callbacks(1, timeout=0.2)
+
+
+def test_observers_hear_of_each_request_and_each_answered_callback(receiver: Receiver) -> None:
+    heard: list[object] = []
+    with TwilioEmulator(
+        auth=(SID, TOKEN), on_request=heard.append, on_callback=heard.append
+    ) as twilio:
+        message(twilio_client(SID, TOKEN, twilio.base_url, timeout=5), receiver)
+        made = twilio.wait_callbacks(3, timeout=10)
+
+    assert heard == [twilio.requests[0], *made]

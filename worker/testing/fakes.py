@@ -67,23 +67,28 @@ def serve(sms: list[Reply], calls: list[Reply], token: str, sid: str) -> None:
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    with TwilioEmulator(auth=(sid, token)) as twilio, SmtpSink() as sink:
+    # callbacks are printed the moment they are answered: the web service records an outcome
+    # while answering, and the demo shows the callback before what it caused
+    told = TwilioEmulator(
+        auth=(sid, token),
+        on_request=lambda r: emit(
+            {"event": "request", "kind": r.kind, "to": mask(r.fields.get("To", ""))}
+        ),
+        on_callback=lambda c: emit(callback_news(c)),
+    )
+    with told as twilio, SmtpSink() as sink:
         twilio.script(*sms, kind="Messages")
         twilio.script(*calls, kind="Calls")
         emit({"event": "ready", "twilio": twilio.base_url, "smtp": sink.url})
-        seen = [0, 0, 0]
+        seen = 0
         while True:
-            stopping = stop.wait(0.1)  # the pace at which news is printed, nothing waits on it
-            requests, made, mails = twilio.requests, twilio.callbacks, list(sink.messages)
-            for r in requests[seen[0] :]:
-                emit({"event": "request", "kind": r.kind, "to": mask(r.fields.get("To", ""))})
-            for c in made[seen[1] :]:
-                emit(callback_news(c))
-            for m in mails[seen[2] :]:
+            stopping = stop.wait(0.1)  # the pace at which emails are shown, nothing waits on it
+            mails = list(sink.messages)
+            for m in mails[seen:]:
                 emit({"event": "email", "to": [mask(t) for t in m.rcpt_tos],
                       "subject": str(m.message["Subject"]),
                       "unsubscribe": m.message["List-Unsubscribe"] is not None})  # fmt: skip
-            seen = [len(requests), len(made), len(mails)]
+            seen = len(mails)
             if stopping:
                 return
 
@@ -98,8 +103,13 @@ def callback_news(c: Callback) -> dict[str, Any]:
             "status": c.status, "answer": answer}  # fmt: skip
 
 
+_printing = threading.Lock()
+
+
 def emit(news: dict[str, Any]) -> None:
-    print(json.dumps(news, ensure_ascii=False), flush=True)
+    """Print one line of news (from the main or the callback thread, never interleaved)."""
+    with _printing:
+        print(json.dumps(news, ensure_ascii=False), flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -70,8 +70,11 @@ class Callback:
 class CallbackSender:
     """Posts callback flows in order on a background thread and logs every request."""
 
-    def __init__(self, auth_token: str | None) -> None:
+    def __init__(
+        self, auth_token: str | None, on_callback: Callable[[Callback], None] | None = None
+    ) -> None:
         self.auth_token = auth_token
+        self.on_callback = on_callback
         self.log: list[Callback] = []
         self._jobs: queue.Queue[Callable[[], None] | None] = queue.Queue()
         self._made = threading.Condition()
@@ -102,6 +105,8 @@ class CallbackSender:
         except (OSError, ValueError) as e:  # refused, timed out, not a URL
             status, body, error = None, "", f"{type(e).__name__}: {e}"
         made = Callback(kind, url, dict(form), signature, status, body, error)
+        if self.on_callback is not None:  # told before it is logged, so before any waiter wakes
+            self.on_callback(made)
         with self._made:
             self.log.append(made)
             self._made.notify_all()

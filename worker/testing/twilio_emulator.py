@@ -134,13 +134,21 @@ class TwilioEmulator:
     """The emulator; ``auth=(sid, token)`` makes it refuse other credentials (error 20003).
 
     Callbacks are signed with ``auth_token``, else the token of ``auth``; with neither they go
-    unsigned (and remind's web service refuses them)."""
+    unsigned (and remind's web service refuses them). ``on_request`` is told of each request
+    received and ``on_callback`` of each callback once answered, on the thread that has it."""
 
     def __init__(
-        self, *, auth: tuple[str, str] | None = None, auth_token: str | None = None
+        self,
+        *,
+        auth: tuple[str, str] | None = None,
+        auth_token: str | None = None,
+        on_request: Callable[[Received], None] | None = None,
+        on_callback: Callable[[Callback], None] | None = None,
     ) -> None:
         self.auth = auth
-        self._callbacks = CallbackSender(auth_token or (auth[1] if auth else None))
+        self.on_request = on_request
+        token = auth_token or (auth[1] if auth else None)
+        self._callbacks = CallbackSender(token, on_callback)
         self.requests: list[Received] = []
         self._replies: dict[str | None, deque[Reply]] = {
             None: deque(),
@@ -204,8 +212,11 @@ class TwilioEmulator:
             return error(20404, 404, "The requested resource was not found"), None
         if self.auth is not None and headers.get("Authorization") != _basic(*self.auth):
             return error(20003, 401, "Authenticate"), None
+        received = Received(match["kind"], match["sid"], form, headers)
+        if self.on_request is not None:
+            self.on_request(received)
         with self._lock:
-            self.requests.append(Received(match["kind"], match["sid"], form, headers))
+            self.requests.append(received)
             queue = self._replies[match["kind"]] or self._replies[None]
             reply = queue.popleft() if queue else accepted()
             self._count += 1
