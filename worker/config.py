@@ -77,6 +77,9 @@ class Settings:
     results_actor: str = DEFAULT_RESULTS_ACTOR
     #: A fixed instant for every clock in the process (``REMIND_FIXED_NOW``): tests and drills.
     fixed_now: datetime | None = None
+    #: ``remind demo --live`` only (``REMIND_DEMO_CLOCK``): every clock reads ``start`` at the
+    #: real epoch second ``anchor`` and runs ``scale`` times as fast as the wall clock
+    demo_clock: tuple[datetime, float, float] | None = None
     audit_retention_days: int = DEFAULT_AUDIT_RETENTION_DAYS
     #: bearer keys the HTTP intake API accepts (``REMIND_API_KEYS``, comma-separated); none:
     #: the API refuses every request
@@ -173,6 +176,7 @@ class Settings:
             results_queue=get("REMIND_RESULTS_QUEUE") or DEFAULT_RESULTS_QUEUE,
             results_actor=get("REMIND_RESULTS_ACTOR") or DEFAULT_RESULTS_ACTOR,
             fixed_now=_instant(get("REMIND_FIXED_NOW"), "REMIND_FIXED_NOW"),
+            demo_clock=_demo_clock(get("REMIND_DEMO_CLOCK")),
             audit_retention_days=_positive_whole(
                 env, "REMIND_AUDIT_RETENTION_DAYS", DEFAULT_AUDIT_RETENTION_DAYS, unit="days"
             ),
@@ -222,3 +226,21 @@ def _instant(raw: str | None, name: str) -> datetime | None:
     if value.tzinfo is None:
         raise ConfigError(f"{name} must carry a UTC offset, got {raw!r}")
     return value
+
+
+def _demo_clock(raw: str | None) -> tuple[datetime, float, float] | None:
+    """``START,ANCHOR,SCALE``: an ISO instant, real epoch seconds, a speed above 0."""
+    if raw is None:
+        return None
+    form = "REMIND_DEMO_CLOCK must be START,ANCHOR,SCALE (ISO instant, epoch seconds, speed)"
+    parts = [p.strip() for p in raw.split(",")]
+    if len(parts) != 3:
+        raise ConfigError(f"{form}, got {raw!r}")
+    start = _instant(parts[0], "REMIND_DEMO_CLOCK (START)")
+    try:
+        anchor, scale = float(parts[1]), float(parts[2])
+    except ValueError:
+        raise ConfigError(f"{form}, got {raw!r}") from None
+    if start is None or not (math.isfinite(anchor) and math.isfinite(scale) and scale > 0):
+        raise ConfigError(f"{form}, got {raw!r}")
+    return start, anchor, scale

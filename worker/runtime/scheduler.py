@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -56,7 +57,9 @@ def run_scheduler(app: App) -> None:
         "interval",
         seconds=app.settings.tick_seconds,
         id="tick",
-        next_run_time=app.clock.now(),
+        # APScheduler keeps wall-clock time; the app's clock may be fixed or fast (a demo), and
+        # a first run months away from the wall clock would be waited for or caught up on
+        next_run_time=datetime.now(UTC),
         max_instances=1,
         coalesce=True,
     )
