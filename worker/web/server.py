@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse
 from worker.app import App
 from worker.config import Settings
 from worker.errors import InvalidInput, StateError
+from worker.web.inbound import inbound_router
 from worker.web.intake_api import intake_router
 from worker.web.twilio_routes import twilio_router
 from worker.web.unsubscribe import unsubscribe_router
@@ -34,6 +35,7 @@ def create_app(app: App, settings: Settings) -> FastAPI:
     web.include_router(intake_router(app))
     web.include_router(unsubscribe_router(app, settings))
     web.include_router(twilio_router(app, settings))
+    web.include_router(inbound_router(app, settings))
     return web
 
 
