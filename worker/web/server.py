@@ -10,6 +10,7 @@ from worker.config import Settings
 from worker.errors import InvalidInput, StateError
 from worker.web.inbound import inbound_router
 from worker.web.intake_api import intake_router
+from worker.web.metrics import metrics_router
 from worker.web.twilio_routes import twilio_router
 from worker.web.unsubscribe import unsubscribe_router
 
@@ -36,6 +37,7 @@ def create_app(app: App, settings: Settings) -> FastAPI:
     web.include_router(unsubscribe_router(app, settings))
     web.include_router(twilio_router(app, settings))
     web.include_router(inbound_router(app, settings))
+    web.include_router(metrics_router(app, settings))
     return web
 
 
