@@ -25,6 +25,7 @@ schedule, the strongest reading winning (stop over start over help):
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -50,6 +51,8 @@ from worker.intake import apply_event
 from worker.storage import keys, phones
 from worker.web.answers import START_ANSWER, STOP_ANSWER, help_answer, twiml
 from worker.web.twilio_auth import signed_form
+
+log = logging.getLogger(__name__)
 
 #: Where Twilio posts inbound texts (the number's or messaging service's webhook URL).
 INBOUND_PATH = "/twilio/sms/inbound"
@@ -78,6 +81,9 @@ def inbound_router(app: App, settings: Settings) -> APIRouter:
         """An inbound text: STOP, START and HELP answered in TwiML; other texts recorded."""
         form = await signed_form(request, settings)
         handled = await run_in_threadpool(receive, app, settings, form)
+        # no number and no text in the log: the SID finds them at Twilio
+        log.info("inbound sms %s: %s, %d accounts", form.get("MessageSid"), handled.done,
+                 len(handled.accounts))  # fmt: skip
         return Response(twiml(handled.answer), media_type="application/xml")
 
     return router
