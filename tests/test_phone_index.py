@@ -66,3 +66,14 @@ def test_a_number_that_said_stop_is_opted_out_for_the_person_who_adds_it(app: Ap
 )
 def test_numbers_are_indexed_in_e164_and_short_codes_as_given(given: str, indexed: str) -> None:
     assert phones.e164(given) == indexed
+
+
+def test_an_opt_in_event_after_a_stop_is_not_undone_by_enrolling_again(app: App) -> None:
+    phones.opt_out_number(app.client, NEW, datetime(2026, 3, 1, tzinfo=UTC))
+    enroll(app, parse_account(account(phones=numbers(NEW))))
+    assert app.store.opted_out("A-1") == {f"sms:{NEW}"}
+    opt_in = {"account_id": "A-1", "type": "opt_in", "channel": "sms", "address": NEW}
+    apply_event(app, parse_event(opt_in))
+    enroll(app, parse_account(account(phones=numbers(NEW), name="Sam Lee-Park")))
+    assert app.store.opted_out("A-1") == set()
+    assert phones.number_opted_out(app.client, NEW)  # the registry speaks for the number

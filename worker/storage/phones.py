@@ -15,7 +15,9 @@ set of accounts that list it (``keys.phone_accounts``):
 The registry (``keys.SMS_OPTED_OUT_NUMBERS``) holds every number that said STOP, whether or not
 an account held it then: opting out is by number. When a number joins an account, its STOP is
 copied into the person's opt-out set (``sms:<number>``), the set the gate reads, so a number
-that said STOP before it was enrolled is not texted either. A START takes the number out.
+that said STOP before it was enrolled is not texted either. Only on joining: an ``opt_in``
+event that later lifts the person's entry is not undone by the next enrolment. A START from the
+number takes it out of the registry; an ``opt_in`` event does not (it speaks for one person).
 """
 
 from __future__ import annotations
@@ -54,23 +56,23 @@ def relink(
     client: redis.Redis, state: AccountState, before: Iterable[str], *, changes_only: bool = False
 ) -> None:
     """Point the index at the numbers ``state`` lists now (``before``: those it listed), and
-    copy the STOP of any of them into the person's opt-out set. ``changes_only``: do nothing
-    when the numbers are the same (an event; an enrolment always writes, which also indexes an
-    account stored before the index existed)."""
+    copy the STOP of each number that joins into the person's opt-out set. ``changes_only``: do
+    nothing when the numbers are the same (an event; an enrolment always writes, which also
+    indexes an account stored before the index existed)."""
     account_id, person_id = state.account_id, state.person_id
     old, new = {e164(n) for n in before}, {e164(n) for n in listed(state)}
     if changes_only and old == new:
         return
-    ordered = sorted(new)
+    joining = sorted(new - old)
     pipe = client.pipeline(transaction=False)
     for number in old - new:
         pipe.srem(keys.phone_accounts(number), account_id)
-    for number in ordered:
+    for number in sorted(new):
         pipe.sadd(keys.phone_accounts(number), account_id)
-    if ordered:
-        pipe.hmget(keys.SMS_OPTED_OUT_NUMBERS, ordered)
+    if joining:
+        pipe.hmget(keys.SMS_OPTED_OUT_NUMBERS, joining)
     replies = pipe.execute()
-    stopped = [n for n, at in zip(ordered, replies[-1], strict=True) if at] if ordered else []
+    stopped = [n for n, at in zip(joining, replies[-1], strict=True) if at] if joining else []
     if stopped:
         client.sadd(keys.opt_outs(person_id), *(f"sms:{n}" for n in stopped))
 
