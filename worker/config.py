@@ -84,6 +84,12 @@ class Settings:
     #: bearer keys the HTTP intake API accepts (``REMIND_API_KEYS``, comma-separated); none:
     #: the API refuses every request
     api_keys: tuple[str, ...] = field(default=(), repr=False)
+    #: bearer keys ``/metrics`` accepts besides the API keys (``REMIND_METRICS_KEYS``): a
+    #: scraper's key that cannot enroll accounts
+    metrics_keys: tuple[str, ...] = field(default=(), repr=False)
+    #: the answer to an SMS HELP when no schedule's ``caller`` says who writes
+    #: (``REMIND_HELP_TEXT``): a message from a number no account lists
+    help_text: str | None = None
 
     def __repr__(self) -> str:
         # A Redis, broker or SMTP URL may carry a password; repr() reaches logs, so it is
@@ -180,10 +186,15 @@ class Settings:
             audit_retention_days=_positive_whole(
                 env, "REMIND_AUDIT_RETENTION_DAYS", DEFAULT_AUDIT_RETENTION_DAYS, unit="days"
             ),
-            api_keys=tuple(
-                k.strip() for k in (get("REMIND_API_KEYS") or "").split(",") if k.strip()
-            ),
+            api_keys=_keys(get("REMIND_API_KEYS")),
+            metrics_keys=_keys(get("REMIND_METRICS_KEYS")),
+            help_text=get("REMIND_HELP_TEXT"),
         )
+
+
+def _keys(raw: str | None) -> tuple[str, ...]:
+    """A comma-separated list of keys, blanks dropped."""
+    return tuple(k.strip() for k in (raw or "").split(",") if k.strip())
 
 
 def _positive_number(

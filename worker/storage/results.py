@@ -14,7 +14,7 @@ import redis
 
 from worker.config import DEFAULT_AUDIT_RETENTION_DAYS, DEFAULT_RESULTS_MAXLEN
 from worker.contracts.outcome import Outcome
-from worker.storage import keys
+from worker.storage import keys, metrics
 from worker.storage.store import RECENT_OUTCOMES
 
 Sink = Callable[[dict[str, Any]], None]
@@ -53,6 +53,7 @@ class Results:
             recent = keys.recent_outcomes(outcome.person_id, outcome.account_id)
             pipe.lpush(recent, line)
             pipe.ltrim(recent, 0, RECENT_OUTCOMES - 1)
+        metrics.count(pipe, record)  # /metrics: in the same round trip
         pipe.execute()
         for sink in self.sinks:
             with self._lock:
