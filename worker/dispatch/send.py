@@ -31,6 +31,7 @@ from worker.gate.calls import count_after_send
 from worker.gate.caps import Reservation
 from worker.gate.disclosure import note_sent
 from worker.gate.types import Judgement
+from worker.storage import phones
 
 #: Transient provider failures retried this many times, this far apart, before giving up.
 MAX_ATTEMPTS = 3
@@ -134,6 +135,8 @@ def _failed(a: Attempt, e: DeliveryError, cap_keys: Sequence[str], locale: str) 
     if isinstance(e, RecipientOptedOut) and a.decision.recipient is not None:
         # the provider will refuse this address from now on: the gate must know it too
         a.app.store.set_opt_out(a.state.person_id, f"{a.channel}:{a.decision.recipient}")
+        if a.channel == "sms":  # and the number's own registry, as an inbound STOP would
+            phones.opt_out_number(a.app.client, a.decision.recipient, a.app.clock.now())
     failed = a.record(
         "failed",
         channel=a.channel,
