@@ -12,6 +12,7 @@ import dramatiq
 
 from worker import intake
 from worker.dispatch import pipeline as dispatching
+from worker.runtime.heartbeat import current_worker
 from worker.runtime.instance import get_app
 from worker.storage.store import AccountBusy
 
@@ -44,6 +45,6 @@ def apply_event(event: Any) -> None:
 def dispatch(account_id: str, due: float | None = None) -> None:
     """Decide and act on the account's pending step claimed at ``due``."""
     try:
-        dispatching.dispatch(get_app(), account_id, due)
+        dispatching.dispatch(get_app(), account_id, due, holder=current_worker())
     except AccountBusy:
         raise dramatiq.Retry(delay=BUSY_RETRY_MS) from None

@@ -36,6 +36,10 @@ def setup_broker(settings: Settings) -> Any:
     else:
         broker = RedisBroker(url=url)  # type: ignore[no-untyped-call]  # untyped upstream
     broker.add_middleware(CurrentMessage())
+    # Imported here: the heartbeat builds the process's App, which imports this module.
+    from worker.runtime.heartbeat import Heartbeat
+
+    broker.add_middleware(Heartbeat())
     dramatiq.set_broker(broker)
     return broker
 
