@@ -42,9 +42,11 @@ def claimed(app: App) -> list[tuple[str, float]]:
 
 
 def crashed_while_working(app: App, worker: str, *, after_claim: bool) -> None:
-    """``worker`` took the message and the lease, then died (before or after its claim)."""
+    """``worker`` took the message, the account's lock and the lease, then died (before or
+    after its claim)."""
     app.leases.beat(worker, app.clock.now())
-    app.leases.hold("A-1", worker, to_epoch(DAY1), app.clock.now())
+    app.client.set(keys.account_lock("A-1", "A-1"), f"token-of-{worker}", px=30_000)
+    app.leases.hold("A-1", "A-1", worker, to_epoch(DAY1), app.clock.now())
     if after_claim:
         app.caps.reserve_specs(
             person_id="A-1", dispatch_id="A-1:early.1:0", specs=[], now=app.clock.now(),
@@ -103,6 +105,9 @@ def test_a_live_workers_lease_and_claim_are_never_taken_over(
         app.leases.beat("w-slow", clock.now())
         assert claimed(app) == []
         assert app.leases.get("A-1") is not None
+        assert app.client.get(keys.account_lock("A-1", "A-1")) == "token-of-w-slow"
+    # its lock lasts 30 s of Redis's own time: long gone after ten minutes of sending
+    app.client.delete(keys.account_lock("A-1", "A-1"))
     # past the scheduler's own 600 s lease the entry is claimed again, at the score the lease
     # gave it: a stale message that puts it back; the next claim is the step's own
     clock.advance(timedelta(seconds=25))
@@ -119,6 +124,22 @@ def test_a_live_workers_lease_and_claim_are_never_taken_over(
         f"claimed:{to_epoch(DAY1)}:w-slow"
     )
     assert app.store.require("A-1").cursor == 0
+
+
+def test_recovery_breaks_the_dead_workers_account_lock_and_no_other(
+    app: App, clock: SimulatedClock
+) -> None:
+    claimed(app)
+    crashed_while_working(app, "w-dead", after_claim=False)
+    clock.advance(timedelta(seconds=TIMEOUT + 1))
+    claimed(app)
+    assert app.client.get(keys.account_lock("A-1", "A-1")) is None
+
+    crashed_while_working(app, "w-dead-2", after_claim=False)
+    app.client.set(keys.account_lock("A-1", "A-1"), "token-of-a-live-worker")  # since taken
+    clock.advance(timedelta(seconds=TIMEOUT + 1))
+    claimed(app)
+    assert app.client.get(keys.account_lock("A-1", "A-1")) == "token-of-a-live-worker"
 
 
 def test_a_dead_workers_lease_on_an_entry_it_already_moved_is_dropped_not_put_back(

@@ -41,23 +41,21 @@ def dispatch(
     the entry for as long as its heartbeat lasts, so a crash is recovered within seconds
     (``worker/storage/leases.py``), and its id goes into the at-most-once claim.
     """
-    state = app.store.load(account_id)
+    state, now = app.store.load(account_id), app.clock.now()
     if state is None:
         log.warning("dispatch for unknown account %s ignored", account_id)
         app.timeline.remove(account_id)
         return []
-    if holder is not None:
-        due = claimed_due
-        if due is None:
-            due = to_epoch(state.due_at or app.clock.now())
-        app.leases.hold(account_id, holder, due, app.clock.now())
-    try:
-        with app.store.locked(state.person_id, account_id):
+    with app.store.locked(state.person_id, account_id):
+        if holder is not None:
+            due = claimed_due if claimed_due is not None else to_epoch(state.due_at or now)
+            app.leases.hold(state.person_id, account_id, holder, due, now)
+        try:
             state = app.store.require(account_id)  # re-read under the lock
             outcomes, checks = _dispatch_locked(app, state, claimed_due, holder)
-    finally:
-        if holder is not None:
-            app.leases.drop(account_id, holder)
+        finally:
+            if holder is not None:
+                app.leases.drop(account_id, holder)
     for o in outcomes:
         app.results.publish(o, checks=() if o.reason == "missed" else checks)
     return outcomes

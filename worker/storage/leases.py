@@ -48,6 +48,13 @@ class Lease:
         return self.last_beat is not None and (now - self.last_beat).total_seconds() <= timeout
 
 
+#: Delete a lock only if it still holds the dead holder's token (it may have expired and been
+#: taken by a live worker since).
+_UNLOCK = (
+    "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
+)
+
+
 class Leases:
     """Heartbeats, leases, and the recovery of dead workers' leases."""
 
@@ -57,6 +64,7 @@ class Leases:
         self._hold = load_script(client, "lease_hold")
         self._drop = load_script(client, "lease_drop")
         self._recover = load_script(client, "lease_recover")
+        self._unlock = client.register_script(_UNLOCK)
 
     def beat(self, worker_id: str, now: datetime) -> None:
         """Record that ``worker_id`` is alive at ``now``."""
@@ -80,9 +88,13 @@ class Leases:
         ids: Any = self.client.zrangebyscore(keys.WORKERS, to_epoch(now) - self.timeout, "+inf")
         return [str(i) for i in ids]
 
-    def hold(self, account_id: str, holder: str, due: float, now: datetime) -> None:
-        """``holder`` takes the lease on ``account_id``'s claimed entry (due at ``due``)."""
-        self._hold(keys=[keys.LEASES, keys.TIMELINE], args=[account_id, holder, due, to_epoch(now)])
+    def hold(self, person_id: str, account_id: str, holder: str, due: float, now: datetime) -> None:
+        """``holder`` takes the lease on ``account_id``'s claimed entry (due at ``due``); call it
+        holding the account's lock, whose token the lease keeps."""
+        lock = keys.account_lock(person_id, account_id)
+        self._hold(
+            keys=[keys.LEASES, keys.TIMELINE, lock], args=[account_id, holder, due, to_epoch(now)]
+        )
 
     def drop(self, account_id: str, holder: str) -> None:
         """Give the lease back, if ``holder`` still holds it."""
@@ -99,13 +111,19 @@ class Leases:
         return [self._lease(str(a), str(raw)) for a, raw in held.items()]
 
     def recover(self, now: datetime) -> list[str]:
-        """Put back the entries of dead holders' leases; return their account ids."""
-        return list(
-            self._recover(
-                keys=[keys.LEASES, keys.WORKERS, keys.TIMELINE],
-                args=[to_epoch(now), self.timeout],
-            )
+        """Put back the entries of dead holders' leases and break the account locks they still
+        hold; return the account ids put back."""
+        flat: Any = self._recover(
+            keys=[keys.LEASES, keys.WORKERS, keys.TIMELINE], args=[to_epoch(now), self.timeout]
         )
+        back = []
+        for i in range(0, len(flat), 4):
+            account_id, put_back, lock, token = flat[i : i + 4]
+            if lock and token:
+                self._unlock(keys=[lock], args=[token])
+            if int(put_back):
+                back.append(str(account_id))
+        return back
 
     def _lease(self, account_id: str, raw: str) -> Lease:
         data = json.loads(raw)
