@@ -119,5 +119,6 @@ def channel_paused(channel: str) -> str:
 #: seconds, from the clock). A worker silent for ``REMIND_WORKER_HEARTBEAT_SECONDS`` is dead.
 WORKERS = f"{PREFIX}:workers"
 #: Hash of the leases workers hold on timeline entries: account id -> JSON ``{"holder", "due",
-#: "hidden", "since"}`` (``worker/storage/leases.py``); a dead holder's lease is recovered.
+#: "hidden", "since", "lock", "token"}`` (``worker/storage/leases.py``); a dead holder's lease
+#: is recovered.
 LEASES = f"{PREFIX}:leases"
