@@ -183,3 +183,30 @@ def test_the_embedded_port_defaults_to_a_fixed_one(raw: str | None, port: int) -
 def test_a_bad_embedded_port_names_the_variable(raw: str) -> None:
     with pytest.raises(ConfigError, match="REMIND_REDIS_PORT must be a port"):
         Settings.from_env({"REMIND_REDIS_PORT": raw})
+
+
+@pytest.mark.parametrize(
+    ("name", "raw", "field", "value"),
+    [
+        ("REMIND_RESULTS_RETENTION_DAYS", "30", "results_retention_days", 30),
+        ("REMIND_RESULTS_QUEUE_MAX", "500", "results_queue_max", 500),
+        ("REMIND_WORKER_HEARTBEAT_SECONDS", "12.5", "worker_heartbeat_seconds", 12.5),
+    ],
+)
+def test_the_retention_and_heartbeat_settings_are_read(
+    name: str, raw: str, field: str, value: float
+) -> None:
+    assert getattr(Settings.from_env({name: raw}), field) == value
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "REMIND_RESULTS_RETENTION_DAYS",
+        "REMIND_RESULTS_QUEUE_MAX",
+        "REMIND_WORKER_HEARTBEAT_SECONDS",
+    ],
+)
+def test_a_zero_retention_bound_or_heartbeat_is_refused_naming_the_variable(name: str) -> None:
+    with pytest.raises(ConfigError, match=f"^{name} must be"):
+        Settings.from_env({name: "0"})

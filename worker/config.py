@@ -37,8 +37,6 @@ DEFAULT_RESULTS_ACTOR = "reminder_result"
 DEFAULT_LEASE_SECONDS = 600
 #: Days decision records are kept in the audit log: 3 years (Reg F 1006.100) and a leap day.
 DEFAULT_AUDIT_RETENTION_DAYS = 1096
-#: Audit/results stream approximate length cap.
-DEFAULT_RESULTS_MAXLEN = 1_000_000
 #: Seconds a worker may stay silent before its claims are recovered (it beats every third).
 DEFAULT_WORKER_HEARTBEAT_SECONDS = 30
 #: Days an outcome stays on the results stream at least (trimmed by age, never by count).

@@ -77,9 +77,10 @@ class Results:
         return record
 
 
-def trim_before(entry_id: str, retention_seconds: float) -> str:
+def trim_before(entry_id: str | bytes, retention_seconds: float) -> str:
     """The stream id ``retention_seconds`` older than ``entry_id`` (ids start with epoch ms)."""
-    ms = int(str(entry_id).split("-", 1)[0]) - int(retention_seconds * 1000)
+    text = entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
+    ms = int(text.split("-", 1)[0]) - int(retention_seconds * 1000)
     return f"{max(ms, 0)}-0"
 
 
