@@ -174,4 +174,6 @@ def test_a_worker_killed_mid_send_has_its_step_recovered_after_the_heartbeat_tim
     assert len(provider.connections) == 1  # never sent a second time
     assert redis_client.get(claim_key) == "unknown"
     assert redis_client.hlen(keys.LEASES) == 0
+    # the second worker left on SIGTERM; the killed one is remembered until a day of silence
+    assert redis_client.zrange(keys.WORKERS, 0, -1) == [lease["holder"]]
     assert app.store.require("A-1").cursor == 1  # the cadence moved on
