@@ -209,17 +209,17 @@ def _fall_back(a: Attempt) -> list[Outcome]:
 def _claimed_before(a: Attempt, res: Reservation) -> list[Outcome]:
     """The dispatch id was claimed already: by a worker still sending, one that died, or done.
 
-    A claim naming its worker is judged by that worker's heartbeat: alive, it is left alone
-    however long it takes; silent, the worker died. A claim without a worker (a process outside
-    ``remind worker``) is judged by its age against ``REMIND_LEASE_SECONDS``.
+    A claim is in progress for ``REMIND_LEASE_SECONDS`` at most (no send lasts that long), and
+    only while the worker it names still beats: a silent one died, and its step is settled at
+    once instead of at the end of the lease. A claim naming no worker (a process outside
+    ``remind worker``) is judged by its age alone.
     """
     claimed = res.claimed or ""
     if claimed.startswith("claimed:"):
         since, claimer = claim_holder(claimed)
-        if claimer is not None:
+        busy = to_epoch(a.now) - since < a.app.settings.lease_seconds
+        if busy and claimer is not None:
             busy = a.app.leases.is_alive(claimer, a.now)
-        else:
-            busy = to_epoch(a.now) - since < a.app.settings.lease_seconds
         if busy:
             # another worker is sending it right now: leave it to that worker
             return [a.record("skipped", channel=a.channel, reason="in_progress")]

@@ -10,7 +10,7 @@ heartbeat timeout and a tick instead of the whole lease.
 At most once is kept by the claim on the dispatch id, not by the lease: a worker that died after
 claiming left ``claimed:<epoch>:<worker>`` behind, and the next dispatch records that step
 ``unknown`` without sending (``is_alive`` says the holder is gone). A live worker's lease is
-never recovered and its claim never taken over, however long its provider takes.
+never recovered, and its claim is left to it for the whole ``REMIND_LEASE_SECONDS``.
 
 Time comes from the caller's clock; Lua never reads Redis ``TIME``.
 """
