@@ -1,6 +1,6 @@
 """A results consumer as a dramatiq actor on remind's results queue.
 
-    dramatiq --path examples results_consumer     # a worker for the actor, as your system runs it
+    dramatiq results_consumer --path examples     # a worker for the actor, as your system runs it
     REDIS_URL=redis://127.0.0.1:6390 python examples/results_consumer.py --drain
 
 remind enqueues every outcome as a message for the actor ``reminder_result`` on the queue
@@ -61,5 +61,5 @@ if __name__ == "__main__":
         drain(opts.timeout_ms)
     else:
         args.error(
-            "run it under dramatiq (dramatiq --path examples results_consumer), or with --drain"
+            "run it under dramatiq (dramatiq results_consumer --path examples), or with --drain"
         )
