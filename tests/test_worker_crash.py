@@ -13,7 +13,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -30,6 +29,7 @@ from worker.clock import SimulatedClock, isoformat_utc, to_epoch
 from worker.config import Settings
 from worker.contracts.validation import parse_account
 from worker.intake import enroll
+from worker.runtime.processes import worker_command
 from worker.runtime.scheduler import tick
 from worker.storage import connection, keys
 
@@ -91,9 +91,7 @@ def env(redis_url: str, tmp_path: Path, provider: HangingProvider) -> dict[str, 
 
 
 def start_worker(env: dict[str, str], now: datetime) -> subprocess.Popen[bytes]:
-    cmd = [sys.executable, "-m", "dramatiq", "worker.runtime.broker:setup",
-           "worker.runtime.actors", "--processes", "1", "--threads", "1",
-           "--queues", "dispatch"]  # fmt: skip
+    cmd = worker_command(processes=1, threads=1)  # what `remind worker` runs
     return subprocess.Popen(
         cmd,
         env={**env, "REMIND_FIXED_NOW": isoformat_utc(now)},
