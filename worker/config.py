@@ -37,8 +37,14 @@ DEFAULT_RESULTS_ACTOR = "reminder_result"
 DEFAULT_LEASE_SECONDS = 600
 #: Days decision records are kept in the audit log: 3 years (Reg F 1006.100) and a leap day.
 DEFAULT_AUDIT_RETENTION_DAYS = 1096
-#: Audit/results stream approximate length cap.
-DEFAULT_RESULTS_MAXLEN = 1_000_000
+#: Seconds a worker may stay silent before its claims are recovered (it beats every third).
+DEFAULT_WORKER_HEARTBEAT_SECONDS = 30
+#: Days an outcome stays on the results stream at least (trimmed by age, never by count).
+DEFAULT_RESULTS_RETENTION_DAYS = 7
+#: Messages the results queue may hold; past it outcomes stay on the stream only.
+DEFAULT_RESULTS_QUEUE_MAX = 100_000
+#: Loopback port of the embedded redis-server, fixed so outside producers know where it is.
+DEFAULT_REDIS_PORT = 6390
 
 
 @dataclass(frozen=True)
@@ -73,6 +79,10 @@ class Settings:
     provider_timeout_seconds: float = DEFAULT_PROVIDER_TIMEOUT_SECONDS
     tick_seconds: float = DEFAULT_TICK_SECONDS
     lease_seconds: float = DEFAULT_LEASE_SECONDS
+    worker_heartbeat_seconds: float = DEFAULT_WORKER_HEARTBEAT_SECONDS
+    results_retention_days: int = DEFAULT_RESULTS_RETENTION_DAYS
+    results_queue_max: int = DEFAULT_RESULTS_QUEUE_MAX
+    redis_port: int = DEFAULT_REDIS_PORT
     results_queue: str = DEFAULT_RESULTS_QUEUE
     results_actor: str = DEFAULT_RESULTS_ACTOR
     #: A fixed instant for every clock in the process (``REMIND_FIXED_NOW``): tests and drills.
@@ -179,6 +189,16 @@ class Settings:
             ),
             tick_seconds=_positive_number(env, "REMIND_TICK_SECONDS", DEFAULT_TICK_SECONDS),
             lease_seconds=_positive_number(env, "REMIND_LEASE_SECONDS", DEFAULT_LEASE_SECONDS),
+            worker_heartbeat_seconds=_positive_number(
+                env, "REMIND_WORKER_HEARTBEAT_SECONDS", DEFAULT_WORKER_HEARTBEAT_SECONDS
+            ),
+            results_retention_days=_positive_whole(
+                env, "REMIND_RESULTS_RETENTION_DAYS", DEFAULT_RESULTS_RETENTION_DAYS, unit="days"
+            ),
+            results_queue_max=_positive_whole(
+                env, "REMIND_RESULTS_QUEUE_MAX", DEFAULT_RESULTS_QUEUE_MAX, unit="messages"
+            ),
+            redis_port=_port(env, "REMIND_REDIS_PORT", DEFAULT_REDIS_PORT),
             results_queue=get("REMIND_RESULTS_QUEUE") or DEFAULT_RESULTS_QUEUE,
             results_actor=get("REMIND_RESULTS_ACTOR") or DEFAULT_RESULTS_ACTOR,
             fixed_now=_instant(get("REMIND_FIXED_NOW"), "REMIND_FIXED_NOW"),
@@ -225,6 +245,16 @@ def _positive_whole(env: Mapping[str, str], name: str, default: int, *, unit: st
     if value <= 0:
         raise ConfigError(f"{name} must be a whole number of {unit} greater than 0, got {raw!r}")
     return value
+
+
+def _port(env: Mapping[str, str], name: str, default: int) -> int:
+    """A TCP port, or 0 for any free port the system picks."""
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) > 65535:
+        raise ConfigError(f"{name} must be a port from 0 (any free port) to 65535, got {raw!r}")
+    return int(raw)
 
 
 def _instant(raw: str | None, name: str) -> datetime | None:

@@ -24,7 +24,14 @@ Send = Callable[[str, float], None]
 
 
 def tick(app: App, send: Send, *, batch: int = DEFAULT_BATCH) -> int:
-    """Claim every due entry and hand each to ``send(account_id, due)``; return how many."""
+    """Claim every due entry and hand each to ``send(account_id, due)``; return how many.
+
+    First the leases of dead workers are recovered, so their entries are claimed again in the
+    same tick (``worker/storage/leases.py``).
+    """
+    recovered = app.leases.recover(app.clock.now())
+    if recovered:
+        log.warning("recovered %d entries held by dead workers", len(recovered))
     total = 0
     while True:
         claims = app.timeline.claim(

@@ -140,3 +140,12 @@ def inbound_message(sid: str) -> str:
 
 #: Hash: one field per kind of outcome (``worker.storage.metrics``) -> how many were published.
 METRICS_OUTCOMES = f"{PREFIX}:metrics:outcomes"
+
+
+#: Sorted set of live worker processes: member = worker id, score = its last heartbeat (epoch
+#: seconds, from the clock). A worker silent for ``REMIND_WORKER_HEARTBEAT_SECONDS`` is dead.
+WORKERS = f"{PREFIX}:workers"
+#: Hash of the leases workers hold on timeline entries: account id -> JSON ``{"holder", "due",
+#: "hidden", "since", "lock", "token"}`` (``worker/storage/leases.py``); a dead holder's lease
+#: is recovered.
+LEASES = f"{PREFIX}:leases"
