@@ -107,6 +107,38 @@ def test_event_applies_fields_given_as_options(env: dict[str, str]) -> None:
     )
 
 
+def test_event_sends_a_constraint_built_from_its_options(env: dict[str, str]) -> None:
+    remind(env, "enroll", "-", stdin=json.dumps(account()) + "\n")
+    done = remind(
+        env, "event", "A-1", "constraint", "--kind", "inconvenient_hours",
+        "--start", "09:00", "--end", "11:00", "--until", "2026-03-31",
+    )  # fmt: skip
+    assert (done.returncode, done.stdout.strip()) == (0, "A-1: constraint applied; status active")
+    located = remind(
+        env, "event", "A-1", "constraint", "--kind", "located_in",
+        "--timezone", "America/Los_Angeles", "--country", "US", "--region", "CA",
+    )  # fmt: skip
+    assert located.returncode == 0, located.stderr
+    shown = remind(env, "explain", "A-1").stdout
+    assert "stated constraint: inconvenient_hours until 2026-03-31" in shown
+    assert "stated constraint: located_in America/Los_Angeles\n" in shown
+
+
+def test_event_help_lists_every_option_and_the_event_types(env: dict[str, str]) -> None:
+    shown = remind(env, "event", "--help").stdout
+    for option in ("--until", "--amount", "--channel", "--address", "--reason", "--result",
+                   "--dispatch-id", "--text", "--debt", "--kind", "--start", "--end",
+                   "--weekday", "--timezone", "--country", "--region", "--json"):  # fmt: skip
+        assert option in shown, option
+    assert "represented_by_attorney" in shown and "constraint" in shown
+
+
+def test_an_unknown_event_option_is_refused_by_name(env: dict[str, str]) -> None:
+    done = remind(env, "event", "A-1", "paid", "--colour", "red")
+    assert done.returncode == 2
+    assert "No such option: --colour" in done.stderr
+
+
 def test_an_invalid_event_is_one_clear_line(env: dict[str, str]) -> None:
     remind(env, "enroll", "-", stdin=json.dumps(account()) + "\n")
     done = remind(env, "event", "A-1", "opt_out")
