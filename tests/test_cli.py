@@ -93,6 +93,35 @@ def test_enroll_reads_csv_with_flattened_nested_fields(env: dict[str, str], tmp_
     assert "(local 2026-03-02 10:00 CST)" in shown.stdout
 
 
+def test_enroll_reads_a_csv_saved_by_excel_with_a_byte_order_mark(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    f = tmp_path / "accounts.csv"
+    f.write_bytes(
+        "account_id,schedule,due_date,phones.0.number\r\nC-2,t,2026-03-01,+13125550100\r\n".encode(
+            "utf-8-sig"
+        )
+    )
+    assert f.read_bytes()[:3] == b"\xef\xbb\xbf"
+    done = remind(env, "enroll", str(f))
+    assert (done.returncode, done.stdout.strip()) == (0, "enrolled 1 account(s)"), done.stderr
+
+
+def test_enroll_refuses_a_file_that_gives_one_account_twice(
+    env: dict[str, str], tmp_path: Path, redis_client: redis.Redis
+) -> None:
+    f = tmp_path / "accounts.jsonl"
+    rows = [account(), account(account_id="A-2"), account(name="Other Name")]
+    f.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    done = remind(env, "enroll", str(f))
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        f"error: {f}:3: account_id: 'A-1' is also at {f}:1; give each account once",
+        "error: 1 invalid account(s); nothing was enrolled",
+    ]
+    assert redis_client.exists("remind:idx:A-1", "remind:idx:A-2") == 0
+
+
 def test_enroll_reads_standard_input(env: dict[str, str]) -> None:
     done = remind(env, "enroll", "-", stdin=json.dumps(account()) + "\n")
     assert done.stdout.strip() == "enrolled 1 account(s)"

@@ -11,7 +11,7 @@ import typer
 
 from worker.cli.common import console, err, load_settings
 from worker.contracts.event import EVENT_TYPES
-from worker.contracts.validation import parse_account, parse_event
+from worker.contracts.validation import parse_account, parse_event, repeated_account_ids
 from worker.errors import InvalidInput, RemindError
 
 
@@ -32,7 +32,7 @@ def enroll(
     rows = list(
         read_json_lines(sys.stdin, "<stdin>") if file == "-" else _records(Path(file), read_records)
     )
-    problems: list[str] = []
+    problems = repeated_account_ids(rows)
     parsed = []
     for source, data in rows:
         try:
