@@ -48,6 +48,8 @@ def _plain_message(error: Any) -> str:
         got = error.get("input")
         suffix = f", not {got!r}" if isinstance(got, str) else ""
         return f"must be one of {', '.join(options)}{suffix}"
+    if kind == "bool_type" and "input" in error:
+        return f"must be true or false, not {error['input']!r}"
     if kind in _PLAIN_MESSAGES:
         return _PLAIN_MESSAGES[kind]
     return str(error.get("msg", "is invalid")).removeprefix("Value error, ")
