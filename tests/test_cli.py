@@ -296,7 +296,7 @@ def test_templates_help_promises_lint_only_since_there_is_no_preview(env: dict[s
 def plan_dates(done: subprocess.CompletedProcess[str]) -> list[str]:
     """The planned date column of `remind schedules plan`, one per step."""
     assert done.returncode == 0, done.stderr
-    return [line.split()[4] for line in done.stdout.splitlines()]
+    return [line.split()[4] for line in done.stdout.splitlines() if not line.startswith("note:")]
 
 
 def test_schedules_plan_counts_from_today_on_the_injected_clock_not_the_wall_clock(
@@ -322,6 +322,41 @@ def test_schedules_plan_takes_today_as_the_local_date_where_the_command_runs(
 def test_schedules_plan_due_option_overrides_today(env: dict[str, str]) -> None:
     done = remind(env, "schedules", "plan", "t", "--due", "2026-05-01")
     assert plan_dates(done)[0] == "2026-05-02"
+
+
+def test_schedules_plan_says_which_dates_the_house_policy_blocks(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    done = remind(env, "schedules", "plan", "t", "--due", "2026-03-06")  # a Friday
+    lines = done.stdout.splitlines()
+    assert lines[1] == (
+        "early.2            early  day   2  2026-03-08 10:00  sms   reminder"
+        "  <- Sundays are blocked by the house policy: the gate defers it to the next allowed day"
+    )
+    assert [line for line in lines if "blocked" in line] == [lines[1]]
+    # a policy that also blocks public holidays says it cannot mark them without a person
+    holidays = TEST_SCHEDULE.replace("{weekdays: [sunday]}", "{public_holidays: true}")
+    (tmp_path / "schedules" / "t.yaml").write_text(holidays)
+    shown = remind(env, "schedules", "plan", "t", "--due", "2026-03-06").stdout.splitlines()
+    assert "blocked by" not in "".join(shown)
+    assert shown[-1] == (
+        "note: the house policy also blocks the public holidays of the person's region, "
+        "which depend on where each person is and are not marked above"
+    )
+
+
+def test_schedules_check_output_piped_keeps_each_line_whole_and_says_days(
+    env: dict[str, str],
+) -> None:
+    piped = {k: v for k, v in env.items() if k != "COLUMNS"}  # rich would wrap at 80
+    done = remind(piped, "schedules", "check", "t")
+    lines = done.stdout.splitlines()
+    assert (
+        "warn t@1: for everyone, house/sms-2-per-7d@1 (2 sms per 7 days) would defer 1 step(s), "
+        "the longest by 5.0 days, and skip 1 whose day would pass"
+    ) in lines
+    assert lines[-1] == "ok   t@1: 6 steps over days 1-12"
+    assert all(line.startswith(("warn ", "ok   ")) for line in lines), lines
 
 
 def test_schedules_plan_refuses_a_due_date_that_is_not_a_date_in_one_line(
