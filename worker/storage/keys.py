@@ -113,3 +113,11 @@ def pace_in_flight(provider: str) -> str:
 def channel_paused(channel: str) -> str:
     """String ``code|until``: a channel stopped after its provider refused our configuration."""
     return f"{PREFIX}:paused:{channel}"
+
+
+#: Sorted set of live worker processes: member = worker id, score = its last heartbeat (epoch
+#: seconds, from the clock). A worker silent for ``REMIND_WORKER_HEARTBEAT_SECONDS`` is dead.
+WORKERS = f"{PREFIX}:workers"
+#: Hash of the leases workers hold on timeline entries: account id -> JSON ``{"holder", "due",
+#: "hidden", "since"}`` (``worker/storage/leases.py``); a dead holder's lease is recovered.
+LEASES = f"{PREFIX}:leases"
