@@ -184,3 +184,24 @@ def test_remind_status_prints_tables_for_people(scene: App, redis_url: str, tmp_
         "│ sent     │ sms     │ -      │ 0         │ 1        │",
     ):
         assert line in lines, (line, lines)
+
+
+def _audit(i: int, outcome: str, channel: str, reason: str | None) -> str:
+    # written as Results.publish writes it: compact, the rule checks last
+    checks = [{"rule": "p/r@1", "reason": "not this one", "checks": 1}]
+    record = {"i": i, "outcome": outcome, "channel": channel, "reason": reason, "checks": checks}
+    return json.dumps(record, separators=(",", ":"))
+
+
+def test_activity_pages_through_records_that_share_a_score(redis_client: redis.Redis) -> None:
+    # 2,500 decisions at one instant and 10 at another: pages of 1,000 resume inside a score
+    from worker.storage.stats import activity
+
+    at = to_epoch(NOW)
+    records = {_audit(i, "sent", "sms", None): at - 10 for i in range(2500)}
+    records |= {_audit(i, "deferred", "email", "cap"): at - 7200 for i in range(10)}
+    records[json.dumps({"outcome": "sent", "channel": "sms", "reason": None})] = at - 20
+    redis_client.zadd(keys.AUDIT, records)
+    rows = [(a.outcome, a.channel, a.reason, a.last_hour, a.last_day)
+            for a in activity(redis_client, NOW)]  # fmt: skip
+    assert rows == [("sent", "sms", "-", 2501, 2501), ("deferred", "email", "cap", 0, 10)]

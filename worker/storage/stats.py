@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -168,26 +168,55 @@ def activity(client: redis.Redis, now: datetime) -> list[Activity]:
     at = to_epoch(now)
     hour: Counter[tuple[str, str, str]] = Counter()
     day: Counter[tuple[str, str, str]] = Counter()
-    offset = 0
-    while True:
-        page: Any = client.zrangebyscore(
-            keys.AUDIT, f"({at - DAY}", at, start=offset, num=_PAGE, withscores=True
+    for raw, score in _audit_since(client, at - DAY, at):
+        record = _head(raw)
+        key = (
+            str(record.get("outcome") or "-"),
+            str(record.get("channel") or "-"),
+            str(record.get("reason") or "-"),
         )
-        for raw, score in page:
-            record = json.loads(raw)
-            key = (
-                str(record.get("outcome") or "-"),
-                str(record.get("channel") or "-"),
-                str(record.get("reason") or "-"),
-            )
-            day[key] += 1
-            if float(score) > at - HOUR:
-                hour[key] += 1
-        if len(page) < _PAGE:
-            break
-        offset += _PAGE
+        day[key] += 1
+        if score > at - HOUR:
+            hour[key] += 1
     rows = [Activity(*key, last_hour=hour[key], last_day=n) for key, n in day.items()]
     return sorted(rows, key=lambda r: (-r.last_day, r.outcome, r.channel, r.reason))
+
+
+def _audit_since(client: redis.Redis, since: float, until: float) -> Iterator[tuple[str, float]]:
+    """Audit records with ``since < score <= until``, in pages that resume from the last score
+    (an offset would make each page rescan the ones before it)."""
+    low: float | None = None
+    skip = 0  # records at score ``low`` already read
+    while True:
+        page: Any = client.zrangebyscore(
+            keys.AUDIT, f"({since}" if low is None else low, until,
+            start=skip, num=_PAGE, withscores=True,
+        )  # fmt: skip
+        for raw, score in page:
+            yield str(raw), float(score)
+        if len(page) < _PAGE:
+            return
+        last = float(page[-1][1])
+        tail = sum(1 for _, score in page if float(score) == last)
+        skip = skip + tail if low == last else tail
+        low = last
+
+
+def _head(raw: str) -> dict[str, Any]:
+    """An audit record without its rule checks, which come last and are most of its length.
+
+    A ``,"checks":`` inside a string value would be written ``,\\"checks\\":``, so the last
+    match is the key; a record without it is parsed whole.
+    """
+    cut = raw.rfind(',"checks":')
+    if cut > 0:
+        try:
+            head: dict[str, Any] = json.loads(raw[:cut] + "}")
+            return head
+        except json.JSONDecodeError:
+            pass
+    whole: dict[str, Any] = json.loads(raw)
+    return whole
 
 
 def totals(rows: Sequence[Activity], outcome: str) -> tuple[int, int]:
