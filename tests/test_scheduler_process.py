@@ -41,7 +41,10 @@ def _alive(pid: int) -> bool:
     return not (stat.exists() and stat.read_text().split(")")[-1].split()[0] == "Z")
 
 
-def test_sigterm_stops_the_scheduler_and_the_embedded_redis_it_started(tmp_path: Path) -> None:
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_a_stop_signal_ends_the_scheduler_and_the_embedded_redis_it_started(
+    tmp_path: Path, sig: signal.Signals
+) -> None:
     (tmp_path / "schedules").mkdir()
     (tmp_path / "schedules" / "t.yaml").write_text(TEST_SCHEDULE)
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "BROKER_URL")}
@@ -66,11 +69,12 @@ def test_sigterm_stops_the_scheduler_and_the_embedded_redis_it_started(tmp_path:
         redis_pid = int(state["pid"])
         assert EmbeddedRedis(tmp_path / "var" / "redis").running() == state["url"]
 
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(sig)
         assert proc.wait(timeout=30) == 0, log.read_text()
         _wait_for(lambda: not _alive(redis_pid), "the embedded redis-server to exit", 10)
         assert not state_file.exists()
         assert "scheduler stopped" in log.read_text()
+        assert "Traceback" not in log.read_text()
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -74,6 +74,8 @@ def run_scheduler(app: App) -> None:
     previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
         scheduler.start()
+    except KeyboardInterrupt:
+        log.info("scheduler interrupted")  # Ctrl-C: a stop asked for, not a crash to trace
     finally:
         signal.signal(signal.SIGTERM, previous)
         if scheduler.running:
