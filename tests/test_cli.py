@@ -282,7 +282,7 @@ def test_simulate_writes_one_outcome_line_per_decision_and_a_plot(
 def test_every_command_has_help(env: dict[str, str]) -> None:
     for cmd in ("demo", "simulate", "run", "worker", "scheduler", "enroll", "event", "explain",
                 "results tail", "schedules check", "schedules plan", "templates lint",
-                "audit export", "packs list", "packs show", "web"):  # fmt: skip
+                "audit export", "packs list", "packs show", "web", "status"):  # fmt: skip
         done = remind(env, *cmd.split(), "--help")
         assert done.returncode == 0 and f" {cmd} [OPTIONS]" in done.stdout, cmd
 
