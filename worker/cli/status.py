@@ -195,6 +195,7 @@ def status(
                 broker,
                 clock_for(settings).now(),
                 queues=(*QUEUES, settings.results_queue),
+                heartbeat_timeout=settings.worker_heartbeat_seconds,
             )
         finally:
             if broker is not None:
