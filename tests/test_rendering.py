@@ -489,7 +489,8 @@ def test_build_context_gives_a_bare_account_the_same_keys_with_none() -> None:
     assert set(ctx) == KEYS
     assert [k for k, v in ctx.items() if v is None] == [
         "amount", "amount_due", "currency", "creditor", "reference", "payment_url",
-        "unsubscribe_url", "disclosure", "licence_number", "caller_name", "callback_number", "contact_name",
+        "unsubscribe_url", "disclosure", "licence_number", "caller_name", "callback_number",
+        "contact_name",
     ]  # fmt: skip
 
 

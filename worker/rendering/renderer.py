@@ -93,6 +93,11 @@ class Renderer:
         )
         self._env.filters.update(FILTERS)  # money, date, days, first_name, masked
 
+    @property
+    def environment(self) -> LimitedEnvironment:
+        """The sandboxed Jinja environment (its filters, tests and globals), for lint to read."""
+        return self._env
+
     def template_names(self) -> list[str]:
         """Names of the templates in the directory, sorted."""
         return sorted(
