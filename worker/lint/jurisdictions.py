@@ -93,8 +93,14 @@ def content_rules(schedule: Schedule, place: Place, channel: str) -> list[Rule]:
 
 
 def schedule_findings(schedule: Schedule, file: str, renderer: Renderer) -> list[Finding]:
-    """Pack content and SMS segment findings for ``schedule`` (read from ``file``)."""
-    places: dict[tuple[str, int, str, str], list[str]] = {}  # (file, line, message, fix) -> codes
+    """Pack content and SMS segment findings for ``schedule`` (read from ``file``).
+
+    Each names the template file and the schedule's step (``file:line``); a problem found for
+    several places is one finding naming them all, and an SMS over the limit is reported once
+    per file with its longest sample (the initial disclosure and a licence number make it so).
+    """
+    problems: dict[tuple[str, str, str], list[str]] = {}  # (file, message, fix) -> places
+    longest: dict[tuple[str, str], tuple[int, int, str, list[str]]] = {}
     account = parse_account(SAMPLE)
     for case in _cases(schedule, step_lines(schedule)):
         rules = content_rules(schedule, case.place, case.channel)
@@ -107,34 +113,42 @@ def schedule_findings(schedule: Schedule, file: str, renderer: Renderer) -> list
         except TemplateError:
             continue  # the template's own lint reports it, with its line
         where = _file(renderer, case.template, case.channel, rendered)
-        head = f"{schedule.ref} (line {case.line}) {case.template} {case.channel} {case.locale}"
+        # The locale of the file used: a declared locale without its files is a coverage
+        # finding, and what its people get instead is judged once, as that file.
+        head = (
+            f"{case.template} {case.channel} {rendered.locale} as sent by {schedule.ref} "
+            f"({file}:{case.line})"
+        )
         checks = {r.content: r.ref for r in rules if r.content and r.content not in _EVERYWHERE}
         for problem in check_content(rendered, checks=checks, context=context):
-            key = (
-                where,
-                1,
-                f"{head}: {problem.message}, required by {checks[problem.check]}",
-                _FIX.get(problem.check, "add what the message lacks"),
-            )
-            places.setdefault(key, []).append(case.place.code)
+            message = f"{head}: {problem.message}, required by {checks[problem.check]}"
+            fix = _FIX.get(problem.check, "add what the message lacks")
+            problems.setdefault((where, message, fix), []).append(case.place.code)
         if case.channel == "sms":
             info = segment_info(rendered.text)
             if info.segments > schedule.sms_max_segments:
-                key = (
-                    where,
-                    1,
-                    f"{head}: the SMS takes {info.segments} segments ({info.units} "
-                    f"{info.encoding} units), over the schedule's sms_max_segments of "
-                    f"{schedule.sms_max_segments}: it is never sent",
-                    f"shorten it, or raise sms_max_segments in {file}",
-                )
-                places.setdefault(key, []).append(case.place.code)
-    return sorted(
-        Finding(
-            f, line, "error", f"{message} (for a person in {', '.join(dict.fromkeys(codes))})", fix
+                worst = longest.setdefault((where, head), (0, 0, "", []))
+                if (info.segments, info.units) > worst[:2]:
+                    worst = (info.segments, info.units, info.encoding, worst[3])
+                worst[3].append(case.place.code)
+                longest[(where, head)] = worst
+    findings = [
+        Finding(where, 1, "error", f"{message} (for a person in {_join(codes)})", fix)
+        for (where, message, fix), codes in problems.items()
+    ]
+    for (where, head), (segments, units, encoding, codes) in longest.items():
+        message = (
+            f"{head}: the SMS takes up to {segments} segments ({units} {encoding} units), over "
+            f"the schedule's sms_max_segments of {schedule.sms_max_segments}: it is never sent "
+            f"(for a person in {_join(codes)})"
         )
-        for (f, line, message, fix), codes in places.items()
-    )
+        fix = f"shorten it, or raise sms_max_segments in {file}"
+        findings.append(Finding(where, 1, "error", message, fix))
+    return sorted(set(findings))
+
+
+def _join(codes: list[str]) -> str:
+    return ", ".join(dict.fromkeys(codes))
 
 
 def _cases(schedule: Schedule, lines: dict[str, int]) -> Iterator[_Case]:
