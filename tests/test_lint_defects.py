@@ -270,3 +270,12 @@ def test_schedules_check_reports_the_same_missing_locale(root: Path) -> None:
         f"fail {root}/schedules/s.yaml:10: error: s@1 early.1: template 'reminder' has no "
         "sms.txt in zh-Hant for its sms step"
     ) in result.output
+
+
+def test_a_schedule_that_does_not_load_is_an_error_at_its_line(root: Path) -> None:
+    schedule = root / "schedules" / "s.yaml"
+    schedule.write_text(SCHEDULE.replace("channel: email", "channel: fax"))
+    assert findings_for(root, schedule) == [
+        f"{schedule}:11: error: tiers.0.steps.1.channel: must be one of sms, email, voice, visit, "
+        "not 'fax' (fix: fix the schedule)"
+    ]

@@ -25,6 +25,7 @@ from jinja2.sandbox import (
 )
 
 from worker.lint.findings import Finding
+from worker.rendering.filters import FILTERS
 
 # What the sandbox refuses besides names starting with "_" (jinja2.sandbox.is_internal_attribute).
 _UNSAFE = frozenset(
@@ -40,8 +41,8 @@ _UNSAFE = frozenset(
     }
 )
 
-#: The filters remind adds for editors (``worker.rendering.filters``), named in a fix.
-_EDITORS = ("money", "date", "days", "first_name", "masked")
+#: The filters remind adds for editors, named in a fix.
+_EDITORS = tuple(FILTERS)
 
 
 def name_findings(env: Environment, file: Path, source: str, known: Iterable[str]) -> list[Finding]:

@@ -68,7 +68,8 @@ def file_for(renderer: Renderer, template: str, part: str, locale: str) -> str |
     for tag in locale_chain(locale):
         if tag.lower() in by_tag:
             return by_tag[tag.lower()]
-    english = locale_chain(locale)[-1:] == [DEFAULT_LOCALE] or not locale_chain(locale)
+    chain = [t.lower() for t in locale_chain(locale)]
+    english = not chain or chain[-1] == DEFAULT_LOCALE
     return by_tag.get(DEFAULT_LOCALE) if english else None
 
 
