@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from worker.cadence.policy import BlockedDays
-from worker.cadence.schedule import Schedule, find_schedule, list_schedules
+from worker.cadence.schedule import SCHEDULE_SUFFIX, Schedule, find_schedule, list_schedules
 from worker.cli.common import console, err, load_settings
 from worker.contracts.vocab import WEEKDAYS
 from worker.errors import InvalidInput, RemindError
@@ -25,21 +26,24 @@ schedules_app = typer.Typer(help="Check and plan cadence schedules.", no_args_is
 def schedules_check(
     names: Annotated[list[str] | None, typer.Argument(help="Names or paths; default: all.")] = None,
 ) -> None:
-    """Load every schedule and report the first error in each, with file, line and field."""
-    # Lazy: worker.rendering loads jinja2, which `remind --help` does not need.
-    from worker.rendering.lint import schedule_gaps
-    from worker.rendering.renderer import Renderer
+    """Load every schedule and report the first error in each, with file, line and field; then
+    what `remind templates lint` finds for its steps (parts in every locale, pack content,
+    SMS segments), from the same engine."""
+    # Lazy: the lint engine loads jinja2, which `remind --help` does not need.
+    from worker.lint.engine import lint_schedule
 
     settings = load_settings()
-    renderer = Renderer(Path(settings.templates_dir))
     targets = names or list_schedules(Path(settings.schedules_dir))
     bad = 0
     for name in targets:
         try:
             s = find_schedule(name, Path(settings.schedules_dir))
-            gaps = schedule_gaps(s, renderer) + [f"{s.ref}: {g}" for g in licence_gaps(s)]
+            file = _file_of(name, Path(settings.schedules_dir))
+            found = lint_schedule(s, file, Path(settings.templates_dir))
+            gaps = [f.format() for f in found if f.level == "error"]
+            gaps += [f"{s.ref}: {g}" for g in licence_gaps(s)]
             for gap in gaps:
-                err.print(f"[red]fail[/] {gap}", highlight=False)
+                err.print(f"[red]fail[/] {escape(gap)}", highlight=False)
             if gaps:
                 bad += 1
                 continue
@@ -126,6 +130,15 @@ def _blocked(when: date, blocked: BlockedDays) -> str:
     else:
         return ""
     return f"  <- {why} blocked by the house policy: the gate defers it to the next allowed day"
+
+
+def _file_of(name: str, schedules_dir: Path) -> str:
+    """The file a schedule named ``name`` (or a path) was read from, as findings name it."""
+    return str(schedules_dir / f"{name}{SCHEDULE_SUFFIX}") if _is_name(name) else name
+
+
+def _is_name(name: str) -> bool:
+    return "/" not in name and not name.endswith(SCHEDULE_SUFFIX)
 
 
 def _due(value: str) -> date:
