@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from worker.app import App
+from worker.clock import SystemClock
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +21,8 @@ log = logging.getLogger(__name__)
 DEFAULT_BATCH = 500
 
 Send = Callable[[str, float], None]
+#: The id of the tick job in the scheduler.
+TICK_JOB = "tick"
 
 
 def tick(app: App, send: Send, *, batch: int = DEFAULT_BATCH) -> int:
@@ -45,6 +48,20 @@ def run_scheduler(app: App) -> None:
     def send(account_id: str, due: float) -> None:
         actors.dispatch.send(account_id, due)
 
+    scheduler = build_scheduler(app, send)
+    log.info("scheduler ticking every %ss", app.settings.tick_seconds)
+    scheduler.start()
+
+
+def build_scheduler(app: App, send: Send) -> BlockingScheduler:
+    """The scheduler with its tick job added, not started: ``tick(app, send)`` on an interval.
+
+    APScheduler waits on the wall clock, so the job's first run is the wall clock's now, never
+    ``app.clock``'s: a drill's fixed (``REMIND_FIXED_NOW``) or offset instant decides what is due
+    at each tick, but a future one must not postpone the first tick to that day (a past one
+    would be dropped as a misfire).
+    """
+
     def job() -> None:
         n = tick(app, send)
         if n:
@@ -55,10 +72,9 @@ def run_scheduler(app: App) -> None:
         job,
         "interval",
         seconds=app.settings.tick_seconds,
-        id="tick",
-        next_run_time=app.clock.now(),
+        id=TICK_JOB,
+        next_run_time=SystemClock().now(),
         max_instances=1,
         coalesce=True,
     )
-    log.info("scheduler ticking every %ss", app.settings.tick_seconds)
-    scheduler.start()
+    return scheduler
