@@ -123,3 +123,13 @@ def outbox(app: App, channel: str) -> list[dict[str, Any]]:
     if not path.exists():
         return []
     return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def clear_simulation_db(redis_url: str) -> None:
+    """Empty the simulation database of the test session's server before a ``remind simulate``.
+
+    To the command, the test server is one ``REDIS_URL`` names, whose databases it refuses to
+    empty when they hold keys no simulation wrote; keys other tests left there are the suite's.
+    """
+    with connection.client(connection.with_db(redis_url, connection.DEFAULT_SIMULATION_DB)) as c:
+        c.flushdb()

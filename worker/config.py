@@ -77,6 +77,9 @@ class Settings:
     results_actor: str = DEFAULT_RESULTS_ACTOR
     #: A fixed instant for every clock in the process (``REMIND_FIXED_NOW``): tests and drills.
     fixed_now: datetime | None = None
+    #: the logical database ``remind simulate`` and ``remind demo`` use and empty
+    #: (``REMIND_SIMULATION_DB``); None: ``worker.storage.connection.DEFAULT_SIMULATION_DB``
+    simulation_db: int | None = None
     audit_retention_days: int = DEFAULT_AUDIT_RETENTION_DAYS
     #: bearer keys the HTTP intake API accepts (``REMIND_API_KEYS``, comma-separated); none:
     #: the API refuses every request
@@ -173,6 +176,7 @@ class Settings:
             results_queue=get("REMIND_RESULTS_QUEUE") or DEFAULT_RESULTS_QUEUE,
             results_actor=get("REMIND_RESULTS_ACTOR") or DEFAULT_RESULTS_ACTOR,
             fixed_now=_instant(get("REMIND_FIXED_NOW"), "REMIND_FIXED_NOW"),
+            simulation_db=_database(get("REMIND_SIMULATION_DB"), "REMIND_SIMULATION_DB"),
             audit_retention_days=_positive_whole(
                 env, "REMIND_AUDIT_RETENTION_DAYS", DEFAULT_AUDIT_RETENTION_DAYS, unit="days"
             ),
@@ -210,6 +214,15 @@ def _positive_whole(env: Mapping[str, str], name: str, default: int, *, unit: st
     if value <= 0:
         raise ConfigError(f"{name} must be a whole number of {unit} greater than 0, got {raw!r}")
     return value
+
+
+def _database(raw: str | None, name: str) -> int | None:
+    """A Redis logical database number: a whole number from 0."""
+    if raw is None:
+        return None
+    if not (raw.isascii() and raw.isdigit()):
+        raise ConfigError(f"{name} must be a Redis database number such as 5, got {raw!r}")
+    return int(raw)
 
 
 def _instant(raw: str | None, name: str) -> datetime | None:

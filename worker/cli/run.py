@@ -28,7 +28,8 @@ def demo(
 
 def simulate(
     schedule: Annotated[
-        str | None, typer.Option(help="Schedule NAME or PATH for accounts without one.")
+        str | None,
+        typer.Option(help="Schedule NAME or PATH every account runs on, whatever it names."),
     ] = None,
     accounts: Annotated[Path, typer.Option(help="Accounts, JSON Lines or CSV.")] = ...,  # type: ignore[assignment]
     events: Annotated[Path | None, typer.Option(help="Events, JSON Lines, each with `at`.")] = None,
@@ -45,6 +46,12 @@ def simulate(
             "unknown (counts under every call cap), answered, voicemail or unanswered."
         ),
     ] = "unknown",
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Replace the outputs of an earlier run (--json, --plot, outbox/)."
+        ),
+    ] = False,
 ) -> None:
     """Run the production pipeline on a simulated clock with outbox channels."""
     # Lazy: worker.sim loads redis, jinja2 and the App; `remind --help` needs none of them.
@@ -61,6 +68,7 @@ def simulate(
         plot=plot,
         console=console,
         call_results=call_results_option(call_results),
+        force=force,
     )
 
 

@@ -38,6 +38,7 @@ class SimulationResult:
     enrolled: int = 0
     rejected: int = 0
     events_applied: int = 0
+    events_rejected: int = 0  # rejected outcomes recorded instead (unknown account, bad row)
 
 
 def read_records(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -106,7 +107,7 @@ def simulate(
     """Enroll ``accounts`` at ``start``, replay ``events`` at their ``at``, run ``days`` days.
 
     ``client`` (from ``worker.storage.connection.client``) should point at a database kept for
-    simulations: the CLI uses ``DEFAULT_SIMULATION_DB`` of the server and empties it first.
+    simulations: the CLI uses ``worker.sim.scratch``, which empties it first.
 
     ``call_results``: what a simulated call's result is until a ``call_result`` event says
     otherwise. ``unknown`` (the default) assumes nothing: the call counts under every call cap,
@@ -140,8 +141,10 @@ def simulate(
             now = clock.now()
             while i < len(timed) and timed[i][0] <= now:
                 _, source, data = timed[i]
-                apply_raw(app, data, source)
-                result.events_applied += 1
+                if isinstance(apply_raw(app, data, source), AccountState):
+                    result.events_applied += 1
+                else:
+                    result.events_rejected += 1
                 i += 1
             tick(app, send)
             candidates = [t for t in (app.timeline.next_due(),) if t is not None]

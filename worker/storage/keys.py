@@ -113,3 +113,8 @@ def pace_in_flight(provider: str) -> str:
 def channel_paused(channel: str) -> str:
     """String ``code|until``: a channel stopped after its provider refused our configuration."""
     return f"{PREFIX}:paused:{channel}"
+
+
+SIMULATION_MARKER = f"{PREFIX}:simulation"
+"""String: marks a logical database as ``remind simulate``'s own, to empty at every run
+(``worker.sim.scratch``); a database without it that holds keys is never emptied."""
