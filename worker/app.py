@@ -16,6 +16,7 @@ import redis
 
 from worker.accounts.places import Place
 from worker.accounts.state import AccountState
+from worker.cadence.pinning import check_pinned, pin_conflicts
 from worker.cadence.schedule import Schedule, find_schedule, parse_schedule
 from worker.channels.base import Channel
 from worker.channels.live import live_channels
@@ -77,13 +78,18 @@ class App:
         self._lock = threading.Lock()
 
     def current_schedule(self, name: str) -> Schedule:
-        """The schedule ``name`` as its file stands now (re-read when the file changes)."""
+        """The schedule ``name`` as its file stands now (re-read when the file changes).
+
+        A file whose version is pinned with other content raises ``PinConflict``: its edit
+        would never run (worker.cadence.pinning).
+        """
         path = Path(self.settings.schedules_dir) / f"{name}.yaml"
         mtime = path.stat().st_mtime if path.exists() else 0.0
         with self._lock:
             cached = self._current.get((name, mtime))
         if cached is None:
             cached = find_schedule(name, Path(self.settings.schedules_dir))
+            check_pinned(cached, self.store.pinned_schedule(cached.ref), file=str(path))
             with self._lock:
                 self._current[(name, mtime)] = cached
         return cached
@@ -129,6 +135,15 @@ class App:
             key: [float(score) for _, score in entries]
             for key, entries in zip(cap_keys, pipe.execute(), strict=True)
         }
+
+
+def require_pins_match(settings: Settings, client: redis.Redis) -> None:
+    """Refuse to start (``PinConflict``) when a schedule file changed under a version that
+    accounts are pinned to; the message names every such file and asks for a new version."""
+    conflicts = pin_conflicts(Path(settings.schedules_dir), Store(client).pinned_schedule)
+    if not conflicts:
+        return
+    raise conflicts[0].with_others(conflicts[1:])
 
 
 def default_channels(

@@ -8,8 +8,10 @@ from typing import Annotated
 
 import typer
 
+from worker.cadence.pinning import check_pinned
 from worker.cadence.schedule import find_schedule, list_schedules
 from worker.cli.common import console, err, load_settings
+from worker.cli.pins import pinned_versions, schedule_file
 from worker.errors import InvalidInput, RemindError
 from worker.gate.packs.files import builtin_packs
 from worker.gate.packs.select import house_pack
@@ -30,10 +32,12 @@ def schedules_check(
     settings = load_settings()
     renderer = Renderer(Path(settings.templates_dir))
     targets = names or list_schedules(Path(settings.schedules_dir))
+    pinned = pinned_versions(settings)
     bad = 0
     for name in targets:
         try:
             s = find_schedule(name, Path(settings.schedules_dir))
+            check_pinned(s, pinned.get(s.ref), file=schedule_file(name, settings))
             gaps = schedule_gaps(s, renderer) + [f"{s.ref}: {g}" for g in licence_gaps(s)]
             for gap in gaps:
                 err.print(f"[red]fail[/] {gap}", highlight=False)
