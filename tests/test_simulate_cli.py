@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ import redis
 
 from worker.config import Settings
 from worker.errors import ConfigError
+from worker.sim.simulate import simulate
 from worker.storage import connection, keys
 
 from .pipeline_helpers import ROOT, TEST_SCHEDULE, account
@@ -175,3 +177,34 @@ def test_force_replaces_the_outputs_of_an_earlier_run(env: dict[str, str], tmp_p
 def test_a_simulation_database_that_is_no_database_number_stops_at_start(raw: str) -> None:
     with pytest.raises(ConfigError, match="REMIND_SIMULATION_DB must be a Redis database number"):
         Settings.from_env({"REMIND_SIMULATION_DB": raw})
+
+
+def test_a_simulation_sends_nothing_live_whatever_remind_channels_says(
+    redis_url: str, redis_client: redis.Redis, tmp_path: Path
+) -> None:
+    """A production environment (email live, here to an SMTP port nothing listens on) running a
+    simulation: every message still goes to the outbox, none to the provider."""
+    (tmp_path / "schedules").mkdir()
+    (tmp_path / "schedules" / "t.yaml").write_text(TEST_SCHEDULE)
+    settings = Settings(
+        redis_url=redis_url,
+        schedules_dir=tmp_path / "schedules",
+        templates_dir=ROOT / "templates",
+        data_dir=tmp_path / "var",
+        live_channels=frozenset({"email"}),
+        smtp_url="smtp://127.0.0.1:9",
+        email_from="billing@example.com",
+        public_base_url="https://remind.example.com",
+        secret_key="s" * 32,
+    )
+    result = simulate(
+        settings,
+        redis_client,
+        accounts=[("test", account())],
+        start=datetime(2026, 3, 2, 12, tzinfo=UTC),
+        days=13,
+    )
+    acted = {(o["step"], o["outcome"], o["provider"]) for o in result.outcomes if o["provider"]}
+    assert ("late.2", "sent", "outbox") in acted
+    assert {provider for _, _, provider in acted} == {"outbox"}
+    assert (tmp_path / "var" / "outbox" / "email.jsonl").read_text()

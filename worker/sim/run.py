@@ -217,11 +217,12 @@ def run_simulation(
     )
     _report(result, elapsed, json_out, outbox, plot, console)
     if result.enrolled == 0:
-        raise InvalidInput(
-            f"no account was enrolled: all {result.rejected} were rejected "
-            "(the reasons are in the rejected table above)",
-            source=str(accounts),
+        why = (
+            f"all {result.rejected} were rejected (the reasons are in the rejected table above)"
+            if result.rejected
+            else "the file holds none"
         )
+        raise InvalidInput(f"no account was enrolled: {why}", source=str(accounts))
 
 
 def _schedule_option(settings: Settings, schedule: str) -> tuple[Settings, str]:
