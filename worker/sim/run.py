@@ -14,11 +14,11 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from worker.cadence.schedule import find_schedule
 from worker.config import Settings
 from worker.errors import InvalidInput
 from worker.gate.calls import CallResults
 from worker.sim.demo_data import generate_accounts, generate_events
+from worker.sim.inputs import on_schedule, schedule_option
 from worker.sim.outputs import claim_outputs, outbox_beside
 from worker.sim.plot import plot_timeline
 from worker.sim.scratch import scratch
@@ -195,10 +195,8 @@ def run_simulation(
         raise InvalidInput(f"no such file: {events}", field="--events")
     rows = list(read_records(accounts))
     if schedule is not None:
-        settings, name = _schedule_option(settings, schedule)
-        rows = [
-            (src, {**row, "schedule": name} if isinstance(row, dict) else row) for src, row in rows
-        ]
+        settings, name = schedule_option(settings, schedule)
+        rows = on_schedule(rows, name)
     ev = list(read_records(events)) if events else []
     outbox = outbox_beside(json_out)
     claim_outputs([json_out, outbox, *([plot] if plot else [])], force=force)
@@ -223,22 +221,6 @@ def run_simulation(
             else "the file holds none"
         )
         raise InvalidInput(f"no account was enrolled: {why}", source=str(accounts))
-
-
-def _schedule_option(settings: Settings, schedule: str) -> tuple[Settings, str]:
-    """Settings that find ``--schedule`` and the name the accounts are to use; a bad schedule
-    file fails here, before anything runs."""
-    found = find_schedule(schedule, Path(settings.schedules_dir))
-    if "/" in schedule or schedule.endswith(".yaml"):
-        path = Path(schedule)
-        if found.name != path.stem:
-            raise InvalidInput(
-                f"{path} names its schedule {found.name!r}; the file must be named "
-                f"{found.name}.yaml to be used by name",
-                field="--schedule",
-            )
-        settings = replace(settings, schedules_dir=path.parent)
-    return settings, found.name
 
 
 def _report(
