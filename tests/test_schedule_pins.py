@@ -10,9 +10,6 @@ naming it and asking for a new version, while the accounts pinned to the old con
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -27,7 +24,7 @@ from worker.errors import ScheduleError
 from worker.intake import enroll, enroll_raw
 from worker.storage.store import Store
 
-from .pipeline_helpers import ROOT, TEST_SCHEDULE, account, make_app
+from .pipeline_helpers import ROOT, TEST_SCHEDULE, account, make_app, remind_or_stop
 
 #: The test schedule with its last step moved from day 12 to day 14, version unchanged.
 EDITED = TEST_SCHEDULE.replace("day: 12,", "day: 14,")
@@ -142,28 +139,11 @@ def edited_env(
     return env, schedules / "t.yaml"
 
 
-def _remind(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    """Run ``remind`` as a user would; a command that starts instead of refusing is stopped
-    with SIGTERM (so a supervisor stops its own children) and reported."""
-    argv = [sys.executable, "-m", "worker.cli", *args]
-    cwd = env["REMIND_DATA_DIR"].rsplit("/", 1)[0]
-    with subprocess.Popen(
-        argv, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    ) as proc:
-        try:
-            out, err = proc.communicate(timeout=60)  # a refusal comes at once
-        except subprocess.TimeoutExpired:
-            proc.send_signal(signal.SIGTERM)
-            out, err = proc.communicate(timeout=30)
-            pytest.fail(f"remind {' '.join(args)} started instead of refusing: {err[-2000:]}")
-    return subprocess.CompletedProcess(argv, proc.returncode, out, err)
-
-
 def test_schedules_check_fails_on_a_file_edited_under_its_pinned_version(
     edited_env: tuple[dict[str, str], Path],
 ) -> None:
     env, path = edited_env
-    done = _remind(env, "schedules", "check")
+    done = remind_or_stop(env, "schedules", "check")
     assert done.returncode == 1
     message = " ".join(done.stderr.split())  # the console may wrap it
     assert f"{path}:2: version: t@1 is already pinned with other content" in message
@@ -175,7 +155,7 @@ def test_the_worker_and_the_scheduler_refuse_to_start_on_a_file_edited_under_its
     edited_env: tuple[dict[str, str], Path], command: str
 ) -> None:
     env, path = edited_env
-    done = _remind(env, command)
+    done = remind_or_stop(env, command)
     assert done.returncode == 2
     message = " ".join(done.stderr.split())
     assert f"{path}:2: version: t@1 is already pinned with other content" in message

@@ -20,7 +20,7 @@ from worker.errors import ConfigError
 from worker.sim.simulate import simulate
 from worker.storage import connection, keys
 
-from .pipeline_helpers import ROOT, TEST_SCHEDULE, account
+from .pipeline_helpers import ROOT, TEST_SCHEDULE, account, remind_or_stop
 from .test_cli import remind
 
 START = ("--start", "2026-03-02T12:00:00Z", "--days", "3")
@@ -208,3 +208,14 @@ def test_a_simulation_sends_nothing_live_whatever_remind_channels_says(
     assert ("late.2", "sent", "outbox") in acted
     assert {provider for _, _, provider in acted} == {"outbox"}
     assert (tmp_path / "var" / "outbox" / "email.jsonl").read_text()
+
+
+def test_a_worker_refuses_a_state_database_marked_as_the_simulations(
+    env: dict[str, str], redis_client: redis.Redis
+) -> None:
+    """The other side of the marker: a database a simulation may empty never holds live state."""
+    redis_client.set(keys.SIMULATION_MARKER, "left by remind simulate")
+    done = remind_or_stop(env, "scheduler")
+    assert done.returncode == 2
+    message = " ".join(done.stderr.split())
+    assert "is marked as remind simulate's database (key remind:simulation)" in message

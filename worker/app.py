@@ -32,6 +32,7 @@ from worker.gate.caps import Caps
 from worker.gate.packs.select import rules_for
 from worker.gate.rules import Rule
 from worker.rendering.renderer import Renderer
+from worker.storage import keys
 from worker.storage.connection import decodes_responses
 from worker.storage.results import Results, Sink
 from worker.storage.store import Store
@@ -137,13 +138,19 @@ class App:
         }
 
 
-def require_pins_match(settings: Settings, client: redis.Redis) -> None:
-    """Refuse to start (``PinConflict``) when a schedule file changed under a version that
-    accounts are pinned to; the message names every such file and asks for a new version."""
+def check_before_start(settings: Settings, client: redis.Redis) -> None:
+    """Refuse to start a process on ``client`` (the state database) when a schedule file changed
+    under a version accounts are pinned to (``PinConflict``, naming every such file), or when the
+    database is marked as ``remind simulate``'s, which empties it (``ConfigError``)."""
+    if client.exists(keys.SIMULATION_MARKER):
+        raise ConfigError(
+            "REDIS_URL's database is marked as remind simulate's database (key "
+            f"{keys.SIMULATION_MARKER}), which every simulation empties: point REDIS_URL at "
+            "another database, or delete that key if this database is really remind's state"
+        )
     conflicts = pin_conflicts(Path(settings.schedules_dir), Store(client).pinned_schedule)
-    if not conflicts:
-        return
-    raise conflicts[0].with_others(conflicts[1:])
+    if conflicts:
+        raise conflicts[0].with_others(conflicts[1:])
 
 
 def default_channels(

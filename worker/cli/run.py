@@ -107,7 +107,7 @@ def worker(
 def scheduler() -> None:
     """Run the scheduler: every REMIND_TICK_SECONDS, claim due steps and enqueue dispatches."""
     # Lazy: the App, dramatiq and redis would double the time `remind --help` takes.
-    from worker.app import App, require_pins_match
+    from worker.app import App, check_before_start
     from worker.runtime.broker import results_sink, setup_broker
     from worker.runtime.instance import clock_for
     from worker.runtime.scheduler import run_scheduler
@@ -115,7 +115,7 @@ def scheduler() -> None:
 
     logs.configure()
     with connected(load_settings()) as (settings, client):
-        require_pins_match(settings, client)
+        check_before_start(settings, client)
         setup_broker(settings)
         run_scheduler(App(settings, client, clock_for(settings), sinks=[results_sink(settings)]))
 
@@ -128,7 +128,7 @@ def web(
     # Lazy: uvicorn, FastAPI, the App and redis would slow `remind --help` down.
     import uvicorn
 
-    from worker.app import App, require_pins_match
+    from worker.app import App, check_before_start
     from worker.runtime.broker import results_sink, setup_broker
     from worker.runtime.instance import clock_for
     from worker.storage.connection import connected
@@ -136,7 +136,7 @@ def web(
 
     logs.configure()
     with connected(load_settings()) as (settings, client):
-        require_pins_match(settings, client)
+        check_before_start(settings, client)
         setup_broker(settings)
         remind = App(settings, client, clock_for(settings), sinks=[results_sink(settings)])
         uvicorn.run(create_app(remind, settings), host=host, port=port, log_config=None)
