@@ -159,3 +159,13 @@ def test_the_worker_and_the_scheduler_refuse_to_start_on_a_file_edited_under_its
     assert done.returncode == 2
     message = " ".join(done.stderr.split())
     assert f"{path}:2: version: t@1 is already pinned with other content" in message
+
+
+def test_schedules_check_still_checks_the_files_when_redis_cannot_be_reached(
+    edited_env: tuple[dict[str, str], Path],
+) -> None:
+    env, _ = edited_env
+    done = remind_or_stop({**env, "REDIS_URL": "redis://127.0.0.1:9/0"}, "schedules", "check")
+    assert done.returncode == 0, done.stderr
+    assert "warn pinned versions not checked: cannot reach Redis" in " ".join(done.stderr.split())
+    assert "ok   t@1: 6 steps over days 1-14" in done.stdout
