@@ -9,9 +9,11 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+from worker.cadence.pinning import check_pinned
 from worker.cadence.policy import BlockedDays
-from worker.cadence.schedule import SCHEDULE_SUFFIX, Schedule, find_schedule, list_schedules
+from worker.cadence.schedule import Schedule, find_schedule, list_schedules
 from worker.cli.common import console, err, load_settings
+from worker.cli.pins import pinned_versions, schedule_file
 from worker.contracts.vocab import WEEKDAYS
 from worker.errors import InvalidInput, RemindError
 from worker.gate.packs.files import builtin_packs
@@ -34,11 +36,13 @@ def schedules_check(
 
     settings = load_settings()
     targets = names or list_schedules(Path(settings.schedules_dir))
+    pinned = pinned_versions(settings)
     bad = 0
     for name in targets:
         try:
             s = find_schedule(name, Path(settings.schedules_dir))
-            file = _file_of(name, Path(settings.schedules_dir))
+            file = schedule_file(name, settings)
+            check_pinned(s, pinned.get(s.ref), file=file)
             found = lint_schedule(s, file, Path(settings.templates_dir))
             gaps = [f.format() for f in found if f.level == "error"]
             gaps += [f"{s.ref}: {g}" for g in licence_gaps(s)]
@@ -130,15 +134,6 @@ def _blocked(when: date, blocked: BlockedDays) -> str:
     else:
         return ""
     return f"  <- {why} blocked by the house policy: the gate defers it to the next allowed day"
-
-
-def _file_of(name: str, schedules_dir: Path) -> str:
-    """The file a schedule named ``name`` (or a path) was read from, as findings name it."""
-    return str(schedules_dir / f"{name}{SCHEDULE_SUFFIX}") if _is_name(name) else name
-
-
-def _is_name(name: str) -> bool:
-    return "/" not in name and not name.endswith(SCHEDULE_SUFFIX)
 
 
 def _due(value: str) -> date:
