@@ -4,11 +4,15 @@ is held and the cadence goes on. A stop in the same reply still wins."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
+from fastapi.testclient import TestClient
+from twilio.request_validator import RequestValidator
 
 from worker.app import App
 from worker.clock import SimulatedClock
@@ -16,8 +20,10 @@ from worker.contracts.validation import parse_account, parse_event
 from worker.gate.replies import Reading, read_reply
 from worker.intake import apply_event, enroll
 from worker.storage.results import audit_export
+from worker.web.server import create_app
 
 from .pipeline_helpers import account, make_app, run_until
+from .web_helpers import AUTH, web_client
 
 NUMBER = "+12125550123"
 
@@ -69,3 +75,28 @@ def test_a_plan_request_is_recorded_for_a_person_and_holds_nothing(app: App) -> 
     check = audit[0]["checks"][0]
     assert (check["kind"], check["verdict"], check["reason"]) == ("reply", "n/a", "plan_requested")
     assert check["detail"].endswith('"方案"; read as plan (方案); nothing held')
+
+
+def test_an_inbound_text_plan_reaches_a_person_as_a_plan_request(
+    redis_client: object, redis_url: str, tmp_path: Path, clock: SimulatedClock
+) -> None:
+    token, base, path = (
+        "twilio-auth-token-for-tests",
+        "https://remind.example.com",
+        "/twilio/sms/inbound",
+    )
+    _, app = web_client(redis_url, tmp_path, clock)
+    app.settings = replace(app.settings, twilio_auth_token=token, public_base_url=base)
+    client = TestClient(create_app(app, app.settings))
+    assert client.post("/v1/accounts", json=account(), headers=AUTH).status_code == 202
+    form = {"MessageSid": "SM7", "From": NUMBER, "To": "+18005550100", "Body": "PLAN",
+            "NumMedia": "0"}  # fmt: skip
+    signature = RequestValidator(token).compute_signature(base + path, form)
+    headers = {"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": signature}
+    assert client.post(path, content=urlencode(form), headers=headers).status_code == 200
+
+    recorded: Any = app.recorded  # type: ignore[attr-defined]
+    assert sorted((o["outcome"], o["reason"]) for o in recorded) == [
+        ("inbound", "reply_text"),
+        ("review", "plan_requested"),
+    ]

@@ -6,6 +6,10 @@ debt. The independent checker (``tests/breach/``) judges every send of these run
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,7 +24,7 @@ from worker.dispatch.explain import explain_account
 from worker.intake import apply_raw, enroll
 
 from .breach import find_breaches
-from .pipeline_helpers import account, make_app, outbox, run_until
+from .pipeline_helpers import ROOT, account, make_app, outbox, run_until
 from .web_helpers import AUTH, web_client
 
 #: A cadence long enough to resume after a broken plan, and a plan section around each date.
@@ -454,3 +458,38 @@ def test_a_plan_agreed_during_a_dispute_waits_for_its_resolution(
         ("2026-03-17", "plan.1.before3", "sms"),
         ("2026-03-20", "plan.1.on0", "email"),
     ]
+
+
+def test_the_command_line_agrees_a_plan_and_pays_an_instalment(
+    redis_url: str, redis_client: object, tmp_path: Path
+) -> None:
+    (tmp_path / "schedules").mkdir()
+    (tmp_path / "schedules" / "t.yaml").write_text(PLAN_SCHEDULE)
+    env = {
+        **os.environ, "REDIS_URL": redis_url, "REMIND_FIXED_NOW": "2026-03-07T16:00:00Z",
+        "REMIND_SCHEDULES_DIR": str(tmp_path / "schedules"),
+        "REMIND_DATA_DIR": str(tmp_path / "var"), "REMIND_TEMPLATES_DIR": str(ROOT / "templates"),
+        "COLUMNS": "200",
+    }  # fmt: skip
+
+    def remind(*args: str, stdin: str | None = None) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "worker.cli", *args], env=env, input=stdin,
+            capture_output=True, text=True, timeout=120, cwd=tmp_path,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    remind("enroll", "-", stdin=json.dumps(account()) + "\n")
+    terms = json.dumps({"installments": PLAN, "reference": "P-1"})
+    assert remind("event", "A-1", "plan_agreed", "--json", terms).strip() == (
+        "A-1: plan_agreed applied; status active"
+    )
+    remind("event", "A-1", "payment", "--amount", "50", "--installment", "2")
+    remind("event", "A-1", "settlement_offer", "--amount", "60", "--expires", "2026-03-31")
+    shown = remind("explain", "A-1")
+
+    assert "plan 1: active, agreed 2026-03-07T16:00:00Z, reference P-1" in shown
+    assert "  instalment 2: 50.00 due 2026-04-03, paid 50, kept" in shown
+    assert "settlement: 60 until 2026-03-31, offered" in shown
+    assert "next step: plan.confirmation (plan, day 6) email template plan_confirmation" in shown
