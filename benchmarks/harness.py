@@ -81,8 +81,6 @@ def _pipeline(bench: Bench, sizes: Sizes) -> dict[str, Any]:
         "worker_cpu_ms": d.cpu_ms,
         "noop_cpu_ms": n.cpu_ms,
         "dispatch_outcomes": d.detail["outcomes"],
-        "dispatch_enqueue_s": d.detail["enqueue_s"],
-        "noop_enqueue_s": n.detail["enqueue_s"],
     }
 
 
