@@ -6,7 +6,8 @@ batches (``DEFAULT_BATCH``) until none is left, as a tick does.
 APScheduler: ``m`` one-shot jobs, all due, in a ``RedisJobStore`` on the same server, fired by a
 ``BackgroundScheduler`` with its default thread pool; the clock runs from ``resume()`` until every
 job's function has run. That is what the scheduler would do if each reminder were a job of its
-own (the design remind does not use: docs/integration.md). Ratio = claims/s ÷ fires/s.
+own, the design remind does not use (docs/integration.md, Scheduler replicas). Ratio = claims/s
+÷ fires/s.
 """
 
 from __future__ import annotations
