@@ -102,7 +102,7 @@ _FOLD = (
     (re.compile(r"\{p:[^}]*\}"), "{p:*}"),
     (re.compile(r"(demo|bench)-[\w-]+"), "*"),
     (re.compile(r"\+\d{6,}"), "+*"),
-    (re.compile(r"(?<=:)[\w.-]*\d[\w.-]*(?=:|$)"), "*"),
+    (re.compile(r"(?<=:)[\w.#-]*\d[\w.#-]*(?=:|$)"), "*"),
 )
 
 
