@@ -39,16 +39,44 @@ from worker.storage.results import dramatiq_sink
 
 
 class CountingConnection(redis.Connection):
-    """A connection that counts its request/response exchanges (class-wide)."""
+    """A connection that counts its request/response exchanges (class-wide), and lists what each
+    one sent while ``trips`` is a list (``benchmarks.profiles trips``)."""
 
     sent = 0
+    trips: list[list[str]] | None = None
 
     def send_packed_command(self, command: Any, check_health: bool = True) -> None:
         CountingConnection.sent += 1
+        if CountingConnection.trips is not None:
+            chunks = [command] if isinstance(command, bytes | str) else command
+            packed = b"".join(c.encode() if isinstance(c, str) else bytes(c) for c in chunks)
+            CountingConnection.trips.append(command_names(packed))
         super().send_packed_command(command, check_health)  # type: ignore[no-untyped-call]
 
 
-def _counting_pool(url: str, **kwargs: Any) -> redis.ConnectionPool:
+def command_names(packed: bytes) -> list[str]:
+    """Each command in RESP-packed ``packed`` as its name and first key (a script's first key)."""
+    names, i = [], 0
+    while i < len(packed):
+        end = packed.index(b"\r\n", i)
+        count, i = int(packed[i + 1 : end]), end + 2
+        args = []
+        for _ in range(count):
+            end = packed.index(b"\r\n", i)
+            size, i = int(packed[i + 1 : end]), end + 2
+            args.append(packed[i : i + size].decode(errors="replace"))
+            i += size + 2
+        name = args[0].upper()
+        if name in ("EVAL", "EVALSHA") and len(args) > 3 and args[2] != "0":
+            name += f" ({len(args[1])}-char {'script' if name == 'EVAL' else 'sha'}) {args[3]}"
+        elif len(args) > 1:
+            name += f" {args[1]}"
+        names.append(name)
+    return names
+
+
+def counting_pool(url: str, **kwargs: Any) -> redis.ConnectionPool:
+    """A pool for ``url`` whose connections count their round trips."""
     return redis.ConnectionPool.from_url(url, connection_class=CountingConnection, **kwargs)
 
 
@@ -60,8 +88,8 @@ def _commands(client: redis.Redis) -> int:
 def measure_round_trips(bench: Bench, n: int) -> dict[str, Any]:
     """Dispatch ``n`` due steps in process; round trips and server commands per dispatch."""
     bench.flush()
-    state = redis.Redis(connection_pool=_counting_pool(bench.state_url, decode_responses=True))
-    broker_client = redis.Redis(connection_pool=_counting_pool(bench.broker_url))
+    state = redis.Redis(connection_pool=counting_pool(bench.state_url, decode_responses=True))
+    broker_client = redis.Redis(connection_pool=counting_pool(bench.broker_url))
     broker = RedisBroker(client=broker_client)  # type: ignore[no-untyped-call]
     sink = dramatiq_sink(broker, bench.settings().results_queue, bench.settings().results_actor)
     app = bench.app(state, sinks=[sink])

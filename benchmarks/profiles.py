@@ -7,6 +7,7 @@ Run: ``.venv/bin/python -m benchmarks.profiles WHAT [--n N] [--top K]`` with WHA
   worker thread does per message), with the production sink (the results queue on the broker);
 - ``gate``: cProfile of ``n`` gate decisions for the account every US pack applies to;
 - ``simulate``: cProfile of the simulator on ``n`` demo accounts for 60 days;
+- ``trips``: what each Redis round trip of one in-process dispatch sends (``n`` is ignored);
 - ``memory``: Redis memory per account by key family, after ``n`` demo accounts were simulated
   for 60 days.
 
@@ -24,9 +25,10 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 
+import redis
 from dramatiq.brokers.redis import RedisBroker
 
-from benchmarks.inprocess import ALLOWED_AT, gate_case
+from benchmarks.inprocess import ALLOWED_AT, CountingConnection, counting_pool, gate_case
 from benchmarks.memory import measure_simulation
 from benchmarks.setup import Bench, due_account, private_redis
 from worker.dispatch.pipeline import dispatch
@@ -97,6 +99,32 @@ def profile_simulate(bench: Bench, n: int, top: int) -> str:
     return _profiled(work, f"simulating {n} accounts x 60 days", top)
 
 
+def dispatch_trips(bench: Bench, n: int, top: int) -> str:
+    """The commands of each round trip of one in-process dispatch (after a warm-up one)."""
+    bench.flush()
+    state = redis.Redis(connection_pool=counting_pool(bench.state_url, decode_responses=True))
+    broker = RedisBroker(client=redis.Redis(connection_pool=counting_pool(bench.broker_url)))  # type: ignore[no-untyped-call]
+    settings = bench.settings()
+    sink = dramatiq_sink(broker, settings.results_queue, settings.results_actor)
+    app = bench.app(state, sinks=[sink])
+    for i in range(2):
+        enroll_raw(app, due_account(i), source="bench")
+    claims: list[tuple[str, float]] = []
+    tick(app, lambda account_id, due: claims.append((account_id, due)))
+    dispatch(app, *claims[0])
+    CountingConnection.trips = []
+    try:
+        outcomes = dispatch(app, *claims[1])
+        trips = CountingConnection.trips
+    finally:
+        CountingConnection.trips = None
+    lines = [f"one dispatch ({', '.join(o.outcome for o in outcomes)}): {len(trips)} round trips"]
+    lines += [f"{n:>3}. {' | '.join(names)}" for n, names in enumerate(trips, start=1)]
+    broker.close()
+    state.close()
+    return "\n".join(lines)
+
+
 #: Parts of a key that name one account, person, number or attempt: folded to see key families.
 _FOLD = (
     (re.compile(r"\{p:[^}]*\}"), "{p:*}"),
@@ -135,6 +163,7 @@ WHAT = {
     "gate": (profile_gate, 5000),
     "simulate": (profile_simulate, 100),
     "memory": (memory_by_family, 100),
+    "trips": (dispatch_trips, 1),
 }
 
 

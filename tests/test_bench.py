@@ -13,9 +13,10 @@ import pytest
 import redis
 
 from benchmarks.harness import FIGURES, summarise
-from benchmarks.inprocess import CountingConnection
+from benchmarks.inprocess import CountingConnection, command_names
 from benchmarks.memory import key_memory
 from benchmarks.procs import cpu_seconds, descendants
+from benchmarks.table import TARGETS, table
 
 from .pipeline_helpers import ROOT
 
@@ -47,6 +48,18 @@ def test_summary_refuses_a_figure_missing_from_one_run() -> None:
         summarise([_run(), _run(noop_cpu_ms=0.3)])
 
 
+def test_the_table_marks_each_target_met_or_missed_by_its_median() -> None:
+    report = {k: {"median": 1.0, "min": 1.0, "max": 1.0} for k in FIGURES}
+    report["round_trips_per_dispatch"] = {"median": 13.0, "min": 13.0, "max": 13.0}
+    report["claim_vs_apscheduler"] = {"median": 60.0, "min": 45.0, "max": 90.0}
+    rows = {line.split("|")[1].strip(" `"): line for line in table(report).splitlines()[2:]}
+    assert set(rows) == set(FIGURES) == set(TARGETS)
+    assert "**missed** (3.2× the bound)" in rows["round_trips_per_dispatch"]
+    assert rows["claim_vs_apscheduler"].endswith("| >= 50 | met |")
+    assert rows["worker_cpu_ms"].endswith("| <= 1 | met |")
+    assert rows["noop_per_s"].endswith("| (reference) |  |")
+
+
 def test_a_pipeline_counts_as_one_round_trip_and_each_plain_command_as_one(
     redis_url: str, redis_client: redis.Redis
 ) -> None:
@@ -61,6 +74,21 @@ def test_a_pipeline_counts_as_one_round_trip_and_each_plain_command_as_one(
         assert pipe.execute() == [1, 2, b"2"]
     assert CountingConnection.sent - before == 3
     client.close()
+
+
+def test_each_packed_command_is_named_with_its_first_key() -> None:
+    conn = redis.Connection()
+    packed = b"".join(
+        bytes(chunk)
+        for chunk in conn.pack_commands(
+            [("GET", "remind:idx:a"), ("EVALSHA", "f" * 40, 1, "lock:a", "tok"), ("PING",)]
+        )
+    )
+    assert command_names(packed) == [
+        "GET remind:idx:a",
+        "EVALSHA (40-char sha) lock:a",
+        "PING",
+    ]
 
 
 def test_key_memory_sums_every_key_of_the_database(redis_client: redis.Redis) -> None:
