@@ -72,8 +72,9 @@ def one_run(bench: Bench, sizes: Sizes) -> Run:
 
 
 def _pipeline(bench: Bench, sizes: Sizes) -> dict[str, Any]:
-    d = pipeline.measure_dispatch(bench, sizes.dispatches)
-    n = pipeline.measure_noop(bench, sizes.noops)
+    workers = {"processes": sizes.processes, "threads": sizes.threads}
+    d = pipeline.measure_dispatch(bench, sizes.dispatches, **workers)
+    n = pipeline.measure_noop(bench, sizes.noops, **workers)
     return {
         "dispatch_per_s": d.per_s,
         "noop_per_s": n.per_s,

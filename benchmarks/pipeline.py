@@ -85,9 +85,11 @@ def measure_dispatch(bench: Bench, n: int, *, processes: int = 1, threads: int =
         for account_id, due in claims:
             broker.enqueue(_message("dispatch", "dispatch", account_id, due))
         with running(worker_command(processes, threads), bench.env(), log) as proc:
-            wait_until(lambda: outcomes() >= WARMUP, "the warm-up dispatches", START_TIMEOUT)
+            wait_until(
+                lambda: outcomes() >= WARMUP, "the warm-up dispatches", START_TIMEOUT, proc, log
+            )
             cpu0, t0 = cpu_seconds(proc.pid), time.perf_counter()
-            wait_until(lambda: outcomes() >= WARMUP + n, f"{n} dispatch outcomes", 60 + n)
+            wait_until(lambda: outcomes() >= WARMUP + n, f"{n} outcomes", 60 + n, proc, log)
             seconds, cpu = time.perf_counter() - t0, cpu_seconds(proc.pid) - cpu0
     finally:
         broker.close()
@@ -113,9 +115,9 @@ def measure_noop(bench: Bench, n: int, *, processes: int = 1, threads: int = 8) 
         for _ in range(WARMUP + n):
             broker.enqueue(_message(NOOP_QUEUE, "noop"))
         with running(argv, bench.env(), log) as proc:
-            wait_until(lambda: done() >= WARMUP, "the warm-up no-ops", START_TIMEOUT)
+            wait_until(lambda: done() >= WARMUP, "the warm-up no-ops", START_TIMEOUT, proc, log)
             cpu0, t0 = cpu_seconds(proc.pid), time.perf_counter()
-            wait_until(lambda: done() >= WARMUP + n, f"{n} no-ops", 60 + n)
+            wait_until(lambda: done() >= WARMUP + n, f"{n} no-ops", 60 + n, proc, log)
             seconds, cpu = time.perf_counter() - t0, cpu_seconds(proc.pid) - cpu0
     finally:
         broker.close()

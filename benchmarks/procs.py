@@ -55,10 +55,20 @@ def cpu_seconds(root: int) -> float:
     return total / _TICKS
 
 
-def wait_until(predicate: Callable[[], bool], what: str, timeout: float) -> None:
-    """Poll until another process has done its part (a wait for work, not for time)."""
+def wait_until(
+    predicate: Callable[[], bool],
+    what: str,
+    timeout: float,
+    proc: subprocess.Popen[bytes] | None = None,
+    log: Path | None = None,
+) -> None:
+    """Poll until another process has done its part (a wait for work, not for time); fail at
+    once, with the end of its ``log``, if ``proc`` exits meanwhile."""
     deadline = time.monotonic() + timeout
     while not predicate():
+        if proc is not None and proc.poll() is not None:
+            tail = log.read_text(errors="replace")[-2000:] if log and log.exists() else ""
+            raise RuntimeError(f"the worker exited ({proc.returncode}) before {what}:\n{tail}")
         if time.monotonic() > deadline:
             raise RuntimeError(f"timed out after {timeout:.0f}s waiting for {what}")
         time.sleep(0.005)

@@ -52,6 +52,8 @@ class Sizes:
     enrolled: int  # accounts enrolled for memory per account
     claims: int  # timeline entries claimed
     apscheduler_jobs: int  # jobs fired by APScheduler's RedisJobStore
+    processes: int = 1  # worker processes for the pipeline pair (the issue: one)
+    threads: int = 8  # threads per worker process (dramatiq's default)
 
 
 #: Simulated days: the issue's steady state (60 days, the standard cadence's length).
@@ -64,15 +66,20 @@ TINY = Sizes("tiny", 1, 20, 40, 10, 50, 3, 10, 2_000, 100)
 
 def sizes_from_env(env: dict[str, str] | None = None) -> Sizes:
     """``BENCH_TINY=1`` (the instrument's own test), ``BENCH_QUICK=1``, else the full sizes;
-    ``BENCH_RUNS`` overrides how many runs the median is taken over."""
+    ``BENCH_RUNS`` overrides how many runs the median is taken over, ``BENCH_PROCESSES`` and
+    ``BENCH_THREADS`` the pipeline's worker processes and threads."""
     env = dict(os.environ) if env is None else env
     sizes = FULL
     if env.get("BENCH_QUICK") == "1":
         sizes = QUICK
     if env.get("BENCH_TINY") == "1":
         sizes = TINY
-    runs = env.get("BENCH_RUNS")
-    return replace(sizes, runs=int(runs)) if runs else sizes
+    return replace(
+        sizes,
+        runs=int(env.get("BENCH_RUNS") or sizes.runs),
+        processes=int(env.get("BENCH_PROCESSES") or sizes.processes),
+        threads=int(env.get("BENCH_THREADS") or sizes.threads),
+    )
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,7 +16,8 @@ import redis
 from benchmarks.harness import FIGURES, summarise
 from benchmarks.inprocess import CountingConnection, command_names
 from benchmarks.memory import key_memory
-from benchmarks.procs import cpu_seconds, descendants
+from benchmarks.procs import cpu_seconds, descendants, wait_until
+from benchmarks.setup import FULL, QUICK, TINY, sizes_from_env
 from benchmarks.table import TARGETS, table
 
 from .pipeline_helpers import ROOT
@@ -58,6 +60,24 @@ def test_the_table_marks_each_target_met_or_missed_by_its_median() -> None:
     assert rows["claim_vs_apscheduler"].endswith("| >= 50 | met |")
     assert rows["worker_cpu_ms"].endswith("| <= 1 | met |")
     assert rows["noop_per_s"].endswith("| (reference) |  |")
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, FULL),
+        ({"BENCH_QUICK": "1"}, QUICK),
+        ({"BENCH_QUICK": "1", "BENCH_TINY": "1"}, TINY),
+        ({"BENCH_QUICK": "0"}, FULL),
+    ],
+)
+def test_the_mode_comes_from_the_environment(env: dict[str, str], expected: object) -> None:
+    assert sizes_from_env(env) == expected
+
+
+def test_runs_and_the_pipelines_workers_can_be_overridden() -> None:
+    sizes = sizes_from_env({"BENCH_QUICK": "1", "BENCH_RUNS": "5", "BENCH_THREADS": "2"})
+    assert (sizes.name, sizes.runs, sizes.processes, sizes.threads) == ("quick", 5, 1, 2)
 
 
 def test_a_pipeline_counts_as_one_round_trip_and_each_plain_command_as_one(
@@ -121,6 +141,16 @@ def test_cpu_time_adds_the_children_of_a_process_to_its_own() -> None:
         for stream in (child.stdin, child.stdout):
             if stream:
                 stream.close()
+
+
+def test_a_worker_that_dies_fails_the_wait_at_once_with_its_log(tmp_path: Path) -> None:
+    log = tmp_path / "worker.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", "import sys; print('no broker here'); sys.exit(3)"], stdout=out
+        )
+        with pytest.raises(RuntimeError, match=r"exited \(3\) before the warm-up:\nno broker here"):
+            wait_until(lambda: False, "the warm-up", 600, proc, log)
 
 
 @pytest.mark.slow
