@@ -21,8 +21,8 @@ from urllib.parse import urlsplit
 from apscheduler.jobstores.redis import RedisJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from benchmarks.fixtures import NOW, Bench
 from benchmarks.procs import wait_until
-from benchmarks.setup import NOW, Bench
 from worker.clock import to_epoch
 from worker.runtime.scheduler import DEFAULT_BATCH
 from worker.storage import keys

@@ -24,7 +24,7 @@ from dataclasses import asdict
 from typing import Any
 
 from benchmarks import claim, inprocess, memory, pipeline
-from benchmarks.setup import Bench, Sizes, private_redis, sizes_from_env
+from benchmarks.fixtures import Bench, Sizes, private_redis, sizes_from_env
 
 #: The figures the issue names, in its order; each is a {"median", "min", "max"} object.
 FIGURES = (

@@ -25,7 +25,7 @@ from typing import Any
 import redis
 from dramatiq.brokers.redis import RedisBroker
 
-from benchmarks.setup import NOW, Bench, due_account, every_pack_account
+from benchmarks.fixtures import NOW, Bench, due_account, every_pack_account
 from worker.accounts.places import stated_places
 from worker.accounts.state import AccountState
 from worker.app import App

@@ -14,7 +14,7 @@ from typing import Any
 
 import redis
 
-from benchmarks.setup import SIM_DAYS, Bench
+from benchmarks.fixtures import SIM_DAYS, Bench
 from worker.intake import enroll_raw
 from worker.sim.demo_data import generate_accounts, generate_events
 from worker.sim.run import DEMO_START

@@ -12,7 +12,7 @@ import os
 import dramatiq
 import redis
 
-from benchmarks.setup import NOOP_COUNTER, NOOP_QUEUE
+from benchmarks.fixtures import NOOP_COUNTER, NOOP_QUEUE
 
 _client: redis.Redis | None = None
 

@@ -28,8 +28,8 @@ from typing import Any
 import dramatiq
 from dramatiq.brokers.redis import RedisBroker
 
+from benchmarks.fixtures import NOOP_COUNTER, NOOP_QUEUE, Bench, due_account
 from benchmarks.procs import cpu_seconds, dramatiq_command, running, wait_until
-from benchmarks.setup import NOOP_COUNTER, NOOP_QUEUE, Bench, due_account
 from worker.intake import enroll_raw
 from worker.runtime.processes import worker_command
 from worker.runtime.scheduler import tick
@@ -51,10 +51,12 @@ class Throughput:
 
     @property
     def per_s(self) -> float:
+        """Messages handled per second."""
         return self.n / self.seconds
 
     @property
     def cpu_ms(self) -> float:
+        """Worker CPU milliseconds per message."""
         return 1000 * self.cpu / self.n
 
 

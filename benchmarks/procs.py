@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from benchmarks.setup import ROOT
+from benchmarks.fixtures import ROOT
 
 #: Seconds a worker gets to stop after SIGTERM before it is killed.
 STOP_GRACE = 20.0

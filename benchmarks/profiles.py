@@ -28,9 +28,9 @@ from collections.abc import Callable
 import redis
 from dramatiq.brokers.redis import RedisBroker
 
+from benchmarks.fixtures import Bench, due_account, private_redis
 from benchmarks.inprocess import ALLOWED_AT, CountingConnection, counting_pool, gate_case
 from benchmarks.memory import measure_simulation
-from benchmarks.setup import Bench, due_account, private_redis
 from worker.dispatch.pipeline import dispatch
 from worker.intake import enroll_raw
 from worker.runtime.scheduler import tick

@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 import redis
 
+from benchmarks.fixtures import FULL, QUICK, TINY, sizes_from_env
 from benchmarks.harness import FIGURES, summarise
 from benchmarks.inprocess import CountingConnection, command_names
 from benchmarks.memory import key_memory
 from benchmarks.procs import cpu_seconds, descendants, wait_until
-from benchmarks.setup import FULL, QUICK, TINY, sizes_from_env
 from benchmarks.table import TARGETS, table
 
 from .pipeline_helpers import ROOT
