@@ -3,10 +3,11 @@
 For dispatch: ``WARMUP + n`` accounts are enrolled in process, each with its first step (an SMS
 to New York) due at ``NOW``; the scheduler's ``tick`` claims them, as ``remind scheduler`` does,
 and every claim is enqueued as a ``dispatch`` message, warm-up ones first. Only then is a dramatiq
-worker started (``worker_command``: what ``remind worker`` runs; by default one process of eight
-threads, dramatiq's defaults) with ``REMIND_FIXED_NOW=NOW``. When the results stream holds the
-warm-up outcomes (imports, schedule parsing and template loading are done by then) the clock
-and the worker's CPU time are read; they are read again when it holds every outcome.
+worker started (``worker_command``: what ``remind worker`` runs; by default one process, as the
+issue measured, of eight threads, dramatiq's default) with ``REMIND_FIXED_NOW=NOW``. When the
+results stream holds the warm-up outcomes (imports, schedule parsing and template loading are
+done by then) the clock and the worker's CPU time are read; they are read again when it holds
+every outcome.
 
 For the no-op: the same, with ``benchmarks.noop`` on its own queue, counted by its counter.
 
