@@ -1,5 +1,6 @@
 """End to end on real processes: a dramatiq worker process consumes intake and dispatch messages
-from the Redis broker, and every outcome reaches the results stream and the results queue."""
+from the broker, and every outcome reaches the results stream and the results queue. Every test
+runs on Redis and on RabbitMQ (``broker_url`` in tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -17,14 +17,16 @@ from typing import Any
 import dramatiq
 import pytest
 import redis
-from dramatiq.brokers.redis import RedisBroker
 
 from worker.app import App
 from worker.clock import SimulatedClock
 from worker.config import Settings
+from worker.runtime.broker import is_amqp, make_broker
+from worker.runtime.processes import worker_command
 from worker.runtime.scheduler import tick
 from worker.storage import connection
 
+from .broker_helpers import queued
 from .pipeline_helpers import ROOT, TEST_SCHEDULE, account
 
 NOW = "2026-03-02T15:00:00Z"  # day 1 at 10:00 in New York: the first step is due
@@ -43,10 +45,12 @@ def _wait_for(predicate: Any, what: str, timeout: float = 30.0) -> Any:
 
 
 @pytest.fixture
-def env(redis_url: str, redis_client: redis.Redis, tmp_path: Path) -> dict[str, str]:
+def env(
+    redis_url: str, redis_client: redis.Redis, broker_url: str, tmp_path: Path
+) -> dict[str, str]:
     (tmp_path / "schedules").mkdir()
     (tmp_path / "schedules" / "t.yaml").write_text(TEST_SCHEDULE)
-    return {
+    env = {
         **os.environ,
         "REDIS_URL": redis_url,
         "REMIND_FIXED_NOW": NOW,
@@ -54,49 +58,47 @@ def env(redis_url: str, redis_client: redis.Redis, tmp_path: Path) -> dict[str, 
         "REMIND_TEMPLATES_DIR": str(ROOT / "templates"),
         "REMIND_DATA_DIR": str(tmp_path / "var"),
     }
+    env.pop("BROKER_URL", None)
+    if is_amqp(broker_url):  # on Redis the default: the state server's broker database
+        env["BROKER_URL"] = broker_url
+    return env
 
 
 @pytest.fixture
-def worker_process(env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
-    cmd = [
-        sys.executable,
-        "-m",
-        "dramatiq",
-        "worker.runtime.broker:setup",
-        "worker.runtime.actors",
-        "--processes",
-        "1",
-        "--threads",
-        "2",
-        "--queues",
-        "intake",
-        "dispatch",
-    ]
-    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stderr=subprocess.PIPE)
-    try:
-        yield proc
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        if proc.stderr:
-            proc.stderr.close()
+def worker_log(tmp_path: Path) -> Path:
+    return tmp_path / "worker.log"
 
 
 @pytest.fixture
-def broker(redis_url: str) -> Iterator[RedisBroker]:
-    b = RedisBroker(url=connection.with_db(redis_url, connection.DEFAULT_BROKER_DB))
+def worker_process(env: dict[str, str], worker_log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """``remind worker``'s own command line: one process of two threads."""
+    with open(worker_log, "wb") as log:
+        proc = subprocess.Popen(
+            worker_command(1, 2), env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
+        )
+        try:
+            yield proc
+        finally:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+
+
+@pytest.fixture
+def broker(broker_url: str) -> Iterator[Any]:
+    """The production broker (``make_broker``) on the workers' broker, for the test's messages."""
+    b = make_broker(broker_url)
     b.declare_queue("intake")
     b.declare_queue("dispatch")
     yield b
     b.close()
 
 
-def _send(broker: RedisBroker, queue: str, actor: str, *args: Any) -> None:
+def _send(broker: Any, queue: str, actor: str, *args: Any) -> None:
     broker.enqueue(
         dramatiq.Message(queue_name=queue, actor_name=actor, args=args, kwargs={}, options={})
     )
@@ -108,9 +110,10 @@ def _outcomes(client: redis.Redis) -> list[dict[str, Any]]:
 
 def test_enroll_tick_dispatch_outcome_end_to_end_on_a_real_worker_process(
     worker_process: subprocess.Popen[bytes],
-    broker: RedisBroker,
+    broker: Any,
     redis_client: redis.Redis,
     redis_url: str,
+    broker_url: str,
     env: dict[str, str],
 ) -> None:
     _send(broker, "intake", "enroll_account", account())
@@ -144,13 +147,39 @@ def test_enroll_tick_dispatch_outcome_end_to_end_on_a_real_worker_process(
     lines = (Path(env["REMIND_DATA_DIR"]) / "outbox" / "sms.jsonl").read_text().splitlines()
     assert [json.loads(x)["dispatch_id"] for x in lines] == ["A-1:early.1:0"]
 
-    # every outcome was also sent to the results queue for upstream consumers
-    # dramatiq's own data: read the way its broker does, as bytes
-    queued = redis.Redis.from_url(connection.with_db(redis_url, connection.DEFAULT_BROKER_DB))
-    assert _wait_for(lambda: queued.hlen("dramatiq:reminder_results.msgs") >= 2, "results queue")
-    messages = [json.loads(m) for m in queued.hvals("dramatiq:reminder_results.msgs")]
-    assert {m["actor_name"] for m in messages} == {"reminder_result"}
-    assert sorted(m["args"][0]["outcome"] for m in messages) == ["rejected", "sent"]
+    # every outcome was also sent to the results queue for upstream consumers, as the exact
+    # outcome JSON of the results stream, in a message for their actor
+    messages: list[dict[str, Any]] = []
+    _wait_for(
+        lambda: messages.extend(queued(broker_url, "reminder_results")) or len(messages) >= 2,
+        "the results queue",
+    )
+    assert [(m["queue_name"], m["actor_name"], m["kwargs"]) for m in messages] == [
+        ("reminder_results", "reminder_result", {})
+    ] * 2
+    by_outcome = {m["args"][0]["outcome"]: m["args"][0] for m in messages}
+    assert sorted(by_outcome) == ["rejected", "sent"]
+    assert by_outcome["sent"] == sent[0] and by_outcome["rejected"] == rejected[0]
+    assert by_outcome["sent"] == {
+        "id": sent[0]["id"],
+        "at": NOW,
+        "local_time": "2026-03-02T10:00:00-05:00",
+        "account_id": "A-1",
+        "person_id": "A-1",
+        "debt_id": "A-1",
+        "schedule": "t@1",
+        "tier": "early",
+        "step": "early.1",
+        "channel": "sms",
+        "outcome": "sent",
+        "reason": None,
+        "rule": None,
+        "next_attempt_at": None,
+        "provider": "outbox",
+        "provider_id": "A-1:early.1:0",
+        "template": "friendly_nudge",
+        "locale": "en",
+    }
 
     worker_process.send_signal(signal.SIGTERM)
     assert worker_process.wait(timeout=30) == 0
