@@ -164,3 +164,12 @@ def dead_letters(url: str, queue: str) -> list[tuple[dict[str, Any], bytes]]:
         return [({}, m) for m in client.hvals(f"dramatiq:{queue}.XQ.msgs")]
     finally:
         client.close()
+
+
+def publish_raw(url: str, queue: str, body: bytes) -> None:
+    """Put ``body`` on RabbitMQ queue ``queue`` as any AMQP client could, bypassing dramatiq."""
+    conn = pika.BlockingConnection(pika.URLParameters(url))
+    try:
+        conn.channel().basic_publish(exchange="", routing_key=queue, body=body)
+    finally:
+        conn.close()

@@ -26,7 +26,7 @@ from worker.runtime.processes import worker_command
 from worker.runtime.scheduler import tick
 from worker.storage import connection
 
-from .broker_helpers import queued
+from .broker_helpers import dead_letters, publish_raw, queued
 from .pipeline_helpers import ROOT, TEST_SCHEDULE, account
 
 NOW = "2026-03-02T15:00:00Z"  # day 1 at 10:00 in New York: the first step is due
@@ -183,3 +183,66 @@ def test_enroll_tick_dispatch_outcome_end_to_end_on_a_real_worker_process(
 
     worker_process.send_signal(signal.SIGTERM)
     assert worker_process.wait(timeout=30) == 0
+
+
+def test_malformed_messages_are_dead_lettered_at_once_with_their_reason_and_the_worker_goes_on(
+    worker_process: subprocess.Popen[bytes],
+    broker: Any,
+    redis_client: redis.Redis,
+    broker_url: str,
+    worker_log: Path,
+) -> None:
+    def send(queue: str, actor: str, *args: Any) -> str:
+        message = dramatiq.Message(
+            queue_name=queue, actor_name=actor, args=args, kwargs={}, options={}
+        )
+        return str(broker.enqueue(message).message_id)
+
+    number_id = send("dispatch", "dispatch", 123, None)  # the account id is a number
+    no_args = send("dispatch", "dispatch")  # no account id at all
+    no_actor = send("intake", "no_such_actor", "A-9")  # an actor remind does not have
+    if is_amqp(broker_url):  # any AMQP client can write to the queue: a body that is not JSON
+        publish_raw(broker_url, "dispatch", b"not a dramatiq message")
+
+    # the worker goes on: the next valid enrolment is handled
+    _send(broker, "intake", "enroll_account", account())
+    _wait_for(lambda: redis_client.zscore("remind:timeline", "A-1"), "the enrolment")
+
+    want = {"dispatch": 3 if is_amqp(broker_url) else 2, "intake": 1}
+    dead: dict[str, list[tuple[dict[str, Any], bytes]]] = {"dispatch": [], "intake": []}
+
+    def all_dead() -> bool:
+        for queue in dead:
+            dead[queue] += dead_letters(broker_url, queue)
+        return all(len(dead[q]) >= n for q, n in want.items())
+
+    _wait_for(all_dead, "the dead-letter queues")
+    assert {q: len(m) for q, m in dead.items()} == want
+    bodies = {q: [b for _, b in m] for q, m in dead.items()}
+    decoded = [json.loads(b) for b in bodies["dispatch"] if b != b"not a dramatiq message"]
+    # dead-lettered as sent, at once: no retry ran (dramatiq's retries count in the options)
+    assert sorted(m["message_id"] for m in decoded) == sorted([number_id, no_args])
+    assert all("retries" not in m["options"] for m in decoded), decoded
+    assert [json.loads(b)["message_id"] for b in bodies["intake"]] == [no_actor]
+    if is_amqp(broker_url):
+        assert b"not a dramatiq message" in bodies["dispatch"]
+        # RabbitMQ says why and from where: rejected by the consumer, off the actor's queue
+        for queue, messages in dead.items():
+            for headers, _ in messages:
+                [death] = headers["x-death"]
+                assert (death["reason"], death["queue"]) == ("rejected", queue)
+
+    # and the log says what was wrong with each, naming the message, never its values
+    log = worker_log.read_text()
+    assert (
+        f"dead-lettering message {number_id} for actor dispatch on queue dispatch: "
+        "account_id: expected string, got number" in log
+    )
+    assert (
+        f"dead-lettering message {no_args} for actor dispatch on queue dispatch: "
+        "missing a required argument: 'account_id'" in log
+    )
+    assert "Received message for undefined actor 'no_such_actor'" in log
+    if is_amqp(broker_url):
+        assert "Failed to decode message" in log
+    assert worker_process.poll() is None
