@@ -36,6 +36,10 @@ AMQP_URL = os.environ.get("REMIND_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:
 #: Every queue remind declares: the actors', the results queue's, the visit tasks'.
 QUEUES = ("intake", "dispatch", "reminder_results", "visits")
 BROKERS = ("redis", "amqp")
+#: Keys in the test Redis where tests/settle_counter.py counts the messages workers enqueue and
+#: settle (ack or dead-letter).
+ENQUEUED = "test:workers:enqueued"
+SETTLED = "test:workers:settled"
 
 
 def shown(url: str) -> str:
