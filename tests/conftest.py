@@ -22,6 +22,9 @@ from worker.storage.embedded import EmbeddedRedis
 from .broker_helpers import BROKERS, broker_url_for, delete_queues, own_vhost
 
 ROOT = Path(__file__).resolve().parent.parent
+# Commands the tests start take any free port for their embedded Redis, not the fixed default:
+# several test runs (and a developer's own `remind run`) share this machine.
+os.environ.setdefault("REMIND_REDIS_PORT", "0")
 
 
 @pytest.fixture(scope="session")

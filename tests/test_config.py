@@ -275,3 +275,14 @@ def test_with_redis_returns_a_copy_pointing_at_the_url() -> None:
         False,
     )
     assert settings.redis_url is None
+
+
+def test_metrics_keys_and_the_help_text_are_read_and_the_keys_stay_out_of_repr() -> None:
+    settings = Settings.from_env(
+        {"REMIND_METRICS_KEYS": " scrape-1 , ,scrape-2", "REMIND_HELP_TEXT": " Acme: 800 555 0111 "}
+    )
+
+    assert settings.metrics_keys == ("scrape-1", "scrape-2")
+    assert settings.help_text == "Acme: 800 555 0111"
+    assert "scrape-1" not in repr(settings)
+    assert "help_text='Acme: 800 555 0111'" in repr(settings)

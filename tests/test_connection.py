@@ -114,7 +114,7 @@ def test_serving_with_a_redis_url_changes_nothing(tmp_path: Path) -> None:
 def test_serving_without_a_redis_url_runs_the_embedded_server_for_the_block(
     tmp_path: Path,
 ) -> None:
-    with serving(Settings(data_dir=tmp_path)) as served:
+    with serving(Settings(data_dir=tmp_path, redis_port=0)) as served:
         assert served.redis_url is not None
         with connection.client(served.redis_url) as client:
             assert client.ping()

@@ -18,7 +18,7 @@ from worker.clock import SimulatedClock
 from worker.config import Settings
 from worker.contracts.validation import parse_account
 from worker.intake import enroll
-from worker.storage import connection, keys
+from worker.storage import connection, keys, phones
 from worker.testing.twilio_emulator import TwilioEmulator, error, hang, throttled
 
 from .pipeline_helpers import ROOT, TEST_SCHEDULE, account, brief, outbox, run_until
@@ -210,6 +210,7 @@ def test_a_stop_reply_records_the_opt_out_and_the_fallback_channel_sends_at_once
         ("2026-03-02T15:00:00Z", "early.1", "email", "sent", None, None),
     ]
     assert app.store.opted_out("A-1") == {"sms:+12125550123"}
+    assert phones.number_opted_out(app.client, "+12125550123")  # for accounts enrolled later
     assert app.recorded[1]["provider_id"] == "A-1:early.1:1"  # the next attempt's id
     assert [m["dispatch_id"] for m in outbox(app, "email")] == ["A-1:early.1:1"]
     assert claim(app, "A-1:early.1:0") == "failed:21610"

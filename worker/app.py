@@ -32,6 +32,7 @@ from worker.gate.packs.select import rules_for
 from worker.gate.rules import Rule
 from worker.rendering.renderer import Renderer
 from worker.storage.connection import decodes_responses
+from worker.storage.leases import Leases
 from worker.storage.results import Results, Sink
 from worker.storage.store import Store
 from worker.storage.timeline import Timeline
@@ -64,10 +65,14 @@ class App:
         self.clock = clock
         self.store = Store(client)
         self.timeline = Timeline(client)
+        self.leases = Leases(client, heartbeat_timeout=settings.worker_heartbeat_seconds)
         self.caps = Caps(client)
         self.renderer = Renderer(settings.templates_dir)
         self.results = Results(
-            client, sinks=sinks, audit_retention_days=settings.audit_retention_days
+            client,
+            sinks=sinks,
+            audit_retention_days=settings.audit_retention_days,
+            retention_seconds=settings.results_retention_days * 86400,
         )
         self.channels: dict[str, Channel] = dict(
             channels or default_channels(settings, clock, client)

@@ -7,6 +7,8 @@ code runs on virtual time. Instants are always timezone-aware UTC datetimes.
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -52,6 +54,23 @@ class SimulatedClock:
                 raise ValueError("simulated clock cannot go back")
             self._now += delta
             return self._now
+
+
+class ScaledClock:
+    """A demo clock: reads ``start`` at the real instant ``anchor`` (epoch seconds) and runs
+    ``scale`` times faster than the wall clock, the same in every process given the same three
+    (``REMIND_DEMO_CLOCK``, for ``remind demo --live`` only: cadences count in days)."""
+
+    def __init__(
+        self, start: datetime, anchor: float, scale: float, wall: Callable[[], float] = time.time
+    ):
+        self.start = as_utc(start)
+        self.anchor = anchor
+        self.scale = scale
+        self.wall = wall
+
+    def now(self) -> datetime:
+        return self.start + timedelta(seconds=(self.wall() - self.anchor) * self.scale)
 
 
 def as_utc(instant: datetime) -> datetime:

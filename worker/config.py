@@ -37,8 +37,14 @@ DEFAULT_RESULTS_ACTOR = "reminder_result"
 DEFAULT_LEASE_SECONDS = 600
 #: Days decision records are kept in the audit log: 3 years (Reg F 1006.100) and a leap day.
 DEFAULT_AUDIT_RETENTION_DAYS = 1096
-#: Audit/results stream approximate length cap.
-DEFAULT_RESULTS_MAXLEN = 1_000_000
+#: Seconds a worker may stay silent before its claims are recovered (it beats every third).
+DEFAULT_WORKER_HEARTBEAT_SECONDS = 30
+#: Days an outcome stays on the results stream at least (trimmed by age, never by count).
+DEFAULT_RESULTS_RETENTION_DAYS = 7
+#: Messages the results queue may hold; past it outcomes stay on the stream only.
+DEFAULT_RESULTS_QUEUE_MAX = 100_000
+#: Loopback port of the embedded redis-server, fixed so outside producers know where it is.
+DEFAULT_REDIS_PORT = 6390
 
 
 @dataclass(frozen=True)
@@ -73,14 +79,27 @@ class Settings:
     provider_timeout_seconds: float = DEFAULT_PROVIDER_TIMEOUT_SECONDS
     tick_seconds: float = DEFAULT_TICK_SECONDS
     lease_seconds: float = DEFAULT_LEASE_SECONDS
+    worker_heartbeat_seconds: float = DEFAULT_WORKER_HEARTBEAT_SECONDS
+    results_retention_days: int = DEFAULT_RESULTS_RETENTION_DAYS
+    results_queue_max: int = DEFAULT_RESULTS_QUEUE_MAX
+    redis_port: int = DEFAULT_REDIS_PORT
     results_queue: str = DEFAULT_RESULTS_QUEUE
     results_actor: str = DEFAULT_RESULTS_ACTOR
     #: A fixed instant for every clock in the process (``REMIND_FIXED_NOW``): tests and drills.
     fixed_now: datetime | None = None
+    #: ``remind demo --live`` only (``REMIND_DEMO_CLOCK``): every clock reads ``start`` at the
+    #: real epoch second ``anchor`` and runs ``scale`` times as fast as the wall clock
+    demo_clock: tuple[datetime, float, float] | None = None
     audit_retention_days: int = DEFAULT_AUDIT_RETENTION_DAYS
     #: bearer keys the HTTP intake API accepts (``REMIND_API_KEYS``, comma-separated); none:
     #: the API refuses every request
     api_keys: tuple[str, ...] = field(default=(), repr=False)
+    #: bearer keys ``/metrics`` accepts besides the API keys (``REMIND_METRICS_KEYS``): a
+    #: scraper's key that cannot enroll accounts
+    metrics_keys: tuple[str, ...] = field(default=(), repr=False)
+    #: the answer to an SMS HELP when no schedule's ``caller`` says who writes
+    #: (``REMIND_HELP_TEXT``): a message from a number no account lists
+    help_text: str | None = None
 
     def __repr__(self) -> str:
         # A Redis, broker or SMTP URL may carry a password; repr() reaches logs, so it is
@@ -170,16 +189,32 @@ class Settings:
             ),
             tick_seconds=_positive_number(env, "REMIND_TICK_SECONDS", DEFAULT_TICK_SECONDS),
             lease_seconds=_positive_number(env, "REMIND_LEASE_SECONDS", DEFAULT_LEASE_SECONDS),
+            worker_heartbeat_seconds=_positive_number(
+                env, "REMIND_WORKER_HEARTBEAT_SECONDS", DEFAULT_WORKER_HEARTBEAT_SECONDS
+            ),
+            results_retention_days=_positive_whole(
+                env, "REMIND_RESULTS_RETENTION_DAYS", DEFAULT_RESULTS_RETENTION_DAYS, unit="days"
+            ),
+            results_queue_max=_positive_whole(
+                env, "REMIND_RESULTS_QUEUE_MAX", DEFAULT_RESULTS_QUEUE_MAX, unit="messages"
+            ),
+            redis_port=_port(env, "REMIND_REDIS_PORT", DEFAULT_REDIS_PORT),
             results_queue=get("REMIND_RESULTS_QUEUE") or DEFAULT_RESULTS_QUEUE,
             results_actor=get("REMIND_RESULTS_ACTOR") or DEFAULT_RESULTS_ACTOR,
             fixed_now=_instant(get("REMIND_FIXED_NOW"), "REMIND_FIXED_NOW"),
+            demo_clock=_demo_clock(get("REMIND_DEMO_CLOCK")),
             audit_retention_days=_positive_whole(
                 env, "REMIND_AUDIT_RETENTION_DAYS", DEFAULT_AUDIT_RETENTION_DAYS, unit="days"
             ),
-            api_keys=tuple(
-                k.strip() for k in (get("REMIND_API_KEYS") or "").split(",") if k.strip()
-            ),
+            api_keys=_keys(get("REMIND_API_KEYS")),
+            metrics_keys=_keys(get("REMIND_METRICS_KEYS")),
+            help_text=get("REMIND_HELP_TEXT"),
         )
+
+
+def _keys(raw: str | None) -> tuple[str, ...]:
+    """A comma-separated list of keys, blanks dropped."""
+    return tuple(k.strip() for k in (raw or "").split(",") if k.strip())
 
 
 def _positive_number(
@@ -212,6 +247,16 @@ def _positive_whole(env: Mapping[str, str], name: str, default: int, *, unit: st
     return value
 
 
+def _port(env: Mapping[str, str], name: str, default: int) -> int:
+    """A TCP port, or 0 for any free port the system picks."""
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) > 65535:
+        raise ConfigError(f"{name} must be a port from 0 (any free port) to 65535, got {raw!r}")
+    return int(raw)
+
+
 def _instant(raw: str | None, name: str) -> datetime | None:
     if raw is None:
         return None
@@ -222,3 +267,21 @@ def _instant(raw: str | None, name: str) -> datetime | None:
     if value.tzinfo is None:
         raise ConfigError(f"{name} must carry a UTC offset, got {raw!r}")
     return value
+
+
+def _demo_clock(raw: str | None) -> tuple[datetime, float, float] | None:
+    """``START,ANCHOR,SCALE``: an ISO instant, real epoch seconds, a speed above 0."""
+    if raw is None:
+        return None
+    form = "REMIND_DEMO_CLOCK must be START,ANCHOR,SCALE (ISO instant, epoch seconds, speed)"
+    parts = [p.strip() for p in raw.split(",")]
+    if len(parts) != 3:
+        raise ConfigError(f"{form}, got {raw!r}")
+    start = _instant(parts[0], "REMIND_DEMO_CLOCK (START)")
+    try:
+        anchor, scale = float(parts[1]), float(parts[2])
+    except ValueError:
+        raise ConfigError(f"{form}, got {raw!r}") from None
+    if start is None or not (math.isfinite(anchor) and math.isfinite(scale) and scale > 0):
+        raise ConfigError(f"{form}, got {raw!r}")
+    return start, anchor, scale

@@ -31,7 +31,7 @@ from worker.errors import InvalidInput, ScheduleError, StateError
 from worker.gate.calls import record_call_result
 from worker.gate.disclosure import note_call_result
 from worker.gate.inbound import on_event
-from worker.storage import keys
+from worker.storage import keys, phones
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +68,7 @@ def enroll(app: App, account: Account) -> AccountState:
         )
     with app.store.locked(account.person, account.account_id):
         existing = app.store.load(account.account_id)
+        before = phones.listed(existing)
         if (
             existing is not None
             and existing.account.due_date == account.due_date
@@ -75,6 +76,7 @@ def enroll(app: App, account: Account) -> AccountState:
         ):
             existing.account = account  # same cadence: update contact data and variables
             app.commit(existing, now)
+            phones.relink(app.client, existing, before)
             return existing
         stop, held = _debt_marks(app, account, existing)
         if stop is not None:
@@ -90,6 +92,7 @@ def enroll(app: App, account: Account) -> AccountState:
         lifecycle.start_cadence(state, schedule, now)
         lifecycle.reimpose(state, None, held)
         app.commit(state, now)
+        phones.relink(app.client, state, before)
         return state
 
 
@@ -135,6 +138,7 @@ def apply_event(app: App, event: Event) -> AccountState:
     now = app.clock.now()
     with app.store.locked(state.person_id, state.account_id):
         state = app.store.require(event.account_id)
+        before = phones.listed(state)
         schedule = app.pinned_schedule(state.schedule_ref)
         at = event.at or now
         t = event.type
@@ -176,6 +180,7 @@ def apply_event(app: App, event: Event) -> AccountState:
                     app.results.publish(outcome)
         on_event(app.store, app.results, state, schedule, event, at)  # replies, review holds
         app.commit(state, now)
+        phones.relink(app.client, state, before, changes_only=True)  # contact_update, close
     if t == "conversation" and event.channel is not None and event.debts:
         talk = Conversation(at=at, channel=event.channel)
         _share_conversation(app, state, set(event.debts), talk)

@@ -31,26 +31,59 @@ def explain(account: Annotated[str, typer.Argument(help="The account id.")]) -> 
 @results_app.command("tail")
 def results_tail(
     from_start: Annotated[bool, typer.Option(help="Replay the stream from its beginning.")] = False,
+    from_id: Annotated[
+        str | None,
+        typer.Option("--from", help="Resume after this stream id (as --with-id prints it)."),
+    ] = None,
     count: Annotated[
         int, typer.Option(help="Stop after this many records (0: follow forever).")
     ] = 0,
+    with_id: Annotated[
+        bool, typer.Option(help="Add each entry's stream id to the record as `stream_id`.")
+    ] = False,
+    group: Annotated[
+        str | None,
+        typer.Option(help="Read as this consumer group (created if new), acknowledging each."),
+    ] = None,
+    consumer: Annotated[
+        str, typer.Option(help="The consumer's name within --group.")
+    ] = "remind-cli",
 ) -> None:
     """Print outcome records from the stream remind:results, one JSON object per line."""
     # Lazy: redis costs a tenth of a second at import and `remind --help` does not need it.
+    from worker.storage import resultstream
     from worker.storage.connection import connected
-    from worker.storage.results import tail
 
+    start = from_id or ("0" if from_start else "$")
+    if from_id is not None and not _is_stream_id(from_id):
+        raise InvalidInput(
+            f"is not a stream id such as 1772463600000-0: {from_id!r}", field="--from"
+        )
     seen = 0
     with connected(load_settings()) as (_, client):
+        if group:
+            resultstream.ensure_group(client, group, start=start)
+            entries = resultstream.read_group(client, group, consumer)
+        else:
+            entries = resultstream.follow(client, after=start)
         try:
-            for record in tail(client, last_id="0" if from_start else "$"):
-                if record:
-                    print(json.dumps(record, ensure_ascii=False), flush=True)
-                    seen += 1
-                    if count and seen >= count:
-                        return
+            for entry in entries:
+                if entry is None:
+                    continue
+                record = {**entry.outcome, "stream_id": entry.id} if with_id else entry.outcome
+                print(json.dumps(record, ensure_ascii=False), flush=True)
+                if group:
+                    resultstream.ack(client, group, entry.id)
+                seen += 1
+                if count and seen >= count:
+                    return
         except KeyboardInterrupt:
             return
+
+
+def _is_stream_id(value: str) -> bool:
+    ms, _, seq = value.partition("-")
+    return ms.isdigit() and (seq == "" or seq.isdigit())
 
 
 @audit_app.command("export")

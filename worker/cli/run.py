@@ -18,8 +18,36 @@ def demo(
     out: Annotated[Path, typer.Option(help="Where the outbox, outcomes and plot go.")] = Path(
         "var/demo"
     ),
+    live: Annotated[
+        bool,
+        typer.Option(
+            "--live",
+            help="Run the real worker, scheduler and web processes on a fast clock against "
+            "TWILIO_API_BASE_URL and SMTP_URL (else a local Twilio emulator and SMTP sink), "
+            "show the callbacks coming back, and stop.",
+        ),
+    ] = False,
+    seconds: Annotated[float, typer.Option(help="--live: give up after this many seconds.")] = 90.0,
+    port: Annotated[
+        int, typer.Option(help="--live: the web service's port (0: any free port).")
+    ] = 0,
+    phone: Annotated[
+        str, typer.Option(help="--live: the demo accounts' mobile number.")
+    ] = "+12125550123",
+    email: Annotated[
+        str, typer.Option(help="--live: the demo accounts' email address.")
+    ] = "sam.lee@example.com",
 ) -> None:
-    """Run the whole pipeline on generated accounts over simulated days, then summarise."""
+    """Run the whole pipeline on generated accounts over simulated days, then summarise; with
+    ``--live``, run the real processes and providers for a minute instead."""
+    if live:
+        # Lazy, as below; worker.sim.live starts processes and reads the results stream.
+        from worker.sim.live import run_live_demo
+
+        settings = load_settings()
+        raise typer.Exit(
+            run_live_demo(settings, seconds=seconds, port=port, phone=phone, email=email)
+        )
     # Lazy: worker.sim loads redis, jinja2 and the App; `remind --help` needs none of them.
     from worker.sim.run import run_demo
 

@@ -22,6 +22,8 @@ OutcomeKind = Literal[
     "opted_out",
     "rejected",
     "review",
+    "inbound",
+    "opted_in",
 ]
 
 

@@ -31,6 +31,8 @@ class Attempt:
     now: datetime
     zone: str  # the person's primary zone: each outcome's local time is shown in it
     decision: Decision
+    #: the worker working the message (its id goes into the claim), None outside a worker
+    holder: str | None = None
     #: the id of this attempt's send (idempotency key, cap log member), fixed when it begins:
     #: a transient failure counts the next attempt on the state but releases this one's caps
     dispatch_id: str = field(init=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from rich.console import Console
@@ -14,6 +15,28 @@ from worker.clock import isoformat_utc
 from worker.dispatch.attempt import evaluate_step
 from worker.gate.packs.select import whereabouts
 from worker.logs import mask
+
+
+def lease_text(app: App, account_id: str, due: datetime, now: datetime) -> str | None:
+    """Why a due step waits although the gate allows it: a claim's lease, and who holds it."""
+    held = app.leases.get(account_id)
+    score = app.timeline.due_at(account_id)
+    if held is None and (score is None or score <= due):
+        return None
+    text = "lease: "
+    if held is not None:
+        beat = isoformat_utc(held.last_beat) if held.last_beat else "never"
+        text += f"held by worker {held.holder} since {isoformat_utc(held.since)}, "
+        if held.last_beat is not None and held.alive(now, app.leases.timeout):
+            until = held.last_beat + timedelta(seconds=app.leases.timeout)
+            text += f"alive (last heartbeat {beat}; held while it beats, at least until "
+            text += f"{isoformat_utc(until)})"
+        else:
+            text += f"silent since {beat}: the next scheduler tick recovers it"
+    elif score is not None:
+        text += f"claimed by the scheduler, hidden until {isoformat_utc(score)}"
+        text += " while its dispatch message waits for a worker"
+    return text
 
 
 def explain_account(app: App, account_id: str, console: Console) -> None:
@@ -68,6 +91,9 @@ def explain_account(app: App, account_id: str, console: Console) -> None:
         console.print(
             f"gate at {isoformat_utc(now)}: {verdict}" + (f" — {d.detail}" if d.detail else "")
         )
+        lease = lease_text(app, account_id, state.due_at, now)
+        if lease:
+            console.print(lease)
         if d.judgement is not None:
             rules = Table(title=f"rules evaluated for {step.key} on {d.channel}")
             for col in ("rule", "kind", "verdict", "why", "not before"):

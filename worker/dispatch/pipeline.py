@@ -32,23 +32,37 @@ __all__ = ["dispatch", "evaluate_step"]
 log = logging.getLogger(__name__)
 
 
-def dispatch(app: App, account_id: str, claimed_due: float | None = None) -> list[Outcome]:
-    """Decide and act on ``account_id``'s pending step; return the outcomes recorded."""
-    state = app.store.load(account_id)
+def dispatch(
+    app: App, account_id: str, claimed_due: float | None = None, *, holder: str | None = None
+) -> list[Outcome]:
+    """Decide and act on ``account_id``'s pending step; return the outcomes recorded.
+
+    ``holder`` is the worker's id when a ``remind worker`` process runs it: the worker leases
+    the entry for as long as its heartbeat lasts, so a crash is recovered within seconds
+    (``worker/storage/leases.py``), and its id goes into the at-most-once claim.
+    """
+    state, now = app.store.load(account_id), app.clock.now()
     if state is None:
         log.warning("dispatch for unknown account %s ignored", account_id)
         app.timeline.remove(account_id)
         return []
     with app.store.locked(state.person_id, account_id):
-        state = app.store.require(account_id)  # re-read under the lock
-        outcomes, checks = _dispatch_locked(app, state, claimed_due)
+        if holder is not None:
+            due = claimed_due if claimed_due is not None else to_epoch(state.due_at or now)
+            app.leases.hold(state.person_id, account_id, holder, due, now)
+        try:
+            state = app.store.require(account_id)  # re-read under the lock
+            outcomes, checks = _dispatch_locked(app, state, claimed_due, holder)
+        finally:
+            if holder is not None:
+                app.leases.drop(account_id, holder)
     for o in outcomes:
         app.results.publish(o, checks=() if o.reason == "missed" else checks)
     return outcomes
 
 
 def _dispatch_locked(
-    app: App, state: AccountState, claimed_due: float | None
+    app: App, state: AccountState, claimed_due: float | None, holder: str | None
 ) -> tuple[list[Outcome], tuple[Check, ...]]:
     now = app.clock.now()
     if state.cursor is None or state.due_at is None:
@@ -65,7 +79,7 @@ def _dispatch_locked(
     step = schedule.occurrences[state.cursor]
     lifecycle.lift_expired_pause(state, now)
     decision = evaluate_step(app, state, schedule, step, now)
-    a = Attempt(app, state, schedule, step, now, primary_zone(state.account), decision)
+    a = Attempt(app, state, schedule, step, now, primary_zone(state.account), decision, holder)
     checks = decision.judgement.checks if decision.judgement else ()
     return _act(a), checks
 

@@ -31,6 +31,8 @@ from worker.gate.calls import count_after_send
 from worker.gate.caps import Reservation
 from worker.gate.disclosure import note_sent
 from worker.gate.types import Judgement
+from worker.storage import phones
+from worker.storage.leases import claim_holder
 
 #: Transient provider failures retried this many times, this far apart, before giving up.
 MAX_ATTEMPTS = 3
@@ -48,7 +50,11 @@ def allow(a: Attempt) -> list[Outcome]:
     assert judgement is not None and a.decision.recipient is not None
     specs = [spec for _, spec in judgement.specs]
     res = a.app.caps.reserve_specs(
-        person_id=a.state.person_id, dispatch_id=a.dispatch_id, specs=specs, now=a.now
+        person_id=a.state.person_id,
+        dispatch_id=a.dispatch_id,
+        specs=specs,
+        now=a.now,
+        holder=a.holder,
     )
     if res.status == "dup":
         return _claimed_before(a, res)
@@ -134,6 +140,8 @@ def _failed(a: Attempt, e: DeliveryError, cap_keys: Sequence[str], locale: str) 
     if isinstance(e, RecipientOptedOut) and a.decision.recipient is not None:
         # the provider will refuse this address from now on: the gate must know it too
         a.app.store.set_opt_out(a.state.person_id, f"{a.channel}:{a.decision.recipient}")
+        if a.channel == "sms":  # and the number's own registry, as an inbound STOP would
+            phones.opt_out_number(a.app.client, a.decision.recipient, a.app.clock.now())
     failed = a.record(
         "failed",
         channel=a.channel,
@@ -188,7 +196,7 @@ def _fall_back(a: Attempt) -> list[Outcome]:
     step = replace(a.step, channel=fallback, fallback=None)
     a.state.attempt += 1
     decision = evaluate_step(a.app, a.state, a.schedule, step, a.now)
-    b = Attempt(a.app, a.state, a.schedule, step, a.now, a.zone, decision)
+    b = Attempt(a.app, a.state, a.schedule, step, a.now, a.zone, decision, a.holder)
     if decision.action == "allow":
         return allow(b)
     suppressed = decision.action == "suppress"
@@ -202,11 +210,20 @@ def _fall_back(a: Attempt) -> list[Outcome]:
 
 
 def _claimed_before(a: Attempt, res: Reservation) -> list[Outcome]:
-    """The dispatch id was claimed already: by a worker still sending, one that died, or done."""
+    """The dispatch id was claimed already: by a worker still sending, one that died, or done.
+
+    A claim is in progress for ``REMIND_LEASE_SECONDS`` at most (no send lasts that long), and
+    only while the worker it names still beats: a silent one died, and its step is settled at
+    once instead of at the end of the lease. A claim naming no worker (a process outside
+    ``remind worker``) is judged by its age alone.
+    """
     claimed = res.claimed or ""
     if claimed.startswith("claimed:"):
-        since = float(claimed.split(":", 1)[1])
-        if to_epoch(a.now) - since < a.app.settings.lease_seconds:
+        since, claimer = claim_holder(claimed)
+        busy = to_epoch(a.now) - since < a.app.settings.lease_seconds
+        if busy and claimer is not None:
+            busy = a.app.leases.is_alive(claimer, a.now)
+        if busy:
             # another worker is sending it right now: leave it to that worker
             return [a.record("skipped", channel=a.channel, reason="in_progress")]
         # the claimer died between claim and provider answer: the message may have gone out

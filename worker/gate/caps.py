@@ -29,7 +29,8 @@ class Reservation:
 
     status: Literal["ok", "dup", "cap"]
     retry_at: datetime | None = None
-    #: for ``dup``: what the first claimer stored (``claimed:<epoch>`` or ``sent:<provider id>``)
+    #: for ``dup``: what the first claimer stored (``claimed:<epoch>[:<worker>]``,
+    #: ``sent:<provider id>``, ...)
     claimed: str | None = None
     #: for ``cap``: the position of the full cap in the list given to ``reserve_specs``
     index: int | None = field(default=None, compare=False)
@@ -74,10 +75,20 @@ class Caps:
         self._release = load_script(client, "release")
 
     def reserve_specs(
-        self, *, person_id: str, dispatch_id: str, specs: Sequence[CapSpec], now: datetime
+        self,
+        *,
+        person_id: str,
+        dispatch_id: str,
+        specs: Sequence[CapSpec],
+        now: datetime,
+        holder: str | None = None,
     ) -> Reservation:
-        """Claim ``dispatch_id`` and count it under every spec, or say which one is full."""
-        args: list[object] = [to_epoch(now), dispatch_id, self.ttl]
+        """Claim ``dispatch_id`` and count it under every spec, or say which one is full.
+
+        ``holder`` (the worker's id) is kept in the claim, so a later dispatch can tell a claim
+        whose worker died from one still being sent (``worker/storage/leases.py``).
+        """
+        args: list[object] = [to_epoch(now), dispatch_id, self.ttl, holder or ""]
         for spec in specs:
             args += spec.lua_args(now)
         keys_ = [keys.idempotency(person_id, dispatch_id)] + [s.key for s in specs]

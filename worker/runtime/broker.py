@@ -57,14 +57,31 @@ def make_broker(url: str) -> Any:
     broker = rabbitmq_broker(url) if is_amqp(url) else redis_broker(url)
     broker.add_middleware(CurrentMessage())
     broker.add_middleware(MalformedMessages())
+    # Imported here: the heartbeat builds the process's App, which imports this module.
+    from worker.runtime.heartbeat import Heartbeat
+
+    broker.add_middleware(Heartbeat())
     return broker
 
 
 def setup_broker(settings: Settings) -> Any:
     """Create the broker for ``settings`` and make it dramatiq's global broker."""
-    broker = make_broker(broker_url(settings))
+    return use_broker(make_broker(broker_url(settings)))
+
+
+def use_broker(broker: Any) -> Any:
+    """Make ``broker`` dramatiq's global broker and mark it as set up by remind (tests use this
+    for a ``StubBroker``): ``worker.runtime.actors`` refuses to bind to any other."""
+    broker.remind_configured = True
     dramatiq.set_broker(broker)
     return broker
+
+
+def is_configured() -> bool:
+    """Whether dramatiq's global broker was set up here, not dramatiq's implicit default (a
+    ``RedisBroker`` on localhost:6379, made by the first ``get_broker()`` of an unset process)."""
+    current = dramatiq.broker.global_broker
+    return current is not None and bool(getattr(current, "remind_configured", False))
 
 
 def setup() -> None:
@@ -73,5 +90,11 @@ def setup() -> None:
 
 
 def results_sink(settings: Settings) -> Any:
-    """The sink that sends every outcome to the results queue on the current broker."""
-    return dramatiq_sink(dramatiq.get_broker(), settings.results_queue, settings.results_actor)
+    """The sink that sends every outcome to the results queue on the current broker (at most
+    ``REMIND_RESULTS_QUEUE_MAX`` waiting; the stream keeps the rest)."""
+    return dramatiq_sink(
+        dramatiq.get_broker(),
+        settings.results_queue,
+        settings.results_actor,
+        max_messages=settings.results_queue_max,
+    )

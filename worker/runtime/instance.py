@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 from worker.app import App
-from worker.clock import Clock, SimulatedClock, SystemClock
+from worker.clock import Clock, ScaledClock, SimulatedClock, SystemClock
 from worker.config import Settings
 from worker.errors import ConfigError
 from worker.runtime.broker import results_sink
@@ -16,9 +16,12 @@ _lock = threading.Lock()
 
 
 def clock_for(settings: Settings) -> Clock:
-    """The system clock, or a fixed instant when ``REMIND_FIXED_NOW`` is set (tests, drills)."""
+    """The system clock, or a fixed instant when ``REMIND_FIXED_NOW`` is set (tests, drills), or
+    the fast demo clock of ``remind demo --live`` when ``REMIND_DEMO_CLOCK`` is set."""
     if settings.fixed_now is not None:
         return SimulatedClock(settings.fixed_now)
+    if settings.demo_clock is not None:
+        return ScaledClock(*settings.demo_clock)
     return SystemClock()
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -23,7 +24,14 @@ Send = Callable[[str, float], None]
 
 
 def tick(app: App, send: Send, *, batch: int = DEFAULT_BATCH) -> int:
-    """Claim every due entry and hand each to ``send(account_id, due)``; return how many."""
+    """Claim every due entry and hand each to ``send(account_id, due)``; return how many.
+
+    First the leases of dead workers are recovered, so their entries are claimed again in the
+    same tick (``worker/storage/leases.py``).
+    """
+    recovered = app.leases.recover(app.clock.now())
+    if recovered:
+        log.warning("recovered %d entries held by dead workers", len(recovered))
     total = 0
     while True:
         claims = app.timeline.claim(
@@ -56,7 +64,9 @@ def run_scheduler(app: App) -> None:
         "interval",
         seconds=app.settings.tick_seconds,
         id="tick",
-        next_run_time=app.clock.now(),
+        # APScheduler keeps wall-clock time; the app's clock may be fixed or fast (a demo), and
+        # a first run months away from the wall clock would be waited for or caught up on
+        next_run_time=datetime.now(UTC),
         max_instances=1,
         coalesce=True,
     )

@@ -71,7 +71,7 @@ def serving(settings: Settings) -> Iterator[Settings]:
     if not settings.embedded_redis:
         yield settings
         return
-    server = EmbeddedRedis(settings.redis_dir)
+    server = EmbeddedRedis(settings.redis_dir, port=settings.redis_port)
     try:
         yield settings.with_redis(server.start())
     finally:

@@ -4,6 +4,10 @@ One server per data directory. ``start`` reuses a server already running for tha
 (recorded in ``embedded.json`` beside its data), so ``remind run``, ``remind demo`` and ad-hoc
 commands share it; ``stop`` shuts down only a server this object started. Data lives under the
 directory with AOF on, so a restart keeps queued messages and account state.
+
+The server listens on a fixed loopback port (``REMIND_REDIS_PORT``, 6390 by default), so a
+producer on the same machine reaches it at ``redis://127.0.0.1:6390`` without reading
+``embedded.json``; port 0 picks any free port (tests, several data directories side by side).
 """
 
 from __future__ import annotations
@@ -47,6 +51,16 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _in_use(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+        return False
+
+
 def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -70,8 +84,16 @@ def _answers(url: str) -> bool:
 class EmbeddedRedis:
     """A redis-server bound to loopback with its data in ``directory``."""
 
-    def __init__(self, directory: Path | str, *, start_timeout: float = DEFAULT_START_TIMEOUT):
+    def __init__(
+        self,
+        directory: Path | str,
+        *,
+        port: int = 0,
+        start_timeout: float = DEFAULT_START_TIMEOUT,
+    ):
         self.directory = Path(directory).resolve()
+        #: the port to listen on; 0: any free port
+        self.port = port
         self.start_timeout = start_timeout
         self.url: str | None = None
         self.pid: int | None = None
@@ -111,8 +133,14 @@ class EmbeddedRedis:
     def _spawn(self) -> str:
         binary = redis_server_binary()
         last_error = ""
-        for _ in range(5):  # a free port can be taken between choosing and binding it
-            port = _free_port()
+        for _ in range(1 if self.port else 5):  # a free port can be taken before we bind it
+            port = self.port or _free_port()
+            if self.port and _in_use(port):
+                raise ConfigError(
+                    f"REMIND_REDIS_PORT: port {port} on 127.0.0.1 is taken by another program "
+                    "(or the embedded Redis of another data directory); set REMIND_REDIS_PORT "
+                    "to a free port, or to 0 for any free port"
+                )
             args = [
                 str(binary),
                 "--port", str(port),

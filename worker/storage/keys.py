@@ -119,3 +119,33 @@ def pace_in_flight(provider: str) -> str:
 def channel_paused(channel: str) -> str:
     """String ``code|until``: a channel stopped after its provider refused our configuration."""
     return f"{PREFIX}:paused:{channel}"
+
+
+def phone_accounts(number: str) -> str:
+    """Set of the ids of the accounts that list ``number`` (E.164), for inbound SMS.
+
+    Global like the account index: an inbound message names only the number it came from.
+    """
+    return f"{PREFIX}:phone:{number}"
+
+
+#: Hash: E.164 number -> UTC instant of the STOP that opted it out of SMS, whoever holds it.
+SMS_OPTED_OUT_NUMBERS = f"{PREFIX}:optout:sms"
+
+
+def inbound_message(sid: str) -> str:
+    """String: an inbound SMS's ``MessageSid`` seen, so a repeated delivery is handled once."""
+    return f"{PREFIX}:inbound:{sid}"
+
+
+#: Hash: one field per kind of outcome (``worker.storage.metrics``) -> how many were published.
+METRICS_OUTCOMES = f"{PREFIX}:metrics:outcomes"
+
+
+#: Sorted set of live worker processes: member = worker id, score = its last heartbeat (epoch
+#: seconds, from the clock). A worker silent for ``REMIND_WORKER_HEARTBEAT_SECONDS`` is dead.
+WORKERS = f"{PREFIX}:workers"
+#: Hash of the leases workers hold on timeline entries: account id -> JSON ``{"holder", "due",
+#: "hidden", "since", "lock", "token"}`` (``worker/storage/leases.py``); a dead holder's lease
+#: is recovered.
+LEASES = f"{PREFIX}:leases"

@@ -1,8 +1,17 @@
-"""Publishing outcome records: the Redis stream, the results queue and per-account history."""
+"""Publishing outcome records: the Redis stream, the results queue and per-account history.
+
+Both outward paths are bounded (docs/contracts.md, Consuming outcomes). The stream is trimmed by
+age, never by count: each publish trims entries older than ``retention_seconds`` before the
+entry it just wrote (``XADD MINID ~``, measured on the stream's own ids, so no clock is read and
+a burst can never push out an outcome younger than the retention). The results queue holds at
+most ``max_messages``; past that an outcome goes to the stream only, where a consumer that fell
+behind finds it again (``remind results tail --from``).
+"""
 
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import is_dataclass
@@ -12,12 +21,17 @@ from typing import Any
 import dramatiq
 import redis
 
-from worker.config import DEFAULT_AUDIT_RETENTION_DAYS, DEFAULT_RESULTS_MAXLEN
+from worker.config import (
+    DEFAULT_AUDIT_RETENTION_DAYS,
+    DEFAULT_RESULTS_QUEUE_MAX,
+    DEFAULT_RESULTS_RETENTION_DAYS,
+)
 from worker.contracts.outcome import Outcome
-from worker.storage import keys
+from worker.storage import keys, metrics
 from worker.storage.store import RECENT_OUTCOMES
 
 Sink = Callable[[dict[str, Any]], None]
+log = logging.getLogger(__name__)
 
 
 class Results:
@@ -29,13 +43,15 @@ class Results:
         client: redis.Redis,
         *,
         sinks: list[Sink] | None = None,
-        maxlen: int = DEFAULT_RESULTS_MAXLEN,
         audit_retention_days: int = DEFAULT_AUDIT_RETENTION_DAYS,
+        retention_seconds: float = DEFAULT_RESULTS_RETENTION_DAYS * 86400,
     ):
         self.client = client
         self.sinks = list(sinks or [])
-        self.maxlen = maxlen
         self.audit_retention_days = audit_retention_days
+        self.retention_seconds = retention_seconds
+        #: stream entries before this id are past their retention (from the last id written)
+        self._trim_before: str | None = None
         self._lock = threading.Lock()
 
     def publish(self, outcome: Outcome, checks: Sequence[Any] = ()) -> dict[str, Any]:
@@ -46,28 +62,63 @@ class Results:
         audit = {**record, "checks": [_check_dict(c) for c in checks]}
         at = datetime.fromisoformat(record["at"].replace("Z", "+00:00")).timestamp()
         pipe = self.client.pipeline(transaction=False)
-        pipe.xadd(keys.RESULTS_STREAM, {"outcome": line}, maxlen=self.maxlen, approximate=True)
+        pipe.xadd(keys.RESULTS_STREAM, {"outcome": line}, minid=self._trim_before, approximate=True)
         pipe.zadd(keys.AUDIT, {json.dumps(audit, ensure_ascii=False, separators=(",", ":")): at})
         pipe.zremrangebyscore(keys.AUDIT, "-inf", f"({at - self.audit_retention_days * 86400}")
         if outcome.person_id:
             recent = keys.recent_outcomes(outcome.person_id, outcome.account_id)
             pipe.lpush(recent, line)
             pipe.ltrim(recent, 0, RECENT_OUTCOMES - 1)
-        pipe.execute()
+        metrics.count(pipe, record)  # /metrics: in the same round trip
+        entry_id = pipe.execute()[0]
+        self._trim_before = trim_before(entry_id, self.retention_seconds)
         for sink in self.sinks:
             with self._lock:
                 sink(record)
         return record
 
 
-def dramatiq_sink(broker: Any, queue_name: str, actor_name: str) -> Sink:
+def trim_before(entry_id: str | bytes, retention_seconds: float) -> str:
+    """The stream id ``retention_seconds`` older than ``entry_id`` (ids start with epoch ms)."""
+    text = entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
+    ms = int(text.split("-", 1)[0]) - int(retention_seconds * 1000)
+    return f"{max(ms, 0)}-0"
+
+
+def queue_depth(broker: Any, queue_name: str) -> int | None:
+    """Messages on ``queue_name`` (waiting or being worked), or None if the broker cannot say."""
+    client = getattr(broker, "client", None)
+    if client is not None:  # dramatiq's RedisBroker: one hash of messages per queue
+        return int(client.hlen(f"{broker.namespace}:{queue_name}.msgs"))
+    counts = getattr(broker, "get_queue_message_counts", None)
+    return int(counts(queue_name)[0]) if counts is not None else None
+
+
+def dramatiq_sink(
+    broker: Any, queue_name: str, actor_name: str, *, max_messages: int = DEFAULT_RESULTS_QUEUE_MAX
+) -> Sink:
     """A sink that enqueues each outcome as a message for ``actor_name`` on ``queue_name``.
 
     The consumer (a billing or servicing system) defines that actor; remind only sends to it.
+    With ``max_messages`` or more on the queue (nobody consumes it), the outcome is not
+    enqueued: it is on the results stream already, kept for its retention, and a warning says
+    so once for each overflow.
     """
     broker.declare_queue(queue_name)
+    overflowing = False
 
     def send(outcome: dict[str, Any]) -> None:
+        nonlocal overflowing
+        depth = queue_depth(broker, queue_name)
+        if depth is not None and depth >= max_messages:
+            if not overflowing:
+                log.warning(
+                    "results queue %s holds %d messages: outcomes go to the stream %s only "
+                    "until it drains", queue_name, depth, keys.RESULTS_STREAM,
+                )  # fmt: skip
+            overflowing = True
+            return
+        overflowing = False
         broker.enqueue(
             dramatiq.Message(
                 queue_name=queue_name,
@@ -79,23 +130,6 @@ def dramatiq_sink(broker: Any, queue_name: str, actor_name: str) -> Sink:
         )
 
     return send
-
-
-def tail(
-    client: redis.Redis, *, last_id: str = "$", block_ms: int = 5000
-) -> Iterator[dict[str, Any]]:
-    """Follow the results stream from ``last_id`` (``$``: only new, ``0``: from the start)."""
-    while True:
-        batch: Any = client.xread({keys.RESULTS_STREAM: last_id}, block=block_ms, count=100)
-        if not batch:
-            yield {}
-            continue
-        for _stream, entries in batch:
-            for entry_id, fields in entries:
-                last_id = entry_id
-                raw = fields.get("outcome")
-                if raw is not None:
-                    yield json.loads(raw)
 
 
 def _check_dict(check: Any) -> dict[str, Any]:

@@ -9,8 +9,12 @@ scripted ``Reply`` (``accepted`` when none is left)::
         ... TWILIO_API_BASE_URL=twilio.base_url ...
         assert twilio.requests[1].fields["To"] == "+12125550123"
 
-Status callbacks to ``PUBLIC_BASE_URL`` are not emulated yet: they come with the web service
-that receives them.
+After a create that succeeds, the callbacks Twilio would make follow on a background thread
+(``worker.testing.twilio_callbacks``), signed with the auth token: a message's status callbacks,
+a call's ``Url``, keypresses and status callback. A reply's ``fate`` scripts them
+(``delivered()``, ``undelivered(30005)``, ``answered("machine_end_beep")``,
+``answered(digits=("2",))``, ``busy()``, ``no_answer()``); ``wait_callbacks(n, timeout)`` waits
+until ``n`` were made and ``callbacks`` lists them with the answers they got.
 """
 
 from __future__ import annotations
@@ -20,10 +24,19 @@ import json
 import re
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
+
+from worker.testing.twilio_callbacks import (
+    Callback,
+    CallbackSender,
+    Fate,
+    call_flow,
+    message_flow,
+)
 
 _PATH = re.compile(
     r"^/2010-04-01/Accounts/(?P<sid>AC[0-9a-fA-F]{32})/(?P<kind>Messages|Calls)\.json$"
@@ -33,18 +46,47 @@ _PATH = re.compile(
 @dataclass(frozen=True)
 class Reply:
     """One scripted answer: status, JSON body (None: the resource), headers; ``hang`` holds the
-    answer that many seconds (past the client's timeout); ``drop`` closes without answering."""
+    answer that many seconds (past the client's timeout); ``drop`` closes without answering;
+    ``fate`` says which callbacks follow a created resource (None: delivered, or a person
+    answers and presses nothing)."""
 
     status: int = 201
     body: dict[str, Any] | None = None
     headers: dict[str, str] = field(default_factory=dict)
     hang: float = 0.0
     drop: bool = False
+    fate: Fate | None = None
 
 
-def accepted() -> Reply:
-    """201 with the created message or call."""
-    return Reply()
+def accepted(fate: Fate | None = None) -> Reply:
+    """201 with the created message or call; ``fate`` scripts its callbacks."""
+    return Reply(fate=fate)
+
+
+def delivered() -> Reply:
+    """A message created, then queued, sent and delivered."""
+    return accepted(Fate("delivered"))
+
+
+def undelivered(code: int = 30003, *, status: str = "undelivered") -> Reply:
+    """A message created, then ``undelivered`` (or ``failed``) with Twilio error ``code``."""
+    return accepted(Fate(status, error_code=code))
+
+
+def answered(by: str = "human", digits: tuple[str, ...] = (), duration: int = 42) -> Reply:
+    """A call created and answered by ``by`` (``human``, ``machine_end_beep``, ...), who presses
+    ``digits``, one per gather in turn; it completes after ``duration`` seconds."""
+    return accepted(Fate("completed", answered_by=by, digits=digits, duration=duration))
+
+
+def busy() -> Reply:
+    """A call created that finds the line busy: its status callback only."""
+    return accepted(Fate("busy"))
+
+
+def no_answer() -> Reply:
+    """A call created that nobody answers: its status callback only."""
+    return accepted(Fate("no-answer"))
 
 
 def error(code: int, status: int = 400, message: str = "refused") -> Reply:
@@ -89,12 +131,30 @@ class Received:
 
 
 class TwilioEmulator:
-    """The emulator; ``auth=(sid, token)`` makes it refuse other credentials (error 20003)."""
+    """The emulator; ``auth=(sid, token)`` makes it refuse other credentials (error 20003).
 
-    def __init__(self, *, auth: tuple[str, str] | None = None) -> None:
+    Callbacks are signed with ``auth_token``, else the token of ``auth``; with neither they go
+    unsigned (and remind's web service refuses them). ``on_request`` is told of each request
+    received and ``on_callback`` of each callback once answered, on the thread that has it."""
+
+    def __init__(
+        self,
+        *,
+        auth: tuple[str, str] | None = None,
+        auth_token: str | None = None,
+        on_request: Callable[[Received], None] | None = None,
+        on_callback: Callable[[Callback], None] | None = None,
+    ) -> None:
         self.auth = auth
+        self.on_request = on_request
+        token = auth_token or (auth[1] if auth else None)
+        self._callbacks = CallbackSender(token, on_callback)
         self.requests: list[Received] = []
-        self._replies: deque[Reply] = deque()
+        self._replies: dict[str | None, deque[Reply]] = {
+            None: deque(),
+            "Messages": deque(),
+            "Calls": deque(),
+        }
         self._lock = threading.Lock()
         self._released = threading.Event()
         self._count = 0
@@ -110,10 +170,20 @@ class TwilioEmulator:
         host, port = self._server.server_address[:2]
         return f"http://{host!s}:{port}"
 
-    def script(self, *replies: Reply) -> None:
-        """Answer the next requests with ``replies``, in order."""
+    def script(self, *replies: Reply, kind: str | None = None) -> None:
+        """Answer the next requests with ``replies``, in order; with ``kind`` (``Messages`` or
+        ``Calls``) only requests for that resource, before the replies scripted for any."""
         with self._lock:
-            self._replies.extend(replies)
+            self._replies[kind].extend(replies)
+
+    @property
+    def callbacks(self) -> list[Callback]:
+        """Every callback made so far, in order, with the answer each got."""
+        return list(self._callbacks.log)
+
+    def wait_callbacks(self, n: int, timeout: float = 10.0) -> list[Callback]:
+        """Block until ``n`` callbacks were made (``TimeoutError`` after ``timeout``)."""
+        return self._callbacks.wait(n, timeout)
 
     def start(self) -> TwilioEmulator:
         """Serve in a background thread."""
@@ -125,6 +195,7 @@ class TwilioEmulator:
         self._released.set()
         self._server.shutdown()
         self._server.server_close()
+        self._callbacks.stop()
 
     def __enter__(self) -> TwilioEmulator:
         return self.start()
@@ -132,22 +203,36 @@ class TwilioEmulator:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def _answer(self, path: str, form: dict[str, list[str]], headers: dict[str, str]) -> Reply:
+    def _answer(
+        self, path: str, form: dict[str, list[str]], headers: dict[str, str]
+    ) -> tuple[Reply, Callable[[], None] | None]:
+        """The answer to a request, and what queues its callbacks once it has been answered."""
         match = _PATH.match(path)
         if match is None:
-            return error(20404, 404, "The requested resource was not found")
+            return error(20404, 404, "The requested resource was not found"), None
         if self.auth is not None and headers.get("Authorization") != _basic(*self.auth):
-            return error(20003, 401, "Authenticate")
+            return error(20003, 401, "Authenticate"), None
+        received = Received(match["kind"], match["sid"], form, headers)
+        if self.on_request is not None:
+            self.on_request(received)
         with self._lock:
-            self.requests.append(Received(match["kind"], match["sid"], form, headers))
-            reply = self._replies.popleft() if self._replies else accepted()
+            self.requests.append(received)
+            queue = self._replies[match["kind"]] or self._replies[None]
+            reply = queue.popleft() if queue else accepted()
             self._count += 1
             n = self._count
         if reply.body is None and not reply.drop:
-            return Reply(
-                reply.status, _resource(match["kind"], match["sid"], n, form), hang=reply.hang
-            )
-        return reply
+            resource = _resource(match["kind"], match["sid"], n, form)
+            fields = {k: v[-1] for k, v in form.items()}
+            fields |= {"Sid": str(resource["sid"]), "AccountSid": match["sid"]}
+            flow = message_flow if match["kind"] == "Messages" else call_flow
+            fate = reply.fate or Fate()
+
+            def follow() -> None:
+                self._callbacks.submit(lambda: flow(self._callbacks, fields, fate))
+
+            return Reply(reply.status, resource, hang=reply.hang), follow
+        return reply, None
 
 
 def _resource(kind: str, account: str, n: int, form: dict[str, list[str]]) -> dict[str, Any]:
@@ -177,7 +262,7 @@ def _handler(emulator: TwilioEmulator) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length).decode()
             form = parse_qs(raw, keep_blank_values=True)
-            reply = emulator._answer(self.path, form, dict(self.headers.items()))
+            reply, follow = emulator._answer(self.path, form, dict(self.headers.items()))
             if reply.drop:
                 self.close_connection = True
                 return
@@ -194,6 +279,8 @@ def _handler(emulator: TwilioEmulator) -> type[BaseHTTPRequestHandler]:
                 self.wfile.write(body)
             except OSError:  # the client gave up (a hang past its timeout)
                 pass
+            if follow is not None:  # as at Twilio: callbacks come after the create was answered
+                follow()
 
         def log_message(self, format: str, *args: Any) -> None:
             """Quiet: tests read ``requests`` instead."""

@@ -8,7 +8,9 @@ from fastapi.responses import JSONResponse
 from worker.app import App
 from worker.config import Settings
 from worker.errors import InvalidInput, StateError
+from worker.web.inbound import inbound_router
 from worker.web.intake_api import intake_router
+from worker.web.metrics import metrics_router
 from worker.web.preview import preview_router
 from worker.web.twilio_routes import twilio_router
 from worker.web.unsubscribe import unsubscribe_router
@@ -39,6 +41,8 @@ def create_app(app: App, settings: Settings) -> FastAPI:
     web.include_router(unsubscribe_router(app, settings))
     web.include_router(twilio_router(app, settings))
     web.include_router(preview_router(settings))
+    web.include_router(inbound_router(app, settings))
+    web.include_router(metrics_router(app, settings))
     return web
 
 

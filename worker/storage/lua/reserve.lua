@@ -4,7 +4,8 @@
 -- ARGV[1]       now (epoch seconds, from the caller's clock)
 -- ARGV[2]       dispatch id (the member written to each cap set)
 -- ARGV[3]       idempotency TTL (seconds)
--- ARGV[4..]     five values per cap, in KEYS order:
+-- ARGV[4]       the claiming worker's id, or '' (kept in the claim so a dead claimer is known)
+-- ARGV[5..]     five values per cap, in KEYS order:
 --                 since   sends with a score > since are counted (rolling: now - window;
 --                         calendar days: the local day's start, minus a microsecond)
 --                 limit   the most sends counted at once
@@ -25,7 +26,7 @@ end
 local ncaps = #KEYS - 1
 for i = 1, ncaps do
   local key = KEYS[i + 1]
-  local base = 3 + 5 * (i - 1)
+  local base = 4 + 5 * (i - 1)
   local since = tonumber(ARGV[base + 1])
   local limit = tonumber(ARGV[base + 2])
   local window = tonumber(ARGV[base + 3])
@@ -48,9 +49,13 @@ for i = 1, ncaps do
 end
 for i = 1, ncaps do
   local key = KEYS[i + 1]
-  local keep = tonumber(ARGV[3 + 5 * (i - 1) + 5])
+  local keep = tonumber(ARGV[4 + 5 * (i - 1) + 5])
   redis.call('ZADD', key, now, ARGV[2])
   redis.call('EXPIRE', key, math.ceil(keep) + 1)
 end
-redis.call('SET', KEYS[1], 'claimed:' .. ARGV[1], 'EX', tonumber(ARGV[3]))
+local claim = 'claimed:' .. ARGV[1]
+if ARGV[4] ~= '' then
+  claim = claim .. ':' .. ARGV[4]
+end
+redis.call('SET', KEYS[1], claim, 'EX', tonumber(ARGV[3]))
 return {'ok'}

@@ -1,0 +1,37 @@
+-- Recover the leases of dead workers: their entries become due again at once.
+-- KEYS[1]  leases hash (account id -> JSON {holder, due, hidden, since, lock, token})
+-- KEYS[2]  workers sorted set (worker id -> last heartbeat, epoch seconds)
+-- KEYS[3]  timeline sorted set
+-- ARGV[1]  now (epoch seconds; the caller's clock, never Redis TIME)
+-- ARGV[2]  heartbeat timeout (seconds): a holder whose last beat is older is dead
+-- A dead holder's entry goes back to its due score only if it still has the score it had when
+-- the lease was taken (still hidden by the scheduler's lease); one re-scored since (the worker
+-- got as far as placing the next step, or an event moved it) is left alone. The claim on the
+-- dispatch id is not touched: the next dispatch finds it and records "unknown", never resends.
+-- The account locks the dead held are not touched here (they live on other slots): the caller
+-- breaks each one whose token is still the dead holder's.
+-- Returns  four values per dead lease: account id, 1 if put back (else 0), lock key, token
+local now = tonumber(ARGV[1])
+local dead_before = now - tonumber(ARGV[2])
+local leases = redis.call('HGETALL', KEYS[1])
+local dead = {}
+for i = 1, #leases, 2 do
+  local account, lease = leases[i], cjson.decode(leases[i + 1])
+  local beat = redis.call('ZSCORE', KEYS[2], lease.holder)
+  if not beat or tonumber(beat) < dead_before then
+    local score = redis.call('ZSCORE', KEYS[3], account)
+    local back = 0
+    if score and lease.hidden and tonumber(score) == tonumber(lease.hidden) then
+      redis.call('ZADD', KEYS[3], 'XX', lease.due, account)
+      back = 1
+    end
+    redis.call('HDEL', KEYS[1], account)
+    dead[#dead + 1] = account
+    dead[#dead + 1] = back
+    dead[#dead + 1] = lease.lock or ''
+    dead[#dead + 1] = lease.token or ''
+  end
+end
+-- forget workers silent for a day: they are not coming back under the same id
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - 86400)
+return dead
