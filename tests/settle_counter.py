@@ -23,7 +23,7 @@ from tests.broker_helpers import ENQUEUED, SETTLED
 WATCHED = ("intake", "dispatch")
 
 
-class SettleCounter(dramatiq.Middleware):  # type: ignore[misc]  # dramatiq is untyped
+class SettleCounter(dramatiq.Middleware):
     """INCRs ``ENQUEUED`` and ``SETTLED`` for messages of the watched queues."""
 
     def __init__(self, url: str) -> None:

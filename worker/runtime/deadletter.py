@@ -74,7 +74,7 @@ def _json_name(t: type) -> str:
     }.get(t, t.__name__)
 
 
-class MalformedMessages(Middleware):  # type: ignore[misc]  # dramatiq is untyped
+class MalformedMessages(Middleware):
     """Fails (dead-letters) a message whose arguments do not fit its actor, before it runs."""
 
     def before_process_message(self, broker: Any, message: Any) -> None:
