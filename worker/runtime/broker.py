@@ -30,21 +30,22 @@ def is_amqp(url: str) -> bool:
     return url.startswith(AMQP_SCHEMES)
 
 
-def rabbitmq_broker(url: str) -> Any:
+def rabbitmq_broker(url: str, *, confirm: bool = True) -> Any:
     """A RabbitMQ broker for ``url`` (the vhost is the URL's path, ``%2F`` for ``/``).
 
-    Publisher confirms are on: ``enqueue`` returns only once RabbitMQ has taken the message, so a
-    dispatch, a retry or an outcome on the results queue is not lost on a dropped connection,
-    and a queue deleted under a running process is declared again.
+    With ``confirm`` (publisher confirms) ``enqueue`` returns only once RabbitMQ has the message
+    on disk, so an enrolment, a retry or an outcome on the results queue is not lost on a dropped
+    connection, and a queue deleted under a running process is declared again. It costs a round
+    trip and a disk sync per message (benchmarks/bench_brokers.py).
     """
     try:  # imported here: the Redis broker does not need pika
-        from dramatiq.brokers.rabbitmq import RabbitmqBroker
+        from worker.runtime.rabbitmq import RemindRabbitmqBroker
     except ImportError as e:
         raise ConfigError(
             "BROKER_URL is amqp:// but RabbitMQ support is not installed "
             "(pip install 'dramatiq[rabbitmq]')"
         ) from e
-    return RabbitmqBroker(url=url, confirm_delivery=True)
+    return RemindRabbitmqBroker(url=url, confirm_delivery=confirm)
 
 
 def redis_broker(url: str) -> Any:
@@ -52,9 +53,10 @@ def redis_broker(url: str) -> Any:
     return RedisBroker(url=url)  # type: ignore[no-untyped-call]  # untyped upstream
 
 
-def make_broker(url: str) -> Any:
-    """The broker for ``url`` with remind's middleware, not yet dramatiq's global one."""
-    broker = rabbitmq_broker(url) if is_amqp(url) else redis_broker(url)
+def make_broker(url: str, *, confirm: bool = True) -> Any:
+    """The broker for ``url`` with remind's middleware, not yet dramatiq's global one
+    (``confirm``: RabbitMQ's publisher confirms, see ``rabbitmq_broker``)."""
+    broker = rabbitmq_broker(url, confirm=confirm) if is_amqp(url) else redis_broker(url)
     broker.add_middleware(CurrentMessage())
     broker.add_middleware(MalformedMessages())
     # Imported here: the heartbeat builds the process's App, which imports this module.
@@ -64,9 +66,9 @@ def make_broker(url: str) -> Any:
     return broker
 
 
-def setup_broker(settings: Settings) -> Any:
+def setup_broker(settings: Settings, *, confirm: bool = True) -> Any:
     """Create the broker for ``settings`` and make it dramatiq's global broker."""
-    return use_broker(make_broker(broker_url(settings)))
+    return use_broker(make_broker(broker_url(settings), confirm=confirm))
 
 
 def use_broker(broker: Any) -> Any:
