@@ -34,7 +34,7 @@ from worker.storage import connection
 #: Where the RabbitMQ variants look for a server.
 AMQP_URL = os.environ.get("REMIND_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
 #: Every queue remind declares: the actors', the results queue's, the visit tasks'.
-QUEUES = ("intake", "dispatch", "reminder_results", "visits")
+QUEUES = ("intake", "dispatch", "reminder_results", "field_visits")
 BROKERS = ("redis", "amqp")
 #: Keys in the test Redis where tests/settle_counter.py counts the messages workers enqueue and
 #: settle (ack or dead-letter).
