@@ -1,4 +1,4 @@
-"""End to end on real processes: a dramatiq worker process consumes intake and dispatch messages
+"""End to end on real processes: ``remind worker`` consumes intake and dispatch messages
 from the broker, and every outcome reaches the results stream and the results queue. Every test
 runs on Redis and on RabbitMQ (``broker_url`` in tests/conftest.py)."""
 
@@ -8,6 +8,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -22,7 +23,6 @@ from worker.app import App
 from worker.clock import SimulatedClock
 from worker.config import Settings
 from worker.runtime.broker import is_amqp, make_broker
-from worker.runtime.processes import worker_command
 from worker.runtime.scheduler import tick
 from worker.storage import connection
 
@@ -71,11 +71,10 @@ def worker_log(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def worker_process(env: dict[str, str], worker_log: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """``remind worker``'s own command line: one process of two threads."""
+    """``remind worker`` itself (its supervisor, then dramatiq): one process of two threads."""
+    command = [sys.executable, "-m", "worker.cli", "worker", "--processes", "1", "--threads", "2"]
     with open(worker_log, "wb") as log:
-        proc = subprocess.Popen(
-            worker_command(1, 2), env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
-        )
+        proc = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
         try:
             yield proc
         finally:
