@@ -7,13 +7,19 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
-from worker.cadence.schedule import find_schedule, list_schedules
+from worker.cadence.pinning import check_pinned
+from worker.cadence.policy import BlockedDays
+from worker.cadence.schedule import Schedule, find_schedule, list_schedules
 from worker.cli.common import console, err, load_settings
+from worker.cli.pins import pinned_versions, schedule_file
+from worker.contracts.vocab import WEEKDAYS
 from worker.errors import InvalidInput, RemindError
 from worker.gate.packs.files import builtin_packs
 from worker.gate.packs.select import house_pack
 from worker.gate.plancheck import check_schedule, licence_gaps, licence_reminders
+from worker.gate.rules import Pack
 
 schedules_app = typer.Typer(help="Check and plan cadence schedules.", no_args_is_help=True)
 
@@ -22,27 +28,32 @@ schedules_app = typer.Typer(help="Check and plan cadence schedules.", no_args_is
 def schedules_check(
     names: Annotated[list[str] | None, typer.Argument(help="Names or paths; default: all.")] = None,
 ) -> None:
-    """Load every schedule and report the first error in each, with file, line and field."""
-    # Lazy: worker.rendering loads jinja2, which `remind --help` does not need.
-    from worker.rendering.lint import schedule_gaps
-    from worker.rendering.renderer import Renderer
+    """Load every schedule and report the first error in each, with file, line and field; then
+    what `remind templates lint` finds for its steps (parts in every locale, pack content,
+    SMS segments), from the same engine."""
+    # Lazy: the lint engine loads jinja2, which `remind --help` does not need.
+    from worker.lint.engine import lint_schedule
 
     settings = load_settings()
-    renderer = Renderer(Path(settings.templates_dir))
     targets = names or list_schedules(Path(settings.schedules_dir))
+    pinned = pinned_versions(settings)
     bad = 0
     for name in targets:
         try:
             s = find_schedule(name, Path(settings.schedules_dir))
-            gaps = schedule_gaps(s, renderer) + [f"{s.ref}: {g}" for g in licence_gaps(s)]
+            file = schedule_file(name, settings)
+            check_pinned(s, pinned.get(s.ref), file=file)
+            found = lint_schedule(s, file, Path(settings.templates_dir))
+            gaps = [f.format() for f in found if f.level == "error"]
+            gaps += [f"{s.ref}: {g}" for g in licence_gaps(s)]
             for gap in gaps:
-                err.print(f"[red]fail[/] {gap}", highlight=False)
+                err.print(f"[red]fail[/] {escape(gap)}", highlight=False)
             if gaps:
                 bad += 1
                 continue
             for reminder in licence_reminders(s):
                 console.print(f"[yellow]warn[/] {s.ref}: {reminder}", highlight=False)
-            for report in check_schedule(s, [*builtin_packs().values(), house_pack(s)]):
+            for report in check_schedule(s, [*packs_to_check(s), house_pack(s)]):
                 console.print(
                     f"[yellow]warn[/] {s.ref}: for {report.scope}, {report.rule} "
                     f"({report.text}) would defer "
@@ -61,6 +72,24 @@ def schedules_check(
         raise typer.Exit(1)
 
 
+def packs_to_check(schedule: Schedule) -> list[Pack]:
+    """The shipped packs whose caps ``schedules check`` runs the cadence against.
+
+    A schedule with a ``country`` reaches the people of that country: its packs (the country's
+    and every region's, since its people may live in any) and the packs it names itself. Packs of
+    other countries would only be noise; a person elsewhere who ends up on it is still gated by
+    their own packs at send time. A schedule without a ``country`` may reach anyone: all packs.
+    """
+    packs = builtin_packs().values()
+    if schedule.country is None:
+        return list(packs)
+    return [
+        p
+        for p in packs
+        if p.applies_when.country in (None, schedule.country) or p.name in schedule.packs
+    ]
+
+
 @schedules_app.command("plan")
 def schedules_plan(
     name: Annotated[str, typer.Argument(help="Schedule name or path.")],
@@ -77,12 +106,34 @@ def schedules_plan(
     # Today is read when the command runs, from the process's clock (so REMIND_FIXED_NOW moves
     # it), and taken as the local date where it runs, as date.today() would.
     day0 = _due(due) if due is not None else clock_for(settings).now().astimezone().date()
+    blocked = s.policy.blocked_days
     for o in s.occurrences:
         when = day0 + timedelta(days=o.day)
         console.print(
             f"{o.key:<18} {o.tier:<6} day {o.day:>3}  {when} {o.send_time:%H:%M}  "
-            f"{o.channel:<5} {o.template}" + (f" (fallback {o.fallback})" if o.fallback else "")
+            f"{o.channel:<5} {o.template}"
+            + (f" (fallback {o.fallback})" if o.fallback else "")
+            + _blocked(when, blocked),
+            highlight=False,
+            markup=False,
         )
+    if blocked.public_holidays:
+        console.print(
+            "note: the house policy also blocks the public holidays of the person's region, "
+            "which depend on where each person is and are not marked above",
+            highlight=False,
+        )
+
+
+def _blocked(when: date, blocked: BlockedDays) -> str:
+    """What the house policy says of a planned date: blocked days are deferred by the gate."""
+    if when.weekday() in blocked.weekdays:
+        why = f"{WEEKDAYS[when.weekday()].capitalize()}s are"
+    elif when in blocked.dates:
+        why = "this date is"
+    else:
+        return ""
+    return f"  <- {why} blocked by the house policy: the gate defers it to the next allowed day"
 
 
 def _due(value: str) -> date:

@@ -7,13 +7,14 @@ between processes); replicas are safe because claiming is atomic (``Timeline.cla
 from __future__ import annotations
 
 import logging
+import signal
 from collections.abc import Callable
-from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from worker.app import App
+from worker.clock import SystemClock
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +22,8 @@ log = logging.getLogger(__name__)
 DEFAULT_BATCH = 500
 
 Send = Callable[[str, float], None]
+#: The id of the tick job in the scheduler.
+TICK_JOB = "tick"
 
 
 def tick(app: App, send: Send, *, batch: int = DEFAULT_BATCH) -> int:
@@ -44,14 +47,46 @@ def tick(app: App, send: Send, *, batch: int = DEFAULT_BATCH) -> int:
             return total
 
 
+def _exit_on_sigterm(_signum: int, _frame: object) -> None:
+    raise SystemExit(0)  # a requested stop is a clean one (systemd, `remind run`)
+
+
 def run_scheduler(app: App) -> None:
-    """Block forever, ticking every ``REMIND_TICK_SECONDS``."""
+    """Block, ticking every ``REMIND_TICK_SECONDS``, until SIGTERM or Ctrl-C.
+
+    SIGTERM (what ``remind run``, systemd and container runtimes send) is turned into
+    ``SystemExit``, so the caller's ``finally`` blocks run: without it Python dies on the spot and
+    an embedded redis-server the command started is left running.
+    """
     # Importing the actors declares them on dramatiq's current broker, so it waits until the
     # caller has set the broker up; at module level it would bind them to a default one.
     from worker.runtime import actors
 
     def send(account_id: str, due: float) -> None:
         actors.dispatch.send(account_id, due)
+
+    scheduler = build_scheduler(app, send)
+    log.info("scheduler ticking every %ss", app.settings.tick_seconds)
+    previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    try:
+        scheduler.start()
+    except KeyboardInterrupt:
+        log.info("scheduler interrupted")  # Ctrl-C: a stop asked for, not a crash to trace
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        if scheduler.running:
+            scheduler.shutdown(wait=True)  # a tick in flight finishes handing out its claims
+        log.info("scheduler stopped")
+
+
+def build_scheduler(app: App, send: Send) -> BlockingScheduler:
+    """The scheduler with its tick job added, not started: ``tick(app, send)`` on an interval.
+
+    APScheduler waits on the wall clock, so the job's first run is the wall clock's now, never
+    ``app.clock``'s: a drill's fixed (``REMIND_FIXED_NOW``) or fast (``remind demo --live``)
+    instant decides what is due at each tick, but a future one must not postpone the first tick
+    to that day (a past one would be dropped as a misfire).
+    """
 
     def job() -> None:
         n = tick(app, send)
@@ -63,12 +98,9 @@ def run_scheduler(app: App) -> None:
         job,
         "interval",
         seconds=app.settings.tick_seconds,
-        id="tick",
-        # APScheduler keeps wall-clock time; the app's clock may be fixed or fast (a demo), and
-        # a first run months away from the wall clock would be waited for or caught up on
-        next_run_time=datetime.now(UTC),
+        id=TICK_JOB,
+        next_run_time=SystemClock().now(),
         max_instances=1,
         coalesce=True,
     )
-    log.info("scheduler ticking every %ss", app.settings.tick_seconds)
-    scheduler.start()
+    return scheduler

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,7 @@ from typing import Any
 import redis
 
 from worker.accounts.state import AccountState
-from worker.app import App
+from worker.app import App, default_channels
 from worker.clock import SimulatedClock
 from worker.config import Settings
 from worker.contracts.validation import parse_event
@@ -38,18 +38,21 @@ class SimulationResult:
     enrolled: int = 0
     rejected: int = 0
     events_applied: int = 0
+    events_rejected: int = 0  # rejected outcomes recorded instead (unknown account, bad row)
 
 
 def read_records(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
     """Rows of a JSON Lines or CSV file as (``file:line``, object); CSV nests dotted headers."""
     if str(path) == "-":
         raise InvalidInput("reading from standard input is handled by the CLI", source="-")
+    # utf-8-sig: Excel and Notepad start a UTF-8 file with a byte order mark, which would
+    # otherwise become part of the first header ("\ufeffaccount_id") or fail the first JSON line.
     if path.suffix.lower() == ".csv":
-        with open(path, newline="", encoding="utf-8") as f:
+        with open(path, newline="", encoding="utf-8-sig") as f:
             for n, row in enumerate(csv.DictReader(f), start=2):
                 yield f"{path}:{n}", unflatten(row)
         return
-    with open(path, encoding="utf-8") as f:
+    with open(path, encoding="utf-8-sig") as f:
         yield from read_json_lines(f, str(path))
 
 
@@ -105,8 +108,10 @@ def simulate(
 ) -> SimulationResult:
     """Enroll ``accounts`` at ``start``, replay ``events`` at their ``at``, run ``days`` days.
 
+    Every channel is the outbox, even one ``settings`` sends live.
+
     ``client`` (from ``worker.storage.connection.client``) should point at a database kept for
-    simulations: the CLI uses ``DEFAULT_SIMULATION_DB`` of the server and empties it first.
+    simulations: the CLI uses ``worker.sim.scratch``, which empties it first.
 
     ``call_results``: what a simulated call's result is until a ``call_result`` event says
     otherwise. ``unknown`` (the default) assumes nothing: the call counts under every call cap,
@@ -122,7 +127,9 @@ def simulate(
         if out_file:
             out_file.write(json.dumps(record, ensure_ascii=False) + "\n")
 
-    app = App(settings, client, clock, sinks=[sink], simulated_calls=call_results)
+    # Outbox channels only, whatever REMIND_CHANNELS says: a simulation never reaches a person.
+    outbox = default_channels(replace(settings, live_channels=frozenset()), clock)
+    app = App(settings, client, clock, channels=outbox, sinks=[sink], simulated_calls=call_results)
     try:
         for source, data in accounts:
             if isinstance(enroll_raw(app, data, source), AccountState):
@@ -140,8 +147,10 @@ def simulate(
             now = clock.now()
             while i < len(timed) and timed[i][0] <= now:
                 _, source, data = timed[i]
-                apply_raw(app, data, source)
-                result.events_applied += 1
+                if isinstance(apply_raw(app, data, source), AccountState):
+                    result.events_applied += 1
+                else:
+                    result.events_rejected += 1
                 i += 1
             tick(app, send)
             candidates = [t for t in (app.timeline.next_due(),) if t is not None]

@@ -149,3 +149,7 @@ WORKERS = f"{PREFIX}:workers"
 #: "hidden", "since", "lock", "token"}`` (``worker/storage/leases.py``); a dead holder's lease
 #: is recovered.
 LEASES = f"{PREFIX}:leases"
+
+SIMULATION_MARKER = f"{PREFIX}:simulation"
+"""String: marks a logical database as ``remind simulate``'s own, to empty at every run
+(``worker.sim.scratch``); a database without it that holds keys is never emptied."""
