@@ -13,6 +13,7 @@ from worker.cadence.pinning import check_pinned
 from worker.cadence.policy import BlockedDays
 from worker.cadence.schedule import Schedule, find_schedule, list_schedules
 from worker.cli.common import console, err, load_settings
+from worker.cli.migrate import schedules_migrate
 from worker.cli.pins import pinned_versions, schedule_file
 from worker.contracts.vocab import WEEKDAYS
 from worker.errors import InvalidInput, RemindError
@@ -21,7 +22,8 @@ from worker.gate.packs.select import house_pack
 from worker.gate.plancheck import check_schedule, licence_gaps, licence_reminders
 from worker.gate.rules import Pack
 
-schedules_app = typer.Typer(help="Check and plan cadence schedules.", no_args_is_help=True)
+schedules_app = typer.Typer(help="Check, plan and migrate cadence schedules.", no_args_is_help=True)
+schedules_app.command("migrate")(schedules_migrate)
 
 
 @schedules_app.command("check")
