@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+from worker.cadence.arms import challenger_from_file
 from worker.cadence.pinning import check_pinned
 from worker.cadence.policy import BlockedDays
 from worker.cadence.schedule import Schedule, find_schedule, list_schedules
@@ -45,6 +46,7 @@ def schedules_check(
             s = find_schedule(name, Path(settings.schedules_dir))
             file = schedule_file(name, settings)
             check_pinned(s, pinned.get(s.ref), file=file)
+            challenger_from_file(s, Path(settings.schedules_dir))  # its file, name and version
             found = lint_schedule(s, file, Path(settings.templates_dir))
             gaps = [f.format() for f in found if f.level == "error"]
             gaps += [f"{s.ref}: {g}" for g in licence_gaps(s)]

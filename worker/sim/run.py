@@ -19,6 +19,7 @@ from worker.config import Settings
 from worker.contracts.validation import repeated_account_ids
 from worker.errors import InvalidInput, RemindError
 from worker.gate.calls import CallResults
+from worker.sim.arms import arms_table, compare_arms
 from worker.sim.demo_data import generate_accounts, generate_events
 from worker.sim.inputs import on_schedule, schedule_option
 from worker.sim.outputs import claim_outputs, outbox_beside
@@ -87,6 +88,7 @@ def _run(
             start=start,
             days=days,
             title=f"remind simulation: {days} days from {start:%Y-%m-%d}",
+            arms=compare_arms(result.enrolled_refs, result.outcomes, result.applied),
         )
     return result, elapsed
 
@@ -274,6 +276,8 @@ def _report(
 ) -> None:
     for table in summary_tables(result.outcomes):
         console.print(table)
+    if arms := compare_arms(result.enrolled_refs, result.outcomes, result.applied):
+        console.print(arms_table(arms))
     console.print(
         f"{result.enrolled} accounts enrolled, {result.rejected} rejected, "
         f"{result.events_applied} events applied, {result.events_rejected} events rejected, "
