@@ -62,8 +62,10 @@ def test_the_split_is_stable_by_person_and_close_to_the_percent() -> None:
 @pytest.mark.parametrize(
     ("block", "message"),
     [
-        ('challenger: {version: "2", percent: 0}', "m.yaml:8: challenger.percent: must be at least 1, not 0"),
-        ('challenger: {version: "2", percent: 100}', "m.yaml:8: challenger.percent: must be 1 to 99"),
+        ('challenger: {version: "2", percent: 0}',
+         "m.yaml:8: challenger.percent: must be at least 1, not 0"),
+        ('challenger: {version: "2", percent: 100}',
+         "m.yaml:8: challenger.percent: must be 1 to 99"),
         ("challenger: {percent: 20}", "m.yaml:8: challenger.version: is required"),
         ('challenger: {version: "2", percent: 20, file: m-2.yaml}',
          "m.yaml:8: challenger.file: must be in a sub-folder (challengers/...)"),
