@@ -90,13 +90,15 @@ def _publish_v2(tmp_path: Path) -> None:
 
 def _enroll_at_positions(app: App) -> None:
     """A-1 at day 1 (early.1), A-2 at day 2 (early.2), A-3 at day 4 (early.4, the day-5 email),
-    A-4 at day 9 (late.2, day 12), A-5 at day 3 (early.3) and then held by a dispute."""
+    A-4 at day 9 (late.2, day 12), A-5 at day 3 (early.3) and then held by a dispute, A-6 at
+    day 12 (late.2)."""
     for account_id, due in [
         ("A-1", "2026-03-01"),
         ("A-2", "2026-02-28"),
         ("A-3", "2026-02-26"),
         ("A-4", "2026-02-21"),
         ("A-5", "2026-02-27"),
+        ("A-6", "2026-02-18"),
     ]:
         enroll(app, parse_account(account(account_id=account_id, schedule="m", due_date=due,
                                           person_id=f"P-{account_id}")))  # fmt: skip
@@ -112,14 +114,18 @@ EXPECTED_TEXT = [
     " -> early.1 (day 1, early, sms) due 2026-03-02T15:00:00Z",
     "A-2 [active] m@1: early.2 (day 2, early, sms) due 2026-03-02T15:00:00Z"
     " -> early.2 (day 4, early, sms) due 2026-03-04T15:00:00Z",
+    # on day 4, version 2's day-4 SMS (version 1's day 3, moved) is due today
     "A-3 [active] m@1: early.4 (day 5, early, email) due 2026-03-03T15:00:00Z"
-    " -> early.3 (day 5, early, email) due 2026-03-03T15:00:00Z",
-    "A-4 [completed] m@1: late.2 (day 12, late, email) due 2026-03-05T15:00:00Z -> no pending step",
+    " -> early.2 (day 4, early, sms) due 2026-03-02T15:00:00Z",
+    # on day 9, the day-10 SMS version 2 adds comes before the day-12 email it drops
+    "A-4 [active] m@1: late.2 (day 12, late, email) due 2026-03-05T15:00:00Z"
+    " -> late.2 (day 10, late, sms) due 2026-03-03T15:00:00Z",
     "A-5 [held] m@1: early.3 (day 3, early, sms) due 2026-03-02T15:00:00Z"
     " -> early.2 (day 4, early, sms) due 2026-03-03T15:00:00Z",
+    "A-6 [completed] m@1: late.2 (day 12, late, email) due 2026-03-02T15:00:00Z -> no pending step",
 ]
 EXPECTED_COUNTS = {
-    "moved": 5, "busy": 0, "already_on_target": 0, "same_step": 2, "other_step": 2,
+    "moved": 6, "busy": 0, "already_on_target": 0, "same_step": 1, "other_step": 4,
     "cadence_ends": 1, "no_pending_step": 0,
 }  # fmt: skip
 
@@ -147,25 +153,27 @@ def test_a_migration_moves_each_account_and_its_timeline_entry_and_a_second_run_
     report = migrate(app, "m", "2")
     assert [m.text() for m in report.moves] == EXPECTED_TEXT
     assert report.counts() == EXPECTED_COUNTS
-    states = {a: app.store.require(a) for a in ("A-1", "A-2", "A-3", "A-4", "A-5")}
+    states = {a: app.store.require(a) for a in ("A-1", "A-2", "A-3", "A-4", "A-5", "A-6")}
     assert {a: (s.schedule_ref, s.status, s.cursor) for a, s in states.items()} == {
-        "A-1": ("m@2", "active", 0), "A-2": ("m@2", "active", 1), "A-3": ("m@2", "active", 2),
-        "A-4": ("m@2", "completed", None), "A-5": ("m@2", "held", 1),
+        "A-1": ("m@2", "active", 0), "A-2": ("m@2", "active", 1), "A-3": ("m@2", "active", 1),
+        "A-4": ("m@2", "active", 5), "A-5": ("m@2", "held", 1),
+        "A-6": ("m@2", "completed", None),
     }  # fmt: skip
     timeline = {a: app.timeline.due_at(a) for a in states}
     assert timeline == {
         "A-1": datetime(2026, 3, 2, 15, tzinfo=UTC), "A-2": datetime(2026, 3, 4, 15, tzinfo=UTC),
-        "A-3": datetime(2026, 3, 3, 15, tzinfo=UTC), "A-4": None,
-        "A-5": datetime(2026, 3, 3, 15, tzinfo=UTC),
+        "A-3": datetime(2026, 3, 2, 15, tzinfo=UTC), "A-4": datetime(2026, 3, 3, 15, tzinfo=UTC),
+        "A-5": datetime(2026, 3, 3, 15, tzinfo=UTC), "A-6": None,
     }  # fmt: skip
     records = [o for o in app.recorded if o["outcome"] == "migrated"]  # type: ignore[attr-defined]
     assert [(o["account_id"], o["schedule"], o["step"], o["reason"], o["next_attempt_at"])
             for o in records] == [
         ("A-1", "m@2", "early.1", "migrated_from: m@1 at early.1", "2026-03-02T15:00:00Z"),
         ("A-2", "m@2", "early.2", "migrated_from: m@1 at early.2", "2026-03-04T15:00:00Z"),
-        ("A-3", "m@2", "early.3", "migrated_from: m@1 at early.4", "2026-03-03T15:00:00Z"),
-        ("A-4", "m@2", None, "migrated_from: m@1 at late.2", None),
+        ("A-3", "m@2", "early.2", "migrated_from: m@1 at early.4", "2026-03-02T15:00:00Z"),
+        ("A-4", "m@2", "late.2", "migrated_from: m@1 at late.2", "2026-03-03T15:00:00Z"),
         ("A-5", "m@2", "early.2", "migrated_from: m@1 at early.3", "2026-03-03T15:00:00Z"),
+        ("A-6", "m@2", None, "migrated_from: m@1 at late.2", None),
     ]  # fmt: skip
     # the record shows in `remind explain`
     console = Console(record=True, width=240)
@@ -177,7 +185,7 @@ def test_a_migration_moves_each_account_and_its_timeline_entry_and_a_second_run_
     # a second run finds nothing to move and writes nothing
     before = _snapshot(redis_client)
     again = migrate(app, "m", "2")
-    assert again.moves == [] and again.already == 5
+    assert again.moves == [] and again.already == 6
     assert _snapshot(redis_client) == before
 
 
@@ -229,8 +237,8 @@ def test_an_unknown_version_names_the_versions_there_are(
 def test_a_version_pinned_in_redis_is_a_target_too(
     redis_url: str, redis_client: redis.Redis, tmp_path: Path, clock: SimulatedClock
 ) -> None:
-    """Back from version 2 to version 1, no longer the file's: the pinned copy serves. Never
-    back: version 1's day-3 SMS lies before the account's day-4 position and is not replayed."""
+    """Back from version 2 to version 1, no longer the file's: the pinned copy serves. On day 2,
+    version 1's day-2 SMS is due today."""
     app = _app(redis_url, tmp_path, clock)
     enroll(app, parse_account(account(schedule="m", due_date="2026-02-28")))
     _publish_v2(tmp_path)
@@ -238,7 +246,7 @@ def test_a_version_pinned_in_redis_is_a_target_too(
     back = migrate(app, "m", "1")
     assert [m.text() for m in back.moves] == [
         "A-1 [active] m@2: early.2 (day 4, early, sms) due 2026-03-04T15:00:00Z"
-        " -> early.4 (day 5, early, email) due 2026-03-05T15:00:00Z"
+        " -> early.2 (day 2, early, sms) due 2026-03-02T15:00:00Z"
     ]
 
 
@@ -258,33 +266,40 @@ def _s(v: str, *steps: str) -> Any:
     return parse_schedule(S.format(v=v, steps="".join(f"      - {s}\n" for s in steps)), file="s")
 
 
+A = "{day: 1, channel: sms, template: a}"
+
+
 @pytest.mark.parametrize(
-    ("old_steps", "cursor", "new_steps", "expected"),
+    ("old_steps", "cursor", "today", "new_steps", "expected"),
     [
         # unchanged cadence: the same step
-        (["{day: 1, channel: sms, template: a}", "{day: 3, channel: sms, template: a}"], 1,
-         ["{day: 1, channel: sms, template: a}", "{day: 3, channel: sms, template: a}"], "early.2"),
-        # a step added before the position is not replayed
-        (["{day: 1, channel: sms, template: a}", "{day: 5, channel: sms, template: a}"], 1,
-         ["{day: 1, channel: sms, template: a}", "{day: 3, channel: email, template: a}",
+        ([A, "{day: 3, channel: sms, template: a}"], 1, 2,
+         [A, "{day: 3, channel: sms, template: a}"], "early.2"),
+        # a step added before today is not replayed; one between today and the pending day is sent
+        ([A, "{day: 5, channel: sms, template: a}"], 1, 3,
+         [A, "{day: 2, channel: email, template: a}", "{day: 4, channel: email, template: a}",
           "{day: 5, channel: sms, template: a}"], "early.3"),
+        # a pending step deferred past its day stays due from its own day
+        ([A, "{day: 5, channel: sms, template: a}"], 1, 7,
+         [A, "{day: 5, channel: sms, template: b}"], "early.2"),
         # two steps on the pending day, one done: the done one is not sent again
-        (["{day: 2, channel: sms, template: a}", "{day: 2, channel: email, template: a}"], 1,
+        (["{day: 2, channel: sms, template: a}", "{day: 2, channel: email, template: a}"], 1, 2,
          ["{day: 2, channel: email, template: a}", "{day: 2, channel: sms, template: b}"],
          "early.1"),
-        (["{day: 2, channel: sms, template: a}", "{day: 2, channel: email, template: a}"], 1,
+        (["{day: 2, channel: sms, template: a}", "{day: 2, channel: email, template: a}"], 1, 2,
          ["{day: 2, channel: sms, template: b}", "{day: 4, channel: voice, template: a}"],
          "early.2"),
         # nothing left at or after the position: the cadence ends
-        (["{day: 1, channel: sms, template: a}", "{day: 9, channel: sms, template: a}"], 1,
-         ["{day: 1, channel: sms, template: a}", "{day: 5, channel: sms, template: a}"], None),
+        ([A, "{day: 9, channel: sms, template: a}"], 1, 6,
+         [A, "{day: 5, channel: sms, template: a}"], None),
     ],
-    ids=["unchanged", "added before", "same day done", "same day other", "none left"],
+    ids=["unchanged", "added before and between", "deferred", "same day done", "same day other",
+         "none left"],
 )  # fmt: skip
 def test_the_equivalent_step(
-    old_steps: list[str], cursor: int, new_steps: list[str], expected: str | None
+    old_steps: list[str], cursor: int, today: int, new_steps: list[str], expected: str | None
 ) -> None:
-    found = equivalent_step(_s("1", *old_steps), cursor, _s("2", *new_steps))
+    found = equivalent_step(_s("1", *old_steps), cursor, _s("2", *new_steps), today)
     assert (found.key if found else None) == expected
 
 
@@ -308,7 +323,7 @@ def test_the_command_prints_the_report_and_json(
     assert dry.returncode == 0, dry.stderr
     assert dry.stdout.splitlines() == [
         *EXPECTED_TEXT,
-        "m -> m@2: 5 account(s) would move (2 to the same step, 2 to another, 1 whose cadence "
+        "m -> m@2: 6 account(s) would move (1 to the same step, 4 to another, 1 whose cadence "
         "ends, 0 without a pending step), 0 busy (run again), 0 already on it — dry run, "
         "nothing changed",
     ]
@@ -326,4 +341,6 @@ def test_the_command_prints_the_report_and_json(
     }  # fmt: skip
     unknown = remind("schedules", "migrate", "m", "--to", "7")
     assert unknown.returncode == 2
-    assert "schedule 'm' has no version '7'; versions: 1 (pinned), 2 (file)" in unknown.stderr
+    assert (
+        "schedule 'm' has no version '7'; versions: 1 (pinned), 2 (file, pinned)" in unknown.stderr
+    )

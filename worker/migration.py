@@ -1,9 +1,10 @@
 """``remind schedules migrate``: move the accounts of a schedule to another version.
 
 Every account pinned to another version of the schedule than the target is moved to the
-target's *equivalent position* (``worker.cadence.migration``: same day past due or later, never
-a step already done again). Ended accounts (stopped, completed) move too, with no pending step,
-so that no account is left on the old version; a held one moves with its step unplaced.
+target's *equivalent position* (``worker.cadence.migration``: from today's day past due, or the
+pending step's if earlier, on; never a step already done again). Ended accounts (stopped,
+completed) move too, with no pending step, so that no account is left on the old version; a held
+one moves with its step unplaced.
 
 Nothing is sent by a migration. The new pending step's instant is recomputed as enrolment does
 (its planned instant, or now when that has passed) and put on the timeline, so the step goes
@@ -25,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from worker.accounts.cursor import place_at, primary_zone
+from worker.accounts.cursor import day_past_due, place_at, primary_zone
 from worker.accounts.outcomes import make_outcome
 from worker.accounts.state import AccountState
 from worker.app import App
@@ -128,14 +129,16 @@ def target_schedule(app: App, name: str, version: str) -> Schedule:
     ref = f"{name}@{version}"
     if app.store.pinned_schedule(ref) is not None:
         return app.pinned_schedule(ref)
-    known = sorted(
-        {r.partition("@")[2] + " (pinned)" for r in app.store.pinned_schedules()
-         if r.partition("@")[0] == name}
-        | ({f"{current.version} (file)"} if current is not None else set())
-    )  # fmt: skip
+    where: dict[str, list[str]] = {}
+    if current is not None:
+        where[current.version] = ["file"]
+    for pinned in app.store.pinned_schedules():
+        pinned_name, _, pinned_version = pinned.partition("@")
+        if pinned_name == name:
+            where.setdefault(pinned_version, []).append("pinned")
+    known = ", ".join(f"{v} ({', '.join(w)})" for v, w in sorted(where.items())) or "none"
     raise InvalidInput(
-        f"schedule {name!r} has no version {version!r}; versions: {', '.join(known) or 'none'}",
-        field="--to",
+        f"schedule {name!r} has no version {version!r}; versions: {known}", field="--to"
     )
 
 
@@ -192,7 +195,10 @@ def _move(app: App, state: AccountState, target: Schedule, now: datetime, result
     from_ref = state.schedule_ref
     old_step = None if state.cursor is None else old_schedule.occurrences[state.cursor]
     old = _position(old_step, state.due_at)
-    new_step = None if old_step is None else equivalent_step(old_schedule, old_step.index, target)
+    today = day_past_due(state.account, now)
+    new_step = (
+        None if old_step is None else equivalent_step(old_schedule, old_step.index, target, today)
+    )
     state.version = target.version
     if old_step is not None:
         if new_step is None:

@@ -5,15 +5,17 @@ to another. The account's position in the old version is its pending step (``cur
 step before it was done: sent, or passed over because its day went by. In the new version the
 account goes on from the first step that
 
-1. falls on the pending step's day past due or later (never back: a step the new version adds
-   on an earlier day is not replayed, as after a late enrolment), and
+1. falls on the account's *position day* or later: today's day past due, or the pending step's
+   day if that is earlier (a step deferred past its day stays due). Never back: a step the new
+   version has on an earlier day is not replayed, as after a late enrolment; and
 2. is not a step already done, judged by what the person received: a new step with the same
    (tier, day, channel) as one done in the old version is passed over, whatever its key or
    template.
 
-A step at the pending day itself is not done yet, so a step the new version keeps unchanged
-stays pending. Ties on the same day keep the new version's order (send time, then declaration).
-When no step is left, the cadence ends (an active account completes). Pure: no clock, no Redis.
+So a step the new version keeps unchanged stays pending, one it moves to a day not yet reached
+comes in its new place, and one it adds between today and the old pending step is sent. Ties on
+a day keep the new version's order (send time, then declaration). When no step is left, the
+cadence ends (an active account completes). Pure: no clock, no Redis.
 """
 
 from __future__ import annotations
@@ -29,12 +31,12 @@ def identity(step: Occurrence) -> Identity:
     return (step.tier, step.day, step.channel)
 
 
-def equivalent_step(old: Schedule, cursor: int, new: Schedule) -> Occurrence | None:
-    """The step of ``new`` at the position of ``old``'s pending occurrence ``cursor`` (see the
-    module docstring); None when the new version has no step left there."""
-    pending = old.occurrences[cursor]
+def equivalent_step(old: Schedule, cursor: int, new: Schedule, today: int) -> Occurrence | None:
+    """The step of ``new`` at the position of ``old``'s pending occurrence ``cursor`` for an
+    account ``today`` days past due (see the module docstring); None when none is left."""
+    start = min(old.occurrences[cursor].day, today)
     done = {identity(o) for o in old.occurrences[:cursor]}
     for step in new.occurrences:
-        if step.day >= pending.day and identity(step) not in done:
+        if step.day >= start and identity(step) not in done:
             return step
     return None
