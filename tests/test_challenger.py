@@ -216,6 +216,7 @@ def test_a_simulation_compares_the_arms_in_its_summary_and_its_report(
         "1/5 20.0% [3.6%–62.4%] 2/5 40.0% [11.8%–76.9%]"
     ) in rows, done.stdout
     html = report.read_text()
+    assert "<h3>m@1</h3>" in html and "<h3>m@2</h3>" in html  # both plans, the challenger's too
     table = re.search(r"<table id='arms'>(.*?)</table>", html)
     assert table is not None
     cells = re.findall(r"<td[^>]*>([^<]*)</td>", table.group(1))
@@ -225,3 +226,17 @@ def test_a_simulation_compares_the_arms_in_its_summary_and_its_report(
         "m@2", "5", "2/5  40.0% [11.8%–76.9%]", "0/5  0.0% [0.0%–43.4%]",
         "1/5  20.0% [3.6%–62.4%]", "1/5  20.0% [3.6%–62.4%]", "2/5  40.0% [11.8%–76.9%]",
     ]  # fmt: skip
+
+
+def test_schedules_check_fails_on_a_challenger_that_does_not_fit(tmp_path: Path) -> None:
+    schedules = _folder(tmp_path, challenger=V2.replace('version: "2"', 'version: "3"'))
+    env = {
+        **os.environ, "REMIND_SCHEDULES_DIR": str(schedules),
+        "REMIND_TEMPLATES_DIR": str(ROOT / "templates"), "REMIND_DATA_DIR": str(tmp_path / "var"),
+        "COLUMNS": "240",
+    }  # fmt: skip
+    done = remind(env, "schedules", "check", "m")
+    assert done.returncode == 1
+    assert f"{schedules / 'm.yaml'}:19: challenger: says version '2', the challenger is '3'" in (
+        " ".join(done.stderr.split())
+    )

@@ -344,3 +344,34 @@ def test_the_command_prints_the_report_and_json(
     assert (
         "schedule 'm' has no version '7'; versions: 1 (pinned), 2 (file, pinned)" in unknown.stderr
     )
+
+
+def test_an_account_whose_lock_is_held_is_reported_busy_and_left_as_it_was(
+    redis_url: str, redis_client: redis.Redis, tmp_path: Path, clock: SimulatedClock
+) -> None:
+    app = _app(redis_url, tmp_path, clock)
+    enroll(app, parse_account(account(schedule="m", due_date="2026-02-28")))
+    _publish_v2(tmp_path)
+    with app.store.locked("A-1", "A-1"):  # a dispatch deciding it, say
+        report = migrate(app, "m", "2")
+    assert [(m.account_id, m.result) for m in report.moves] == [("A-1", "busy")]
+    assert report.counts()["busy"] == 1 and report.counts()["moved"] == 0
+    assert app.store.require("A-1").schedule_ref == "m@1"
+    assert app.timeline.due_at("A-1") == datetime(2026, 3, 2, 15, tzinfo=UTC)
+    assert [m.result for m in migrate(app, "m", "2").moves] == ["moved"]  # run again
+
+
+def test_only_from_leaves_the_accounts_of_other_versions(
+    redis_url: str, redis_client: redis.Redis, tmp_path: Path, clock: SimulatedClock
+) -> None:
+    """A challenger's accounts stay on it while the champion's move on."""
+    app = _app(redis_url, tmp_path, clock)
+    enroll(app, parse_account(account(account_id="A-1", schedule="m")))
+    _publish_v2(tmp_path)
+    enroll(app, parse_account(account(account_id="A-2", person_id="P-2", schedule="m")))
+    path = tmp_path / "schedules" / "m.yaml"
+    path.write_text(V2.replace('version: "2"', 'version: "3"'))
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 2_000_000_000))
+    report = migrate(app, "m", "3", only_from="1")
+    assert [(m.account_id, m.from_ref) for m in report.moves] == [("A-1", "m@1")]
+    assert app.store.require("A-2").schedule_ref == "m@2"

@@ -142,9 +142,12 @@ def target_schedule(app: App, name: str, version: str) -> Schedule:
     )
 
 
-def migrate(app: App, name: str, version: str, *, dry_run: bool = False) -> MigrationReport:
+def migrate(
+    app: App, name: str, version: str, *, dry_run: bool = False, only_from: str | None = None
+) -> MigrationReport:
     """Move every account of schedule ``name`` on another version to ``version`` (see the
-    module docstring); with ``dry_run``, only report what would change."""
+    module docstring), or only those on version ``only_from``; with ``dry_run``, only report
+    what would change."""
     target = target_schedule(app, name, version)
     report = MigrationReport(name, target.ref, dry_run)
     if not dry_run:
@@ -156,6 +159,8 @@ def migrate(app: App, name: str, version: str, *, dry_run: bool = False) -> Migr
         if state.version == target.version:
             report.already += 1
             continue
+        if only_from is not None and state.version != only_from:
+            continue  # another arm of a champion / challenger split, say
         if dry_run:
             report.moves.append(_move(app, state, target, app.clock.now(), "would_move"))
             continue

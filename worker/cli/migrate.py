@@ -18,6 +18,10 @@ def schedules_migrate(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Report what would change; change nothing.")
     ] = False,
+    from_version: Annotated[
+        str | None,
+        typer.Option("--from", help="Move only the accounts on this version (default: all)."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Move the accounts pinned to other versions of a schedule to VERSION, each at the
@@ -29,7 +33,8 @@ def schedules_migrate(
     from worker.storage.connection import connected
 
     with connected(load_settings()) as (settings, client):
-        report = migrate(App(settings, client, clock_for(settings)), name, to, dry_run=dry_run)
+        app = App(settings, client, clock_for(settings))
+        report = migrate(app, name, to, dry_run=dry_run, only_from=from_version)
     if as_json:
         console.print_json(json.dumps(report.to_json()))
         return

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from worker.cadence.arms import challenger_from_file
 from worker.cadence.schedule import Schedule, find_schedule
 from worker.config import Settings
 from worker.contracts.validation import repeated_account_ids
@@ -94,16 +95,18 @@ def _run(
 
 
 def _schedules_of(outcomes: list[dict[str, Any]], folder: Path) -> list[Schedule]:
-    """The schedule versions the outcomes name, read from ``folder`` (a version no longer
-    there is left out of the report's plan)."""
+    """The schedule versions the outcomes name, read from ``folder`` or a champion's challenger
+    file (a version no longer there is left out of the report's plan)."""
     found = []
     for ref in sorted({o["schedule"] for o in outcomes if o.get("schedule")}):
         name, _, version = ref.partition("@")
         try:
-            schedule = find_schedule(name, folder)
+            schedule: Schedule | None = find_schedule(name, folder)
+            if schedule is not None and schedule.version != version:
+                schedule = challenger_from_file(schedule, folder)
         except RemindError:
             continue
-        if schedule.version == version:
+        if schedule is not None and schedule.version == version:
             found.append(schedule)
     return found
 
