@@ -17,11 +17,13 @@ from typing import Any
 import pytest
 from rich.console import Console
 
+from worker.accounts import plans
 from worker.app import App
 from worker.clock import SimulatedClock
 from worker.contracts.validation import parse_account
 from worker.dispatch.explain import explain_account
 from worker.intake import apply_raw, enroll
+from worker.migration import migrate
 
 from .breach import find_breaches
 from .pipeline_helpers import ROOT, account, make_app, outbox, run_until
@@ -493,3 +495,26 @@ def test_the_command_line_agrees_a_plan_and_pays_an_instalment(
     assert "  instalment 2: 50.00 due 2026-04-03, paid 50, kept" in shown
     assert "settlement: 60 until 2026-03-31, offered" in shown
     assert "next step: plan.confirmation (plan, day 6) email template plan_confirmation" in shown
+
+
+def test_a_migration_keeps_an_account_on_its_plan_with_the_new_versions_steps(
+    app: App, clock: SimulatedClock
+) -> None:
+    enroll(app, parse_account(account()))
+    run = Run(app, clock)
+    run.event(utc(2026, 3, 7, 16), type="plan_agreed", installments=PLAN[:1])
+    run_until(app, clock, utc(2026, 3, 10))
+    v2 = PLAN_SCHEDULE.replace('version: "1"', 'version: "2"').replace("before: 3", "before: 5")
+    (app.settings.schedules_dir / "t.yaml").write_text(v2)
+    migrate(app, "t", "2")
+    state = app.store.require("A-1")
+    assert plans.current_step(state, app.pinned_schedule("t@2")).key == "plan.1.before5"  # type: ignore[union-attr]
+    run_until(app, clock, utc(2026, 3, 31))
+
+    assert [s for s in run.sent() if s[0] > "2026-03-07"] == [
+        ("2026-03-16", "plan.1.before5", "sms"),  # Sunday the 15th is blocked
+        ("2026-03-20", "plan.1.on0", "email"),
+        ("2026-03-23", "plan.1.after2", "sms"),  # Sunday the 22nd is blocked
+        # broken on the 24th; collection resumes at the migrated cursor, from today on
+        ("2026-03-25", "mid.1#d24", "email"),
+    ]

@@ -253,6 +253,23 @@ def _seek(
     return missed
 
 
+def rebase(state: AccountState, schedule: Schedule, now: datetime) -> None:
+    """After a migration to ``schedule`` (the cadence's cursor moved already): the plan's steps
+    come from its plan section, from today on, and collection resumes from the moved cursor.
+    Queued messages the new version has no message for are dropped."""
+    section = schedule.plan
+    state.queued = [
+        q for q in state.queued
+        if section is not None and getattr(section, q.key.rsplit(".", 1)[1], None) is not None
+    ]  # fmt: skip
+    plan = state.plan
+    if plan is not None and plan.active:
+        plan.left_cursor = state.cursor
+        _seek(state, schedule, now, None)
+    if state.queued or (plan is not None and plan.active):
+        place(state, schedule, now)
+
+
 def outstanding(state: AccountState) -> Decimal | None:
     """What is left of the account's balance after every payment recorded; None without one."""
     balance = state.account.balance

@@ -25,6 +25,7 @@ A schedule file holds::
     policy: {...}                 # house policy, see worker.cadence.policy_reader
     events: {stop: [...], pause: [...], hold: [...], resume: [...]}
     tiers: [...]                  # see worker.cadence.tiers
+    challenger: {...}             # a share of new enrolments on another version (.challenger)
 
 Reading is pure: ``parse_schedule`` takes the text and the file name to put in errors. Every
 problem is a ``ScheduleError`` naming the file, the line and the field.
@@ -44,6 +45,7 @@ import phonenumbers
 import yaml
 
 from worker.cadence.caller import Caller, read_caller
+from worker.cadence.challenger import Challenger, read_challenger
 from worker.cadence.events import DEFAULT_EVENTS, read_events
 from worker.cadence.plan import PlanSection, read_plan
 from worker.cadence.policy import Policy
@@ -74,7 +76,7 @@ _TOP_OPTIONAL = (
     "description", "packs", "policy", "events", "collector", "enforce_unverified", "licences",
     "country",
     "caller", "sms_max_segments",
-    "locales", "plan",
+    "locales", "challenger", "plan",
 )  # fmt: skip
 # ISO 3166-1 alpha-2 country, then an ISO 3166-2 subdivision code without the country.
 _LICENCE_KEY = re.compile(r"[A-Z]{2}-[A-Z0-9]{1,3}")
@@ -113,6 +115,8 @@ class Schedule:
     sms_max_segments: int = 3
     #: every locale the schedule's people may have, ``locale`` first; lint checks each
     locales: tuple[str, ...] = ()
+    #: another version that takes a share of new enrolments (worker.cadence.challenger)
+    challenger: Challenger | None = None
     #: what a person on a repayment plan hears (worker.cadence.plan); None: no plan section
     plan: PlanSection | None = None
 
@@ -224,6 +228,7 @@ def _parse(text: str, *, file: str, expected_name: str | None) -> Schedule:
         caller=read_caller(fields.get("caller")),
         sms_max_segments=_read_sms_max_segments(fields.get("sms_max_segments")),
         locales=_read_locales(fields.get("locales"), fields["locale"]),
+        challenger=read_challenger(fields.get("challenger"), version_pattern=_VERSION),
         plan=read_plan(fields.get("plan"), send_time=send_time, policy=policy, tiers=tiers),
     )
 
