@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from worker.accounts.plans import outstanding
+from worker.accounts.balance import outstanding
 from worker.accounts.state import AccountState
 from worker.clock import isoformat_utc
 

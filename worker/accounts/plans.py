@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, time
 from decimal import Decimal
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from worker.accounts.cursor import day_past_due, place_at, primary_zone
@@ -189,13 +190,19 @@ def pay(
     return closed
 
 
-def end(state: AccountState, status: str, reason: str, schedule: Schedule, now: datetime) -> None:
+def end(
+    state: AccountState,
+    status: Literal["broken", "cancelled"],
+    reason: str,
+    schedule: Schedule,
+    now: datetime,
+) -> None:
     """End the active plan (``broken`` or ``cancelled``) and resume collection: where the
     account left it, or for a broken plan at the schedule's ``on_broken`` tier."""
     plan = state.plan
     if plan is None or not plan.active:
         return
-    plan.status, plan.reason, plan.ended_at = status, reason, now  # type: ignore[assignment]
+    plan.status, plan.reason, plan.ended_at = status, reason, now
     state.attempt = 0
     section = schedule.plan
     tier = section.broken_tier if section is not None and status == "broken" else None
@@ -268,29 +275,3 @@ def rebase(state: AccountState, schedule: Schedule, now: datetime) -> None:
         _seek(state, schedule, now, None)
     if state.queued or (plan is not None and plan.active):
         place(state, schedule, now)
-
-
-def outstanding(state: AccountState) -> Decimal | None:
-    """What is left of the account's balance after every payment recorded; None without one."""
-    balance = state.account.balance
-    if balance is None:
-        return None
-    return Decimal(balance.amount) - sum((Decimal(p.amount) for p in state.payments), Decimal(0))
-
-
-def settlement_paid(state: AccountState) -> bool:
-    """Whether an accepted settlement's amount has arrived (payments since it was offered)."""
-    offer = state.settlement
-    if offer is None or offer.accepted_at is None:
-        return False
-    since = sum((Decimal(p.amount) for p in state.payments if p.at >= offer.offered_at), Decimal(0))
-    return since >= Decimal(offer.amount)
-
-
-def offer_open(state: AccountState, now: datetime) -> bool:
-    """Whether a settlement offer stands at ``now`` (through its local expiry date)."""
-    offer = state.settlement
-    if offer is None:
-        return False
-    local = now.astimezone(ZoneInfo(primary_zone(state.account))).date()
-    return local <= offer.expires

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from worker.accounts import lifecycle, plans
+from worker.accounts import balance, lifecycle, plans
 from worker.accounts.cursor import primary_zone
 from worker.accounts.outcomes import make_outcome
 from worker.accounts.plan_state import Settlement
@@ -70,7 +70,7 @@ def on_plan_event(
         plans.place(state, schedule, at)
         out.append(plan_outcome(state, at, "settlement_offered", "plan"))
     elif event.type == "settlement_accepted":
-        if not plans.offer_open(state, at):
+        if not balance.offer_open(state, at):
             raise StateError(f"account {state.account_id!r} has no settlement offer open")
         assert state.settlement is not None
         state.settlement.accepted_at = at
@@ -88,15 +88,15 @@ def on_plan_event(
 
 def _agreed(state: AccountState, schedule: Schedule, event: Event, at: datetime) -> list[Outcome]:
     assert event.installments is not None
-    balance = state.account.balance
-    if event.currency and balance is not None and balance.currency != event.currency:
+    owed = state.account.balance
+    if event.currency and owed is not None and owed.currency != event.currency:
         raise InvalidInput(
-            f"is {event.currency}, but the account's balance is in {balance.currency}",
+            f"is {event.currency}, but the account's balance is in {owed.currency}",
             field="currency",
         )
     old = plans.agree(
         state, schedule, event.installments, at, currency=event.currency or
-        (balance.currency if balance else None), reference=event.reference,
+        (owed.currency if owed else None), reference=event.reference,
     )  # fmt: skip
     out = [plan_outcome(state, at, "replaced", "plan")] if old is not None else []
     return [*out, plan_outcome(state, at, "agreed", "plan")]
@@ -117,8 +117,8 @@ def _check_installment(state: AccountState, number: int | None) -> None:
 
 def _stop_if_paid(store: Store, state: AccountState, at: datetime) -> list[Outcome]:
     """A balance paid in full, or an accepted settlement's amount arrived: stop as ``paid``."""
-    left = plans.outstanding(state)
-    settled = plans.settlement_paid(state)
+    left = balance.outstanding(state)
+    settled = balance.settlement_paid(state)
     if state.status == "stopped" or not (settled or (left is not None and left <= 0)):
         return []
     lifecycle.stop(state, "paid", None)

@@ -16,8 +16,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from worker.accounts.balance import offer_open, outstanding
 from worker.accounts.plan_state import Instalment, Plan, Settlement
-from worker.accounts.plans import offer_open, outstanding
 from worker.accounts.state import AccountState
 from worker.rendering.context import format_amount, format_date
 
