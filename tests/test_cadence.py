@@ -90,7 +90,7 @@ def test_a_schedule_added_to_the_folder_is_listed_beside_the_shipped_ones(tmp_pa
 
 
 def test_the_standard_schedule_runs_sixty_days_from_gentle_to_final(standard: Schedule) -> None:
-    assert standard.ref == "standard@2026-11-29"
+    assert standard.ref == "standard@2026-11-29.1"
     assert standard.locale == "en"
     assert standard.send_time == time(10, 0)
     assert standard.packs == ()
@@ -142,7 +142,7 @@ def test_the_standard_schedule_uses_the_default_events(standard: Schedule) -> No
 
 
 def test_the_zh_cn_schedule_ends_in_a_field_visit(zh_cn: Schedule) -> None:
-    assert zh_cn.ref == "zh-cn@2026-11-29"
+    assert zh_cn.ref == "zh-cn@2026-11-29.1"
     assert zh_cn.locale == "zh-Hans"
     assert zh_cn.tiers() == ("early", "mid", "late")
     assert plan(zh_cn) == [

@@ -299,8 +299,9 @@ SHIPPED = [
 
 def test_the_shipped_templates_are_all_checked() -> None:
     channels = [p.values[1] for p in SHIPPED]
-    # 11 templates with an SMS, 7 with an email, 3 with a call; each in three locales.
-    assert (channels.count("sms"), channels.count("email"), channels.count("voice")) == (33, 21, 9)
+    # 16 templates with an SMS (5 of them for plans), 11 with an email (4 for plans), 3 with a
+    # call; each in three locales.
+    assert (channels.count("sms"), channels.count("email"), channels.count("voice")) == (48, 33, 9)
 
 
 @pytest.mark.parametrize(("template", "channel", "locale"), SHIPPED)

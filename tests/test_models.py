@@ -523,6 +523,33 @@ VALID_EVENTS: list[tuple[dict[str, Any], dict[str, Any]]] = [
             "attorney": {"name": "Ada Counsel", "phone": "+16175550100", "email": "a@law.example"},
         },
     ),
+    (
+        {
+            "type": "plan_agreed",
+            "installments": [{"due_date": "2026-04-01", "amount": 50}],
+            "currency": "usd",
+            "reference": "P-7",
+        },
+        {
+            "type": "plan_agreed",
+            "installments": [{"due_date": "2026-04-01", "amount": "50"}],
+            "currency": "USD",
+            "reference": "P-7",
+        },
+    ),
+    (
+        {"type": "payment", "amount": "50.00", "installment": 2},
+        {"type": "payment", "amount": "50.00", "installment": 2},
+    ),
+    (
+        {"type": "settlement_offer", "amount": "300", "expires": "2026-04-30"},
+        {"type": "settlement_offer", "amount": "300", "expires": "2026-04-30"},
+    ),
+    ({"type": "settlement_accepted"}, {"type": "settlement_accepted"}),
+    (
+        {"type": "plan_cancelled", "reason": "asked to stop the plan"},
+        {"type": "plan_cancelled", "reason": "asked to stop the plan"},
+    ),
 ]
 
 
@@ -557,6 +584,10 @@ def test_the_valid_event_table_covers_every_event_type_of_the_contract() -> None
         "call_result",
         "reply",
         "represented_by_attorney",
+        "plan_agreed",
+        "settlement_offer",
+        "settlement_accepted",
+        "plan_cancelled",
     )
 
 
@@ -582,7 +613,8 @@ def test_an_aware_at_is_converted_to_utc(at: str, utc: datetime) -> None:
 
 ALL_TYPES = (
     "paid, payment, promise_to_pay, dispute, dispute_resolved, cease, opt_out, opt_in, "
-    "conversation, contact_update, close, constraint, call_result, reply, represented_by_attorney"
+    "conversation, contact_update, close, constraint, call_result, reply, represented_by_attorney, "
+    "plan_agreed, settlement_offer, settlement_accepted, plan_cancelled"
 )
 
 
@@ -688,6 +720,52 @@ ALL_TYPES = (
         (
             {"type": "represented_by_attorney", "attorney": {"email": "ada"}},
             "attorney.email: is not an email address",
+        ),
+        (
+            {
+                "type": "plan_agreed",
+                "installments": [
+                    {"due_date": "2026-04-01", "amount": "50"},
+                    {"due_date": "2026-05-01", "amount": "50"},
+                    {"due_date": "2026-05-01", "amount": "50"},
+                ],
+            },
+            "installments.2.due_date: must come after 2026-05-01 (instalment 1): instalments"
+            " are listed in date order, one a day at most",
+        ),
+        (
+            {"type": "plan_agreed", "installments": [{"due_date": "2026-04-01", "amount": "0"}]},
+            "installments.0.amount: must be a positive decimal string such as '125.50'",
+        ),
+        (
+            {"type": "plan_agreed", "installments": [{"due_date": "soon", "amount": "5"}]},
+            "installments.0.due_date: must be a date such as 2026-03-01",
+        ),
+        (
+            {"type": "plan_agreed", "installments": []},
+            "installments: must list at least one instalment",
+        ),
+        (
+            {
+                "type": "plan_agreed",
+                "installments": [{"due_date": "2026-04-01", "amount": "5"}],
+                "currency": "dollars",
+            },
+            "currency: must be an ISO 4217 currency code such as USD or CNY",
+        ),
+        ({"type": "plan_agreed"}, "installments: is required for a plan_agreed event"),
+        (
+            {"type": "payment", "amount": "5", "installment": 0},
+            "installment: must be 1 or more: instalments count from 1",
+        ),
+        (
+            {"type": "settlement_offer", "amount": "300"},
+            "expires: is required for a settlement_offer event",
+        ),
+        ({"type": "plan_cancelled"}, "reason: is required for a plan_cancelled event"),
+        (
+            {"type": "paid", "expires": "2026-04-30"},
+            "expires: does not apply to a paid event",
         ),
     ],
 )

@@ -121,7 +121,8 @@ def test_an_unknown_template_or_locale_names_what_exists(
     assert done.stderr == (
         f"error: template: no template named 'nope' in {TEMPLATES} (there are: cn_call, "
         "cn_field_visit, cn_final, cn_gentle, cn_overdue, final_call, final_notice, firm_notice, "
-        "friendly_nudge, past_due_notice, reminder, reminder_call)\n"
+        "friendly_nudge, past_due_notice, plan_confirmation, plan_missed, plan_reminder, "
+        "plan_thanks, reminder, reminder_call, settlement_offer)\n"
     )
     done = preview(env, tmp_path, "cn_gentle", "--locale", "fr")
     assert (done.returncode, done.stderr) == (

@@ -52,7 +52,7 @@ def test_the_template_list_gives_each_templates_locales_and_channels(
     client, _ = web_client(redis_url, tmp_path, clock)
     listed = client.get("/preview/api/templates", headers=AUTH).json()["templates"]
     by_name = {t["name"]: t for t in listed}
-    assert len(listed) == 12
+    assert len(listed) == 17  # 12 for collection, 5 for repayment plans
     assert by_name["cn_gentle"] == {
         "name": "cn_gentle",
         "locales": ["en", "zh-Hans", "zh-Hant"],

@@ -437,6 +437,7 @@ KEYS = {
     "name", "amount", "amount_due", "currency", "creditor", "reference", "payment_url", "due_date",
     "days_past_due", "tier", "channel", "opt_out", "unsubscribe_url", "disclosure",
     "licence_number", "caller_name", "callback_number", "contact_name", "call_opt_out", "vars",
+    "plan", "installment", "balance_left", "settlement",
 }  # fmt: skip
 
 
@@ -481,6 +482,10 @@ def test_build_context_gives_a_full_account_every_variable() -> None:
         "contact_name": "Sam Carter",
         "call_opt_out": "To stop calls to this number, press 9.",
         "vars": {"callback_number": "+1 800 555 0100"},
+        "plan": None,
+        "installment": None,
+        "balance_left": None,
+        "settlement": None,
     }
 
 
@@ -490,7 +495,7 @@ def test_build_context_gives_a_bare_account_the_same_keys_with_none() -> None:
     assert [k for k, v in ctx.items() if v is None] == [
         "amount", "amount_due", "currency", "creditor", "reference", "payment_url",
         "unsubscribe_url", "disclosure", "licence_number", "caller_name", "callback_number",
-        "contact_name",
+        "contact_name", "plan", "installment", "balance_left", "settlement",
     ]  # fmt: skip
 
 

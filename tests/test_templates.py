@@ -35,6 +35,11 @@ SHIPPED = {
     "cn_overdue": {"sms.txt", "email.subject.txt", "email.txt"},
     "cn_final": {"sms.txt", "email.subject.txt", "email.txt"},
     "cn_field_visit": {"visit.txt"},
+    "plan_confirmation": {"sms.txt", "email.subject.txt", "email.txt"},
+    "plan_reminder": {"sms.txt", "email.subject.txt", "email.txt"},
+    "plan_thanks": {"sms.txt"},
+    "plan_missed": {"sms.txt", "email.subject.txt", "email.txt"},
+    "settlement_offer": {"sms.txt", "email.subject.txt", "email.txt"},
 }
 #: The shared HTML email layouts the ``email.html`` files extend; not templates themselves.
 LAYOUTS = "_layouts"

@@ -74,6 +74,9 @@ def test_posting_an_account_then_getting_it_shows_its_next_step_and_due_time(
             "template": "friendly_nudge",
             "due_at": "2026-03-02T15:00:00Z",
         },
+        "balance": {"amount": "125.50", "currency": "USD", "paid": "0", "outstanding": "125.50"},
+        "plan": None,
+        "settlement": None,
         "recent_outcomes": [],
     }
 

@@ -147,7 +147,7 @@ class App:
         state.updated_at = now
         pipe = self.client.pipeline()
         self.store.save(state, pipe)
-        if state.cursor is not None and state.due_at is not None:
+        if state.due_at is not None:  # a collection step, a plan step or a queued plan message
             self.timeline.place(state.account_id, state.due_at, pipe)
         else:
             self.timeline.remove(state.account_id, pipe)

@@ -15,7 +15,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from worker.accounts import lifecycle
+from worker.accounts import lifecycle, plans
 from worker.accounts.cursor import primary_zone
 from worker.accounts.lifecycle import DebtMark
 from worker.accounts.outcomes import make_outcome, rejected
@@ -31,6 +31,7 @@ from worker.errors import InvalidInput, ScheduleError, StateError
 from worker.gate.calls import record_call_result
 from worker.gate.disclosure import note_call_result
 from worker.gate.inbound import on_event
+from worker.gate.planflow import on_plan_event
 from worker.storage import keys, phones
 
 log = logging.getLogger(__name__)
@@ -153,6 +154,7 @@ def apply_event(app: App, event: Event) -> AccountState:
             lifecycle.hold_for_dispute(state)
         elif t in schedule.resume_events:
             lifecycle.resume_after_dispute(state, schedule, now)
+            plans.place(state, schedule, now)  # a plan's step, when the account is on one
         _remember(app, state, schedule, event, at)
         if t == "payment" and event.amount is not None:
             state.payments.append(Payment(at=at, amount=event.amount))
@@ -181,6 +183,7 @@ def apply_event(app: App, event: Event) -> AccountState:
                 if outcome is not None:
                     app.results.publish(outcome)
         on_event(app.store, app.results, state, schedule, event, at)  # replies, review holds
+        on_plan_event(app.store, app.results, state, schedule, event, at)  # plans, payments
         app.commit(state, now)
         phones.relink(app.client, state, before, changes_only=True)  # contact_update, close
     if t == "conversation" and event.channel is not None and event.debts:

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from worker.accounts import plans
 from worker.accounts.cursor import day_past_due, place_at, primary_zone
 from worker.accounts.outcomes import make_outcome
 from worker.accounts.state import AccountState
@@ -215,6 +216,7 @@ def _move(app: App, state: AccountState, target: Schedule, now: datetime, result
             state.cursor = new_step.index
             state.due_at = None if held else place_at(state.account, new_step, now)
             state.attempt = _free_attempt(app, state, new_step, old_step)
+    plans.rebase(state, target, now)  # an account on a plan: its pending step is the plan's
     new = _position(new_step, state.due_at)
     return Move(state.account_id, state.status, from_ref, target.ref, old, new, result)
 

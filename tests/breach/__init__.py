@@ -14,7 +14,9 @@ outcome, reading every rule cautiously (docs/compliance.md, Cautious readings):
 - hours, days, holidays and cooldowns (``clock``): in every candidate zone (the ``timezone``
   field is one more candidate, never an override), holidays of every candidate region;
 - standing (``standing``): no send without a country, without consent, to a work email without
-  consent, after a stop or opt-out, or during a hold.
+  consent, after a stop or opt-out, or during a hold;
+- repayment plans (``repayment``): no collection step while a plan surely runs, no instalment
+  step without an open instalment, nothing once payments cover the balance or a settlement.
 
 Content rules (opt-out text, disclosures, licence numbers, limited voicemails) are not judged
 here: they concern what a message says, not whether and when it went.
@@ -29,6 +31,7 @@ from typing import Any
 from .caps import cap_breaches
 from .clock import clock_breaches, cooldown_breaches
 from .packs import PACK_DIR, enforced, read_packs, read_plan
+from .repayment import repayment_breaches
 from .sends import CallResults, read_sends
 from .standing import standing_breaches
 from .where import read_person
@@ -65,4 +68,6 @@ def find_breaches(
     for send in sends:
         mine = rules[send.person.account_id]
         breaches += clock_breaches(send, mine) + standing_breaches(send, mine, plan, happened)
+    text = schedule.read_text(encoding="utf-8") if isinstance(schedule, Path) else schedule
+    breaches += repayment_breaches(sends, accounts, happened, text)
     return breaches + cooldown_breaches(sends, rules, happened, people)

@@ -36,6 +36,8 @@ class Send:
     kind: str | None  # its kind: mobile | landline | work | personal
     consent: bool  # the contact carries the channel's consent flag
     result: str | None  # a call's result (event contract CallResult); None: unknown or no call
+    step: str | None = None  # the outcome's step key (plan.2.before3, early.1)
+    tier: str | None = None  # the outcome's tier (plan for a repayment plan's messages)
 
 
 def instant(value: Any) -> datetime:
@@ -74,6 +76,8 @@ def read_sends(
                 contact.kind if contact else None,
                 _consented(contact, channel),
                 result,
+                o.get("step"),
+                o.get("tier"),
             )
         )
     return sorted(out, key=lambda s: s.at)

@@ -9,6 +9,10 @@
     held ──dispute_resolved──▶ active (the pending step is placed again)
     active ──cadence ends──▶ completed
 
+A repayment plan is not a status: an active account on a plan follows the plan's steps instead
+of the cadence's, and its transitions (agreed, paid, broken, cancelled) are in
+``worker.accounts.plans``.
+
 Intake applies the events (which event types stop, pause, hold or resume is the schedule's
 ``events`` block), dispatch moves the cursor, and the gate asks ``hold`` before any rule. The
 functions change the state in place; the caller saves it (``App.commit``).

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from worker.accounts.plan_state import PlanFields
 from worker.contracts.account import Account
 from worker.contracts.event import StatedConstraint
 
@@ -36,7 +37,7 @@ class Constraint(BaseModel):
         return self.until is None or now.date() <= self.until
 
 
-class AccountState(BaseModel):
+class AccountState(PlanFields):
     """The stored record of an enrolled account (JSON in Redis)."""
 
     model_config = ConfigDict(extra="ignore")

@@ -20,6 +20,7 @@ A schedule file holds::
                                   # ``exempt`` where the collector needs none
     licences: {US-CA: "10012345"} # licence numbers by COUNTRY-REGION, shown where a pack says
     caller: {name: ..., callback_number: ..., contact_name: ...}  # see worker.cadence.caller
+    plan: {grace_days: 5, on_broken: resume, steps: [...]}  # see worker.cadence.plan
     sms_max_segments: 3           # an SMS that would take more segments is not sent
     policy: {...}                 # house policy, see worker.cadence.policy_reader
     events: {stop: [...], pause: [...], hold: [...], resume: [...]}
@@ -46,6 +47,7 @@ import yaml
 from worker.cadence.caller import Caller, read_caller
 from worker.cadence.challenger import Challenger, read_challenger
 from worker.cadence.events import DEFAULT_EVENTS, read_events
+from worker.cadence.plan import PlanSection, read_plan
 from worker.cadence.policy import Policy
 from worker.cadence.policy_reader import read_policy
 from worker.cadence.tiers import Occurrence, read_tiers
@@ -74,7 +76,7 @@ _TOP_OPTIONAL = (
     "description", "packs", "policy", "events", "collector", "enforce_unverified", "licences",
     "country",
     "caller", "sms_max_segments",
-    "locales", "challenger",
+    "locales", "challenger", "plan",
 )  # fmt: skip
 # ISO 3166-1 alpha-2 country, then an ISO 3166-2 subdivision code without the country.
 _LICENCE_KEY = re.compile(r"[A-Z]{2}-[A-Z0-9]{1,3}")
@@ -115,6 +117,8 @@ class Schedule:
     locales: tuple[str, ...] = ()
     #: another version that takes a share of new enrolments (worker.cadence.challenger)
     challenger: Challenger | None = None
+    #: what a person on a repayment plan hears (worker.cadence.plan); None: no plan section
+    plan: PlanSection | None = None
 
     def __hash__(self) -> int:
         # Read-only mappings (licences, the policy's channel hours) do not hash, yet schedules
@@ -199,6 +203,8 @@ def _parse(text: str, *, file: str, expected_name: str | None) -> Schedule:
     policy = read_policy(fields.get("policy"))
     collector = fields["collector"].one_of(COLLECTORS) if "collector" in fields else "creditor"
     events = read_events(fields.get("events"), collector)
+    occurrences = read_tiers(fields["tiers"], send_time=send_time, policy=policy)
+    tiers = tuple(dict.fromkeys(o.tier for o in occurrences))
     return Schedule(
         name=name,
         version=fields["version"].matching(_VERSION, "a version such as 2026-11-01 or 3"),
@@ -211,7 +217,7 @@ def _parse(text: str, *, file: str, expected_name: str | None) -> Schedule:
         pause_events=events["pause"],
         hold_events=events["hold"],
         resume_events=events["resume"],
-        occurrences=read_tiers(fields["tiers"], send_time=send_time, policy=policy),
+        occurrences=occurrences,
         source=text,
         collector=collector,
         enforce_unverified=(
@@ -223,6 +229,7 @@ def _parse(text: str, *, file: str, expected_name: str | None) -> Schedule:
         sms_max_segments=_read_sms_max_segments(fields.get("sms_max_segments")),
         locales=_read_locales(fields.get("locales"), fields["locale"]),
         challenger=read_challenger(fields.get("challenger"), version_pattern=_VERSION),
+        plan=read_plan(fields.get("plan"), send_time=send_time, policy=policy, tiers=tiers),
     )
 
 

@@ -28,7 +28,7 @@ from worker.cadence.yamlnodes import Node
 from worker.contracts.vocab import CHANNELS
 
 _TIER_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
-_TEMPLATE = re.compile(r"[a-z0-9_]+")
+TEMPLATE_NAME = re.compile(r"[a-z0-9_]+")
 _STEP_KEYS = (
     "day",
     "every",
@@ -166,7 +166,7 @@ def _read_step(node: Node) -> _Step:
         days=days,
         day_node=day_node,
         channel=channel,
-        template=fields["template"].matching(_TEMPLATE, "a template name of a-z, 0-9 and _"),
+        template=fields["template"].matching(TEMPLATE_NAME, "a template name of a-z, 0-9 and _"),
         send_time=fields["send_time"].clock_time() if "send_time" in fields else None,
         send_time_node=fields.get("send_time"),
         fallback=fallback,

@@ -115,7 +115,9 @@ def event(
         typer.Argument(metavar="TYPE", help=f"One of: {', '.join(EVENT_TYPES)}."),
     ],
     at: Annotated[str | None, typer.Option(help="When it happened, ISO 8601; default now.")] = None,
-    amount: Annotated[str | None, typer.Option(help="payment, promise_to_pay.")] = None,
+    amount: Annotated[
+        str | None, typer.Option(help="payment, promise_to_pay, settlement_offer.")
+    ] = None,
     until: Annotated[
         str | None, typer.Option(help="promise_to_pay; constraint: last day it holds.")
     ] = None,
@@ -124,7 +126,7 @@ def event(
         typer.Option(help="opt_out, opt_in, conversation, reply; constraint: its channel."),
     ] = None,
     address: Annotated[str | None, typer.Option(help="opt_out, opt_in, reply.")] = None,
-    reason: Annotated[str | None, typer.Option(help="dispute, close.")] = None,
+    reason: Annotated[str | None, typer.Option(help="dispute, close, plan_cancelled.")] = None,
     result: Annotated[str | None, typer.Option(help="call_result.")] = None,
     dispatch_id: Annotated[str | None, typer.Option(help="call_result.")] = None,
     text: Annotated[str | None, typer.Option(help="reply: the person's own words.")] = None,
@@ -150,11 +152,18 @@ def event(
     ] = None,
     country: Annotated[str | None, typer.Option(help="constraint located_in, e.g. US.")] = None,
     region: Annotated[str | None, typer.Option(help="constraint located_in, e.g. CA.")] = None,
+    installment: Annotated[
+        int | None, typer.Option(help="payment: the plan's instalment it pays, from 1.")
+    ] = None,
+    expires: Annotated[
+        str | None, typer.Option(help="settlement_offer: its last day, YYYY-MM-DD.")
+    ] = None,
     extra_json: Annotated[
         str | None,
         typer.Option(
             "--json",
-            help="More fields as a JSON object: phones, emails, address, attorney, constraint.",
+            help="More fields as a JSON object: phones, emails, address, attorney, constraint,"
+            " installments.",
         ),
     ] = None,
 ) -> None:
@@ -170,7 +179,7 @@ def event(
         at=at, amount=amount, until=until, channel=channel, address=address, reason=reason,
         result=result, dispatch_id=dispatch_id, text=text, debts=debt, name=name, locale=locale,
         timezone=timezone, kind=kind, start=start, end=end, weekdays=weekday, country=country,
-        region=region,
+        region=region, installment=installment, expires=expires,
     )  # fmt: skip
     parsed = parse_event(event_fields(account, type_, options, extra_json), "command line")
     with connected(load_settings()) as (settings, client):

@@ -128,6 +128,22 @@ def schedules_plan(
             highlight=False,
         )
 
+    if s.plan is not None:  # a repayment plan's steps, by days from each instalment's date
+        p = s.plan
+        console.print(f"plan: grace_days {p.grace_days}, on_broken {p.on_broken}", highlight=False)
+        for m in p.steps:
+            console.print(
+                f"plan.<n>.{m.name:<9} {m.offset:+d} days  {m.send_time:%H:%M}  "
+                f"{m.channel:<5} {m.template}"
+                + (f" (fallback {m.fallback})" if m.fallback else ""),
+                highlight=False,
+                markup=False,
+            )
+        for label in ("confirmation", "thanks", "settlement_offer"):
+            message = getattr(p, label)
+            if message is not None:
+                console.print(f"on {label}: {message.channel} {message.template}", highlight=False)
+
 
 def _blocked(when: date, blocked: BlockedDays) -> str:
     """What the house policy says of a planned date: blocked days are deferred by the gate."""

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, date, datetime, time
-from decimal import Decimal, InvalidOperation
-from typing import Any, Literal, TypeVar
+from datetime import UTC, date, datetime
+from typing import Any, Literal
 
-from pydantic import ValidationError, field_validator, model_validator
+from pydantic import field_validator, model_validator
 
 from worker.contracts.account import Address, Email, Phone, _check_locale, _check_timezone
-from worker.contracts.vocab import ACCOUNT_ID, CLOSE_REASONS, WEEKDAYS, Channel, StrictModel
+from worker.contracts.plan_events import (
+    PLAN_ALLOWED,
+    PLAN_FIELDS,
+    PLAN_REQUIRED,
+    InstallmentTerm,
+    currency_code,
+    installments_problem,
+    positive_decimal,
+)
+from worker.contracts.statements import Attorney, CallResult, StatedConstraint
+from worker.contracts.vocab import ACCOUNT_ID, CLOSE_REASONS, Channel, StrictModel
+
+__all__ = ["EVENT_TYPES", "Attorney", "CallResult", "Event", "EventType", "StatedConstraint"]
 
 EventType = Literal[
     "paid",
@@ -28,96 +38,12 @@ EventType = Literal[
     "call_result",
     "reply",
     "represented_by_attorney",
+    "plan_agreed",
+    "settlement_offer",
+    "settlement_accepted",
+    "plan_cancelled",
 ]
 EVENT_TYPES: tuple[str, ...] = EventType.__args__  # type: ignore[attr-defined]
-
-
-ConstraintKind = Literal[
-    "inconvenient_hours", "inconvenient_days", "no_work_calls", "refuse_channel", "located_in"
-]
-#: The fields of a ``located_in`` statement, refused on the other kinds.
-_PLACE_FIELDS = ("timezone", "country", "region")
-#: How a placed call went: ``answered`` (the person picked up), ``voicemail`` (a message was
-#: left), ``unanswered`` (it rang and no message was left, by choice or for want of a voicemail)
-#: or ``unreachable`` (it could reach neither the person nor a voicemail: busy, failed, not in
-#: service). Added to by appending only (docs/contracts.md, "Event").
-CallResult = Literal["answered", "unanswered", "voicemail", "unreachable"]
-
-
-class Attorney(StrictModel):
-    """Who represents the person about the debt, as far as known: contact goes to them, not to
-    the person (15 U.S.C. 1692c(a)(2)). remind never contacts an attorney; it keeps this for the
-    people who do."""
-
-    name: str | None = None
-    phone: str | None = None
-    email: str | None = None
-
-    @field_validator("phone")
-    @classmethod
-    def _phone(cls, v: str | None) -> str | None:
-        return None if v is None else _checked(Phone, number=v).number
-
-    @field_validator("email")
-    @classmethod
-    def _email(cls, v: str | None) -> str | None:
-        return None if v is None else _checked(Email, address=v).address
-
-
-_M = TypeVar("_M", bound=StrictModel)
-
-
-def _checked(model: type[_M], **fields: str) -> _M:
-    """``model`` built from ``fields``, its first error raised as this field's own."""
-    try:
-        return model(**fields)
-    except ValidationError as e:
-        raise ValueError(e.errors()[0]["ctx"]["error"]) from None
-
-
-class StatedConstraint(StrictModel):
-    """Something the person said about when or how not to be contacted (Reg F 1006.6(b)(1),
-    1006.14(h); CONC 7.9.4R): honoured by the gate until the event's ``until`` date."""
-
-    kind: ConstraintKind
-    start: time | None = None
-    end: time | None = None
-    weekdays: list[str] | None = None
-    channel: Channel | None = None
-    #: located_in: where the person says they are. The zone becomes the only candidate zone
-    #: while the statement holds; the country and region add their packs (docs/contracts.md).
-    timezone: str | None = None
-    country: str | None = None
-    region: str | None = None
-
-    _tz = field_validator("timezone")(classmethod(lambda cls, v: _check_timezone(v)))
-    _place = field_validator("country", "region")(
-        classmethod(lambda cls, v, info: _check_place(info.field_name, v))
-    )
-
-    @model_validator(mode="after")
-    def _fields_for_kind(self) -> StatedConstraint:
-        if self.kind == "inconvenient_hours":
-            if self.start is None or self.end is None:
-                raise ValueError("inconvenient_hours needs start and end, e.g. 12:00 and 14:00")
-            if not self.start < self.end:
-                raise ValueError("start must be before end")
-        if self.kind == "inconvenient_days":
-            if not self.weekdays:
-                raise ValueError("inconvenient_days needs weekdays, e.g. [sunday]")
-            bad = [d for d in self.weekdays if d.lower() not in WEEKDAYS]
-            if bad:
-                raise ValueError(f"weekdays must be English day names, not {bad[0]!r}")
-        if self.kind == "refuse_channel" and self.channel is None:
-            raise ValueError("refuse_channel needs the channel refused")
-        if self.kind == "located_in":
-            if self.timezone is None:
-                raise ValueError("located_in needs the timezone the person says they are in")
-            if self.region is not None and self.country is None:
-                raise ValueError("region needs country: a region code means nothing without it")
-        elif any(getattr(self, name) is not None for name in _PLACE_FIELDS):
-            raise ValueError("timezone, country and region are only for located_in")
-        return self
 
 
 class Event(StrictModel):
@@ -151,6 +77,14 @@ class Event(StrictModel):
     text: str | None = None
     #: represented_by_attorney: the attorney, when known
     attorney: Attorney | None = None
+    #: plan_agreed: the instalments, their currency and the plan's own reference
+    installments: list[InstallmentTerm] | None = None
+    currency: str | None = None
+    reference: str | None = None
+    #: payment: the instalment (1-based) it pays; default the first one still open
+    installment: int | None = None
+    #: settlement_offer: the last local day the offer stands
+    expires: date | None = None
 
     @field_validator("account_id")
     @classmethod
@@ -169,16 +103,23 @@ class Event(StrictModel):
     @field_validator("amount", mode="before")
     @classmethod
     def _amount(cls, v: Any) -> str | None:
-        if v is None:
-            return v
-        try:
-            value = Decimal(str(v))
-        except InvalidOperation:
-            raise ValueError("must be a decimal string such as '125.50'") from None
-        # NaN or a zero/negative payment would corrupt the payment history the cadence reads.
-        if not value.is_finite() or value <= 0:
-            raise ValueError("must be a positive decimal string such as '125.50'")
-        return str(value)
+        return positive_decimal(v)
+
+    _currency = field_validator("currency")(classmethod(lambda cls, v: currency_code(v)))
+
+    @field_validator("installment")
+    @classmethod
+    def _installment(cls, v: int | None) -> int | None:
+        if v is not None and v < 1:
+            raise ValueError("must be 1 or more: instalments count from 1")
+        return v
+
+    @field_validator("reference")
+    @classmethod
+    def _reference(cls, v: str | None) -> str | None:
+        if v is not None and not 1 <= len(v) <= 128:
+            raise ValueError("must be 1 to 128 characters")
+        return v
 
     _tz = field_validator("timezone")(classmethod(lambda cls, v: _check_timezone(v)))
     _loc = field_validator("locale")(classmethod(lambda cls, v: _check_locale(v)))
@@ -195,6 +136,7 @@ class Event(StrictModel):
             "constraint": ("constraint",),
             "call_result": ("result",),
             "reply": ("channel", "text"),
+            **PLAN_REQUIRED,
         }.get(self.type, ())
         for name in required:
             if getattr(self, name) is None:
@@ -216,6 +158,7 @@ class Event(StrictModel):
             "call_result": {"result", "dispatch_id"},
             "reply": {"channel", "address", "text"},
             "represented_by_attorney": {"attorney"},
+            **PLAN_ALLOWED,
         }.get(self.type, set())
         optional = {
             "amount",
@@ -235,10 +178,15 @@ class Event(StrictModel):
             "debts",
             "text",
             "attorney",
+            *PLAN_FIELDS,
         }
         for name in optional - allowed_extra:
             if getattr(self, name) is not None:
                 raise _FieldMissing(name, f"does not apply to {_a(self.type)} event")
+        if self.type == "plan_agreed" and self.installments is not None:
+            problem = installments_problem(self.installments)
+            if problem is not None:
+                raise _FieldMissing(*problem)
         if self.type == "reply":
             _check_reply(self.channel, self.address, self.text)
         if self.type == "contact_update" and not any(
@@ -251,17 +199,6 @@ class Event(StrictModel):
                 "name, locale, timezone, address, phones, emails",
             )
         return self
-
-
-def _check_place(field: str | None, value: str | None) -> str | None:
-    """A located_in country or region, in the forms the account's address takes."""
-    if value is None:
-        return value
-    if field == "country" and not re.fullmatch(r"[A-Za-z]{2}", value):
-        raise ValueError("must be an ISO 3166-1 alpha-2 code such as US, CN or GB")
-    if field == "region" and not re.fullmatch(r"[A-Za-z0-9]{1,3}", value):
-        raise ValueError("must be an ISO 3166-2 subdivision code without the country, e.g. CA")
-    return value.upper()
 
 
 #: The longest reply text accepted: a long email, not a whole mailbox.

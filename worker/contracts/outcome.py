@@ -25,6 +25,7 @@ OutcomeKind = Literal[
     "inbound",
     "opted_in",
     "migrated",
+    "plan",
 ]
 
 

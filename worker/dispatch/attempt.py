@@ -12,6 +12,7 @@ from datetime import datetime
 
 from worker.accounts.outcomes import make_outcome
 from worker.accounts.places import stated_places
+from worker.accounts.plans import claim_key
 from worker.accounts.state import AccountState
 from worker.app import App
 from worker.cadence.schedule import Occurrence, Schedule
@@ -38,7 +39,8 @@ class Attempt:
     dispatch_id: str = field(init=False)
 
     def __post_init__(self) -> None:
-        self.dispatch_id = dispatch_id(self.state.account_id, self.step.key, self.state.attempt)
+        key = claim_key(self.state, self.step)  # a plan step's carries the plan's number
+        self.dispatch_id = dispatch_id(self.state.account_id, key, self.state.attempt)
 
     @property
     def channel(self) -> str:

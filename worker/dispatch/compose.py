@@ -11,11 +11,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 
+from worker.accounts.plans import instalment_number
 from worker.dispatch.attempt import Attempt
 from worker.errors import TemplateError
 from worker.gate.content import check_content, content_requirements
 from worker.rendering.context import build_context
 from worker.rendering.limits import channel_problems
+from worker.rendering.plan_context import plan_context
 from worker.rendering.renderer import Rendered
 
 log = logging.getLogger(__name__)
@@ -57,6 +59,8 @@ def compose(a: Attempt) -> Composed | Refused:
             licence_number=need.licence_number,
             caller=a.schedule.caller,
         )
+        number = instalment_number(a.step)
+        context.update(plan_context(a.state, locale, a.now, number))
         rendered = a.app.renderer.render(a.step.template, a.channel, locale, context)
         too_long = channel_problems(rendered, sms_max_segments=a.schedule.sms_max_segments)
         if too_long:

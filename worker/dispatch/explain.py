@@ -9,6 +9,8 @@ from rich.console import Console
 from rich.table import Table
 
 from worker.accounts.lifecycle import status_text
+from worker.accounts.plan_view import plan_lines
+from worker.accounts.plans import current_step, is_checkpoint
 from worker.accounts.zones import mask_email, mask_phone
 from worker.app import App
 from worker.clock import isoformat_utc
@@ -74,10 +76,17 @@ def explain_account(app: App, account_id: str, console: Console) -> None:
             said = sc.constraint
             where_said = f" {said.timezone}" if said.kind == "located_in" else ""
             console.print(f"stated constraint: {said.kind}{where_said}{until}")
-    if state.cursor is None or state.due_at is None:
+    for line in plan_lines(state):  # balance, plan and instalments, settlement offer
+        console.print(line, markup=False)
+    step = current_step(state, schedule)
+    if step is None or state.due_at is None:
         console.print("next step: none (the cadence has ended or is held)")
+    elif is_checkpoint(step):
+        console.print(
+            f"next step: {step.key}, the plan's checkpoint at {isoformat_utc(state.due_at)}:"
+            " nothing is sent; the plan breaks if the instalment is still unpaid"
+        )
     else:
-        step = schedule.occurrences[state.cursor]
         local = state.due_at.astimezone(ZoneInfo(zones[0].zone))
         console.print(
             f"next step: {step.key} ({step.tier}, day {step.day}) {step.channel} "

@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import logging
 
-from worker.accounts import lifecycle
+from worker.accounts import lifecycle, plans
 from worker.accounts.cursor import primary_zone
 from worker.accounts.state import AccountState
 from worker.app import App
 from worker.clock import to_epoch
 from worker.contracts.outcome import Outcome
 from worker.dispatch.attempt import Attempt, evaluate_step
+from worker.dispatch.planstep import reach_checkpoint
 from worker.dispatch.send import allow
 from worker.dispatch.steps import defer, suppress
 from worker.gate.engine import Check
@@ -65,7 +66,9 @@ def _dispatch_locked(
     app: App, state: AccountState, claimed_due: float | None, holder: str | None
 ) -> tuple[list[Outcome], tuple[Check, ...]]:
     now = app.clock.now()
-    if state.cursor is None or state.due_at is None:
+    schedule = app.pinned_schedule(state.schedule_ref)
+    step = plans.current_step(state, schedule)  # a queued plan message, a plan or cadence step
+    if step is None or state.due_at is None:
         app.timeline.remove(state.account_id)  # nothing pending: a leftover entry
         return [], ()
     if state.due_at > now or (
@@ -75,9 +78,9 @@ def _dispatch_locked(
         # decided, so nothing is recorded; put the entry back (the lease may have hidden it).
         app.timeline.place(state.account_id, state.due_at)
         return [], ()
-    schedule = app.pinned_schedule(state.schedule_ref)
-    step = schedule.occurrences[state.cursor]
     lifecycle.lift_expired_pause(state, now)
+    if plans.is_checkpoint(step):
+        return reach_checkpoint(app, state, schedule, step, now), ()
     decision = evaluate_step(app, state, schedule, step, now)
     a = Attempt(app, state, schedule, step, now, primary_zone(state.account), decision, holder)
     checks = decision.judgement.checks if decision.judgement else ()

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+from worker.accounts.plans import current_step
 from worker.channels.base import OutgoingMessage
 from worker.clock import to_epoch
 from worker.contracts.outcome import Outcome
@@ -180,7 +181,8 @@ def _unknown(a: Attempt, e: DeliveryError, locale: str, provider: str | None) ->
 
 def _is_fallback(a: Attempt) -> bool:
     """Whether ``a`` is the fallback tried at once after a permanent failure."""
-    return a.step.channel != a.schedule.occurrences[a.step.index].channel
+    pending = current_step(a.state, a.schedule)
+    return pending is not None and a.step.channel != pending.channel
 
 
 def _fall_back(a: Attempt) -> list[Outcome]:

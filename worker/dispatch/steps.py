@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from worker.accounts import lifecycle
+from worker.accounts import lifecycle, plans
 from worker.contracts.outcome import Outcome
 from worker.dispatch.attempt import Attempt
 
@@ -31,7 +31,10 @@ def suppress(a: Attempt, reason: str | None, rule: str | None) -> list[Outcome]:
 
 def advance(a: Attempt) -> list[Outcome]:
     """Move past the step; record the steps whose day went by (``skipped``/``missed``)."""
-    missed = lifecycle.advance_past(a.state, a.schedule, a.step, a.now)
+    if a.step.tier == plans.PLAN_TIER:  # a plan step or a queued plan message
+        missed = plans.advance_past(a.state, a.schedule, a.step, a.now)
+    else:
+        missed = lifecycle.advance_past(a.state, a.schedule, a.step, a.now)
     out = [a.record("skipped", step=m, reason="missed") for m in missed]
     a.commit()
     return out

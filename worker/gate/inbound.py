@@ -45,6 +45,9 @@ from worker.storage.store import Store
 
 __all__ = ["apply_reply", "on_event", "stop_entries"]
 
+#: The reason of a ``review`` outcome, by what the reply asks: a plan request holds nothing and
+#: waits for a person (or an upstream system) to answer with ``plan_agreed``.
+_REVIEW_REASONS = {"review": "uncertain_reply", "start": "reply_start", "plan": "plan_requested"}
 #: How much of a reply the audit record keeps.
 EVIDENCE_CHARS = 500
 _DIGIT_RUN = re.compile(r"\d[\d\s().-]{2,}\d")
@@ -86,11 +89,11 @@ def apply_reply(
         )
         rule = cited or f"reply/stop@{schedule.version}"
         kind, reason, effect = "opted_out", "reply_stop", "opted out: " + _masked(entries)
-    elif reading.intent in ("review", "start"):
+    elif reading.intent in ("review", "start", "plan"):
         held = _held(state, channel, sender, reading) if reading.intent == "review" else []
         store.add_opt_outs(person, [held_entry(k) for k in held])
-        rule = f"reply/review@{schedule.version}"
-        kind, reason = "review", "uncertain_reply" if reading.intent == "review" else "reply_start"
+        rule = f"reply/{'plan' if reading.intent == 'plan' else 'review'}@{schedule.version}"
+        kind, reason = "review", _REVIEW_REASONS[reading.intent]
         effect = "held: " + _masked(held) if held else "nothing held"
     else:
         return None
@@ -148,7 +151,7 @@ def _record(
         reason=reason,
         rule=rule,
     )
-    verdict = "block" if reason != "reply_start" else "n/a"
+    verdict = "block" if reason == "uncertain_reply" or kind == "opted_out" else "n/a"
     results.publish(outcome, [Check(rule, "reply", verdict, reason, at, detail)])  # type: ignore[arg-type]
     return outcome
 

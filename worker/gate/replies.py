@@ -11,7 +11,9 @@ readings): the law asks that a revocation made by any reasonable means be honour
   negation, a stop narrowed to a place, time or person ("don't call me at work"), and a reply
   that may mean the number must not be used at all ("wrong number") make it a **review**: the
   number is held, no contact on it, until a person decides;
-- only a reply with none of these is read as nothing. When in doubt: review, never nothing.
+- only a reply with none of these is read as nothing. When in doubt: review, never nothing;
+- a reply with none of these that asks for a repayment plan ("PLAN", "方案", "a payment plan
+  please") is a **plan** request, for a person to answer with ``plan_agreed``.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from worker.gate.keywords import DEFAULT_KEYWORDS, classify_inbound
 
 __all__ = ["Reading", "ReplyIntent", "decided_by", "read_reply", "units"]
 
-ReplyIntent = Literal["stop", "review", "start", "help"]
+ReplyIntent = Literal["stop", "review", "start", "help", "plan"]
 _NO_MEDIA: frozenset[str] = frozenset()
 
 
@@ -222,7 +224,19 @@ def read_reply(text: str, keyword_sets: Iterable[Mapping[str, Sequence[str]]] = 
     if clear or unclear or review:
         media = m.media_of(clear) | frozenset().union(*(h.media for h in review))
         return Reading("review", media, _labels([*clear, *unclear, *narrowing, *review]))
+    asked = _plan_request(m)
+    if asked:
+        return Reading("plan", _NO_MEDIA, asked)
     return Reading(None)
+
+
+def _plan_request(m: _Message) -> tuple[str, ...]:
+    """The words of a reply that asks for a repayment plan: all of it one plan word, or a plan
+    phrase anywhere; () when it asks for none."""
+    whole = tuple(u for u in m.units if u != _CLAUSE)
+    if any(whole == units(w) for w in rw.PLAN_WORDS):
+        return (_label(whole),)
+    return _labels(m.find_all(rw.PLAN_PHRASES))
 
 
 def decided_by(reading: Reading, keywords: Iterable[str]) -> bool:

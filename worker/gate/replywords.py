@@ -166,3 +166,13 @@ MEDIA: Mapping[str, frozenset[str]] = MappingProxyType(
 
 #: The two-character Chinese media a ``HAN_NEGATORS`` word refuses when it comes first.
 HAN_MEDIA: tuple[str, ...] = tuple(w for w in MEDIA if len(w) == 2 and not w.isascii())
+
+#: A reply asking for a repayment plan: the whole reply one of ``PLAN_WORDS`` ("PLAN", "方案"),
+#: or one of ``PLAN_PHRASES`` anywhere. Read only when the reply holds no stop and nothing to
+#: review; it becomes an outcome for a person to answer with ``plan_agreed``.
+PLAN_WORDS: tuple[str, ...] = ("plan", "方案", "分期", "還款方案", "还款方案")
+PLAN_PHRASES: tuple[str, ...] = (
+    "payment plan", "repayment plan", "instalment plan", "installment plan", "pay in instalments",
+    "pay in installments", "set up a plan", "还款方案", "還款方案", "分期还款", "分期還款",
+    "还款计划", "還款計劃", "分期付款",
+)  # fmt: skip

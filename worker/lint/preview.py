@@ -26,6 +26,7 @@ from worker.lint.smsmeter import SmsMeter, sms_meter
 from worker.rendering.context import build_context
 from worker.rendering.lint import SAMPLE, SAMPLE_CALLER
 from worker.rendering.locales import locale_chain
+from worker.rendering.plan_context import sample_plan_context
 from worker.rendering.renderer import PRIMARY_PART, Rendered, Renderer
 
 #: The step a preview renders for: the one lint renders its samples for.
@@ -218,6 +219,7 @@ def _render(
         unsubscribe_url=PREVIEW_UNSUBSCRIBE_URL,
         caller=SAMPLE_CALLER,
     )
+    context.update(sample_plan_context(locale))
     try:
         rendered = renderer.render(name, channel, locale, context)
     except TemplateError as e:

@@ -102,6 +102,11 @@ def build_context(
         **_caller(account, caller),
         "call_opt_out": strings["call_opt_out"],
         "vars": dict(account.vars),  # a copy: a template never reaches the account itself
+        # a repayment plan's variables: dispatch fills them (worker.rendering.plan_context)
+        "plan": None,
+        "installment": None,
+        "balance_left": None,
+        "settlement": None,
     }
 
 

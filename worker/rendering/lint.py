@@ -15,6 +15,7 @@ from worker.errors import TemplateError
 from worker.rendering.context import build_context
 from worker.rendering.limits import RenderLimits
 from worker.rendering.locales import DEFAULT_LOCALE, locale_chain
+from worker.rendering.plan_context import sample_plan_context
 from worker.rendering.renderer import PRIMARY_PART, Rendered, Renderer
 
 SAMPLE = {
@@ -77,7 +78,7 @@ def step_gaps(schedule: Schedule, renderer: Renderer) -> list[Gap]:
     """Every gap of every step, for its channel and fallback, in every declared locale."""
     gaps: list[Gap] = []
     locales = schedule.locales or (schedule.locale,)
-    for step in schedule.occurrences:
+    for step in (*schedule.occurrences, *_plan_messages(schedule)):
         for channel in filter(None, (step.channel, step.fallback)):
             primary = PRIMARY_PART[channel]
             if not renderer.has_part(step.template, channel):
@@ -95,6 +96,26 @@ def step_gaps(schedule: Schedule, renderer: Renderer) -> list[Gap]:
 def schedule_gaps(schedule: Schedule, renderer: Renderer) -> list[str]:
     """Steps whose template lacks the part for the step's channel or its fallback channel."""
     return sorted({g.message(schedule) for g in step_gaps(schedule, renderer) if g.locale is None})
+
+
+def _plan_messages(schedule: Schedule) -> list[Occurrence]:
+    """The plan section's steps and messages, as occurrences keyed ``plan.<name>``."""
+    plan = schedule.plan
+    if plan is None:
+        return []
+    named = [(m.name, m) for m in plan.steps] + [
+        (name, m)
+        for name, m in (
+            ("confirmation", plan.confirmation),
+            ("thanks", plan.thanks),
+            ("settlement_offer", plan.settlement_offer),
+        )
+        if m is not None
+    ]
+    return [
+        Occurrence(-1, f"plan.{n}", "plan", 0, m.channel, m.template, m.send_time, m.fallback)
+        for n, m in named
+    ]
 
 
 @dataclass(frozen=True)
@@ -132,6 +153,7 @@ def render_samples(templates_dir: Path, limits: RenderLimits | None = None) -> I
                     unsubscribe_url="https://example.com/u/x",
                     caller=SAMPLE_CALLER,
                 )
+                ctx.update(sample_plan_context(locale))
                 try:
                     rendered = renderer.render(name, channel, locale, ctx)
                 except TemplateError as e:

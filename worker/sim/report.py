@@ -20,6 +20,7 @@ from typing import Any
 from worker.cadence.schedule import Schedule
 from worker.gate.packs.files import builtin_packs
 from worker.sim.arms import Arm, arms_html
+from worker.sim.plan_summary import plan_section
 from worker.sim.report_svg import CHANNEL_COLOURS, CHANNELS, plan_svg, timeline_svg
 
 #: Tiers in their usual order; others follow alphabetically.
@@ -109,6 +110,8 @@ def render_report(
             [c for c in CHANNELS if any(o.get("channel") == c for o in outcomes)],
             outcomes,
         ),
+        "<h2 id='repayment'>Repayment plans</h2>",
+        plan_section(outcomes),
         "<h2 id='rules'>Deferrals and suppressions by rule</h2>",
         _by_rule(outcomes),
         "<h2 id='timeline'>Timeline of every account</h2>",

@@ -24,6 +24,7 @@ from worker.sim.arms import arms_table, compare_arms
 from worker.sim.demo_data import generate_accounts, generate_events
 from worker.sim.inputs import on_schedule, schedule_option
 from worker.sim.outputs import claim_outputs, outbox_beside
+from worker.sim.plan_summary import plan_table
 from worker.sim.plot import plot_timeline
 from worker.sim.report import write_report
 from worker.sim.scratch import scratch
@@ -153,7 +154,8 @@ def summary_tables(outcomes: list[dict[str, Any]]) -> list[Table]:
         for (reason, rule), n in counts.most_common():
             t.add_row(reason[:60], rule, str(n))
         tables.append(t)
-    return tables
+    plans = plan_table(outcomes)  # kept / late / broken instalments, plan events
+    return tables + ([plans] if plans is not None else [])
 
 
 def run_demo(
