@@ -23,7 +23,7 @@ from worker.app import App
 from worker.clock import SimulatedClock
 from worker.config import Settings
 from worker.runtime.scheduler import tick
-from worker.storage import connection
+from worker.storage import connection, keys
 
 from .pipeline_helpers import ROOT, TEST_SCHEDULE, account
 
@@ -114,7 +114,9 @@ def test_enroll_tick_dispatch_outcome_end_to_end_on_a_real_worker_process(
     env: dict[str, str],
 ) -> None:
     _send(broker, "intake", "enroll_account", account())
-    _wait_for(lambda: redis_client.zscore("remind:timeline", "A-1"), "the enrolment")
+    _wait_for(
+        lambda: redis_client.zscore(keys.timeline(keys.shard_of("A-1")), "A-1"), "the enrolment"
+    )
 
     # an invalid account on the queue is recorded as rejected and the worker keeps running
     _send(broker, "intake", "enroll_account", account(account_id="A-2", due_date="yesterday"))

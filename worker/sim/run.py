@@ -23,7 +23,7 @@ from worker.sim.demo_data import generate_accounts, generate_events
 from worker.sim.plot import plot_timeline
 from worker.sim.report import write_report
 from worker.sim.simulate import SimulationResult, read_records, simulate
-from worker.storage.connection import DEFAULT_SIMULATION_DB, connected
+from worker.storage.connection import simulation_space
 
 #: The demo starts on a Monday in early March, so the run crosses the US DST change.
 DEMO_START = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)
@@ -47,8 +47,7 @@ def _run(
         shutil.rmtree(outbox)  # a fresh outbox per run, so it shows this run's messages only
     t0 = time.perf_counter()
     total = days * 86400
-    with connected(settings, db=DEFAULT_SIMULATION_DB) as (sim_settings, client):
-        client.flushdb()
+    with simulation_space(settings) as (sim_settings, client):
         sim_settings = _with_outbox(sim_settings, outbox)
         with Progress(
             TextColumn("[bold]simulating"),
@@ -75,7 +74,6 @@ def _run(
                 progress=progress,
                 call_results=call_results,
             )
-        client.flushdb()
     elapsed = time.perf_counter() - t0
     if plot is not None:
         plot_timeline(

@@ -105,8 +105,9 @@ def simulate(
 ) -> SimulationResult:
     """Enroll ``accounts`` at ``start``, replay ``events`` at their ``at``, run ``days`` days.
 
-    ``client`` (from ``worker.storage.connection.client``) should point at a database kept for
-    simulations: the CLI uses ``DEFAULT_SIMULATION_DB`` of the server and empties it first.
+    ``client`` (from ``worker.storage.connection.client``) should point at a keyspace kept for
+    simulations: the CLI uses ``connection.simulation_space`` (``DEFAULT_SIMULATION_DB`` of a
+    server, or the ``SIMULATION_PREFIX`` keys of a Redis Cluster) and empties it first.
 
     ``call_results``: what a simulated call's result is until a ``call_result`` event says
     otherwise. ``unknown`` (the default) assumes nothing: the call counts under every call cap,
