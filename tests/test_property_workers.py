@@ -79,15 +79,26 @@ class Workers:
         return all(p.poll() is None for p in self.procs)
 
 
-@pytest.fixture(scope="module")
-def workers(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workers]:
+@pytest.fixture(
+    scope="module", params=["redis", pytest.param("cluster", marks=pytest.mark.cluster)]
+)
+def workers(
+    request: pytest.FixtureRequest, redis_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Workers]:
+    """The workers on one Redis server, or on the three-primary Redis Cluster with the broker
+    on the server (dramatiq does not run on a cluster)."""
     base = tmp_path_factory.mktemp("workers")
     (base / "schedules").mkdir()
-    client = connection.client(redis_url)
+    state_url = redis_url
+    if request.param == "cluster":
+        state_url = request.getfixturevalue("redis_cluster_url")
+    client = connection.client(state_url)
     client.flushall()  # nothing due from earlier tests may join these rounds
+    connection.client(redis_url).flushall()  # nor messages left on the broker
     env = {
         **os.environ,
-        "REDIS_URL": redis_url,
+        "REDIS_URL": state_url,
+        "BROKER_URL": redis_url.rstrip("/") + "/1",
         "REMIND_FIXED_NOW": NOW.isoformat().replace("+00:00", "Z"),
         "REMIND_SCHEDULES_DIR": str(base / "schedules"),
         "REMIND_TEMPLATES_DIR": str(ROOT / "templates"),
