@@ -25,12 +25,14 @@ TIMELINE_SHARDS = 16
 
 _prefix = PREFIX
 
-#: The global keys without arguments (read as attributes: ``keys.AUDIT``), under the prefix.
+#: The global keys without arguments (read as attributes: ``keys.WORKERS``), under the prefix.
 _GLOBAL = {
     # Stream of every outcome record (docs/contracts.md, Outcome).
     "RESULTS_STREAM": "results",
-    # Sorted set of decision records (score = decision instant), kept for the retention period.
-    "AUDIT": "audit",
+    # Before timeline shards: the one timeline sorted set and the one audit sorted set, read
+    # only to move what an older version left there (``Timeline.adopt_legacy``, the export).
+    "LEGACY_TIMELINE": "timeline",
+    "LEGACY_AUDIT": "audit",
     # Hash: E.164 number -> UTC instant of the STOP that opted it out of SMS, whoever holds it.
     "SMS_OPTED_OUT_NUMBERS": "optout:sms",
     # Hash: one field per kind of outcome (``worker.storage.metrics``) -> how many were published.
@@ -42,7 +44,7 @@ _GLOBAL = {
 
 
 def __getattr__(name: str) -> str:
-    """``keys.AUDIT`` and the other global keys of ``_GLOBAL``, under the current prefix."""
+    """``keys.WORKERS`` and the other global keys of ``_GLOBAL``, under the current prefix."""
     if name in _GLOBAL:
         return f"{_prefix}:{_GLOBAL[name]}"
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
@@ -81,6 +83,13 @@ def leases(shard: int) -> str:
     ``{"holder", "due", "hidden", "since", "lock", "token"}`` (``worker/storage/leases.py``).
     Same hash tag as the shard, so the lease scripts touch one slot."""
     return f"{_prefix}:{{tl:{shard}}}:leases"
+
+
+def audit(shard: int) -> str:
+    """Sorted set of one shard of the audit log: decision records (score = decision instant) of
+    the accounts of timeline shard ``shard``, kept for the retention period. Its own hash tag,
+    so the log's writes spread over the cluster apart from the timeline's."""
+    return f"{_prefix}:{{au:{shard}}}:audit"
 
 
 def person_tag(person_id: str) -> str:

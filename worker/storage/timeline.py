@@ -86,6 +86,22 @@ class Timeline:
         claims.sort(key=lambda c: (c.due, c.account_id))  # earliest first, as one sorted set
         return claims
 
+    def adopt_legacy(self, batch: int = 1000) -> int:
+        """Move the entries an older version left on its single timeline (``remind:timeline``)
+        to their shards; return how many. Each tick calls it; with nothing left it costs one
+        ``EXISTS``. An account re-placed on its shard since keeps its shard's entry (``NX``)."""
+        legacy, moved = keys.LEGACY_TIMELINE, 0
+        while self.client.exists(legacy):
+            entries: Any = self.client.zrange(legacy, 0, batch - 1, withscores=True)
+            pipe = self.client.pipeline(transaction=False)
+            for account_id, score in entries:
+                pipe.zadd(self.key_of(account_id), {account_id: score}, nx=True)
+            pipe.execute()
+            # removed only once on its shard: a crash in between moves it again, harmlessly
+            self.client.zrem(legacy, *(a for a, _ in entries))
+            moved += len(entries)
+        return moved
+
     def next_due(self) -> datetime | None:
         """The earliest due instant on the timeline (leased entries included)."""
         firsts = self._each(lambda pipe, key: pipe.zrange(key, 0, 0, withscores=True))
