@@ -5,7 +5,8 @@ keyspace lands on one Redis Cluster slot. The timeline is split into ``TIMELINE_
 sets, each with its own hash tag ``{tl:<n>}`` shared by that shard's leases, so one claim or one
 lease script touches one slot; an account's shard is fixed by a hash of its id (``shard_of``).
 The account index, the phone index and the other global keys stand alone: no script and no
-transaction combines them with a key of another slot (docs/architecture.md, Keys and slots).
+transaction combines them with a key of another slot (docs/architecture.md, Timeline shards
+and Redis Cluster).
 
 Every key starts with the prefix (``remind``). ``remind simulate`` on a Redis Cluster, which has
 one database only, runs under its own prefix instead of a database number (``use_prefix``).
