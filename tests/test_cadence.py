@@ -73,7 +73,20 @@ def plan(schedule: Schedule) -> list[tuple[str, int, str, str, str]]:
 
 
 def test_the_shipped_schedules_are_listed_by_name() -> None:
-    assert list_schedules(SCHEDULES) == ["standard", "zh-cn"]
+    # An ops team may add its own schedules to the folder: the shipped ones must be there.
+    names = list_schedules(SCHEDULES)
+    assert {"standard", "zh-cn"} <= set(names)
+    assert names == sorted(names)
+
+
+def test_a_schedule_added_to_the_folder_is_listed_beside_the_shipped_ones(tmp_path: Path) -> None:
+    shutil.copytree(SCHEDULES, tmp_path / "schedules")
+    text = (SCHEDULES / "standard.yaml").read_text()
+    (tmp_path / "schedules" / "ops.yaml").write_text(text.replace("name: standard", "name: ops"))
+    assert list_schedules(tmp_path / "schedules") == sorted([*list_schedules(SCHEDULES), "ops"])
+    assert find_schedule("ops", tmp_path / "schedules").occurrences == (
+        find_schedule("standard", SCHEDULES).occurrences
+    )
 
 
 def test_the_standard_schedule_runs_sixty_days_from_gentle_to_final(standard: Schedule) -> None:
@@ -606,8 +619,10 @@ def test_an_unknown_name_names_the_directory_and_the_schedules_there() -> None:
     with pytest.raises(ScheduleError) as raised:
         find_schedule("gentle", SCHEDULES)
     assert raised.value.file == str(SCHEDULES)
+    listed = ", ".join(list_schedules(SCHEDULES))  # the shipped ones and any an ops team added
+    assert "standard, zh-cn" in listed
     assert str(raised.value) == (
-        f"{SCHEDULES}: no schedule named 'gentle' here (schedules: standard, zh-cn)"
+        f"{SCHEDULES}: no schedule named 'gentle' here (schedules: {listed})"
     )
 
 

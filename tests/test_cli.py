@@ -93,6 +93,35 @@ def test_enroll_reads_csv_with_flattened_nested_fields(env: dict[str, str], tmp_
     assert "(local 2026-03-02 10:00 CST)" in shown.stdout
 
 
+def test_enroll_reads_a_csv_saved_by_excel_with_a_byte_order_mark(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    f = tmp_path / "accounts.csv"
+    f.write_bytes(
+        "account_id,schedule,due_date,phones.0.number\r\nC-2,t,2026-03-01,+13125550100\r\n".encode(
+            "utf-8-sig"
+        )
+    )
+    assert f.read_bytes()[:3] == b"\xef\xbb\xbf"
+    done = remind(env, "enroll", str(f))
+    assert (done.returncode, done.stdout.strip()) == (0, "enrolled 1 account(s)"), done.stderr
+
+
+def test_enroll_refuses_a_file_that_gives_one_account_twice(
+    env: dict[str, str], tmp_path: Path, redis_client: redis.Redis
+) -> None:
+    f = tmp_path / "accounts.jsonl"
+    rows = [account(), account(account_id="A-2"), account(name="Other Name")]
+    f.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    done = remind(env, "enroll", str(f))
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        f"error: {f}:3: account_id: 'A-1' is also at {f}:1; give each account once",
+        "error: 1 invalid account(s); nothing was enrolled",
+    ]
+    assert redis_client.exists("remind:idx:A-1", "remind:idx:A-2") == 0
+
+
 def test_enroll_reads_standard_input(env: dict[str, str]) -> None:
     done = remind(env, "enroll", "-", stdin=json.dumps(account()) + "\n")
     assert done.stdout.strip() == "enrolled 1 account(s)"
@@ -105,6 +134,38 @@ def test_event_applies_fields_given_as_options(env: dict[str, str]) -> None:
         0,
         "A-1: promise_to_pay applied; status paused",
     )
+
+
+def test_event_sends_a_constraint_built_from_its_options(env: dict[str, str]) -> None:
+    remind(env, "enroll", "-", stdin=json.dumps(account()) + "\n")
+    done = remind(
+        env, "event", "A-1", "constraint", "--kind", "inconvenient_hours",
+        "--start", "09:00", "--end", "11:00", "--until", "2026-03-31",
+    )  # fmt: skip
+    assert (done.returncode, done.stdout.strip()) == (0, "A-1: constraint applied; status active")
+    located = remind(
+        env, "event", "A-1", "constraint", "--kind", "located_in",
+        "--timezone", "America/Los_Angeles", "--country", "US", "--region", "CA",
+    )  # fmt: skip
+    assert located.returncode == 0, located.stderr
+    shown = remind(env, "explain", "A-1").stdout
+    assert "stated constraint: inconvenient_hours until 2026-03-31" in shown
+    assert "stated constraint: located_in America/Los_Angeles\n" in shown
+
+
+def test_event_help_lists_every_option_and_the_event_types(env: dict[str, str]) -> None:
+    shown = remind(env, "event", "--help").stdout
+    for option in ("--until", "--amount", "--channel", "--address", "--reason", "--result",
+                   "--dispatch-id", "--text", "--debt", "--kind", "--start", "--end",
+                   "--weekday", "--timezone", "--country", "--region", "--json"):  # fmt: skip
+        assert option in shown, option
+    assert "represented_by_attorney" in shown and "constraint" in shown
+
+
+def test_an_unknown_event_option_is_refused_by_name(env: dict[str, str]) -> None:
+    done = remind(env, "event", "A-1", "paid", "--colour", "red")
+    assert done.returncode == 2
+    assert "No such option: --colour" in done.stderr
 
 
 def test_an_invalid_event_is_one_clear_line(env: dict[str, str]) -> None:
@@ -222,7 +283,7 @@ def test_every_command_has_help(env: dict[str, str]) -> None:
     for cmd in ("demo", "simulate", "run", "worker", "scheduler", "enroll", "event", "explain",
                 "results tail", "schedules check", "schedules plan", "templates lint",
                 "templates preview",
-                "audit export", "packs list", "packs show", "web"):  # fmt: skip
+                "audit export", "packs list", "packs show", "web", "status"):  # fmt: skip
         done = remind(env, *cmd.split(), "--help")
         assert done.returncode == 0 and f" {cmd} [OPTIONS]" in done.stdout, cmd
 
@@ -236,7 +297,7 @@ def test_templates_help_promises_lint_and_preview(env: dict[str, str]) -> None:
 def plan_dates(done: subprocess.CompletedProcess[str]) -> list[str]:
     """The planned date column of `remind schedules plan`, one per step."""
     assert done.returncode == 0, done.stderr
-    return [line.split()[4] for line in done.stdout.splitlines()]
+    return [line.split()[4] for line in done.stdout.splitlines() if not line.startswith("note:")]
 
 
 def test_schedules_plan_counts_from_today_on_the_injected_clock_not_the_wall_clock(
@@ -262,6 +323,41 @@ def test_schedules_plan_takes_today_as_the_local_date_where_the_command_runs(
 def test_schedules_plan_due_option_overrides_today(env: dict[str, str]) -> None:
     done = remind(env, "schedules", "plan", "t", "--due", "2026-05-01")
     assert plan_dates(done)[0] == "2026-05-02"
+
+
+def test_schedules_plan_says_which_dates_the_house_policy_blocks(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    done = remind(env, "schedules", "plan", "t", "--due", "2026-03-06")  # a Friday
+    lines = done.stdout.splitlines()
+    assert lines[1] == (
+        "early.2            early  day   2  2026-03-08 10:00  sms   reminder"
+        "  <- Sundays are blocked by the house policy: the gate defers it to the next allowed day"
+    )
+    assert [line for line in lines if "blocked" in line] == [lines[1]]
+    # a policy that also blocks public holidays says it cannot mark them without a person
+    holidays = TEST_SCHEDULE.replace("{weekdays: [sunday]}", "{public_holidays: true}")
+    (tmp_path / "schedules" / "t.yaml").write_text(holidays)
+    shown = remind(env, "schedules", "plan", "t", "--due", "2026-03-06").stdout.splitlines()
+    assert "blocked by" not in "".join(shown)
+    assert shown[-1] == (
+        "note: the house policy also blocks the public holidays of the person's region, "
+        "which depend on where each person is and are not marked above"
+    )
+
+
+def test_schedules_check_output_piped_keeps_each_line_whole_and_says_days(
+    env: dict[str, str],
+) -> None:
+    piped = {k: v for k, v in env.items() if k != "COLUMNS"}  # rich would wrap at 80
+    done = remind(piped, "schedules", "check", "t")
+    lines = done.stdout.splitlines()
+    assert (
+        "warn t@1: for everyone, house/sms-2-per-7d@1 (2 sms per 7 days) would defer 1 step(s), "
+        "the longest by 5.0 days, and skip 1 whose day would pass"
+    ) in lines
+    assert lines[-1] == "ok   t@1: 6 steps over days 1-12"
+    assert all(line.startswith(("warn ", "ok   ")) for line in lines), lines
 
 
 def test_schedules_plan_refuses_a_due_date_that_is_not_a_date_in_one_line(

@@ -6,6 +6,7 @@ schedule and every SMS and email to a person in California is suppressed citing 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -14,7 +15,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from worker.cadence.schedule import parse_schedule
+from worker.cadence.schedule import list_schedules, parse_schedule
 from worker.clock import SimulatedClock
 from worker.contracts.validation import parse_account
 from worker.gate.plancheck import licence_gaps
@@ -86,12 +87,23 @@ def test_schedules_check_fails_a_us_schedule_without_a_california_licence(tmp_pa
     assert "ok   n@1: 6 steps over days 1-12" in done.stdout
 
 
-def test_the_shipped_schedules_and_the_aggressive_example_pass_the_check() -> None:
-    done = check(
-        ROOT / "schedules", "standard", "zh-cn", str(ROOT / "examples" / "aggressive.yaml")
-    )
+def test_every_schedule_in_the_folder_and_the_aggressive_example_pass_the_check() -> None:
+    # Every file in schedules/, not a fixed list: an ops team's own schedule is checked too.
+    names = list_schedules(ROOT / "schedules")
+    assert {"standard", "zh-cn"} <= set(names)
+    done = check(ROOT / "schedules", *names, str(ROOT / "examples" / "aggressive.yaml"))
     assert done.returncode == 0, done.stderr
-    assert done.stdout.count("ok   ") == 3
+    assert done.stdout.count("ok   ") == len(names) + 1
+
+
+def test_a_schedule_an_ops_team_adds_is_checked_with_the_shipped_ones(tmp_path: Path) -> None:
+    shutil.copytree(ROOT / "schedules", tmp_path / "schedules")
+    text = (ROOT / "schedules" / "standard.yaml").read_text()
+    (tmp_path / "schedules" / "ops.yaml").write_text(text.replace("name: standard", "name: ops"))
+    done = check(tmp_path / "schedules")  # no names: every schedule in the folder
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("ok   ") == len(list_schedules(ROOT / "schedules")) + 1
+    assert "ok   ops@" in done.stdout
 
 
 # --- sends to people in California ---------------------------------------------------------------

@@ -334,7 +334,31 @@ ID_RULE = "must be 1 to 128 characters of A-Z a-z 0-9 . _ : -"
         ({"phones": [{"number": 14155550123}]}, "phones.0.number: must be a string"),
         (
             {"phones": [{"number": "+14155550123", "sms_consent": "maybe"}]},
-            "phones.0.sms_consent: must be true or false",
+            "phones.0.sms_consent: must be true or false, not 'maybe'",
+        ),
+        # consent is never guessed from wording pydantic would coerce ("yes", "1", 1 -> true)
+        (
+            {"phones": [{"number": "+14155550123", "sms_consent": "yes"}]},
+            "phones.0.sms_consent: must be true or false, not 'yes'",
+        ),
+        (
+            {"phones": [{"number": "+14155550123", "voice_consent": 1}]},
+            "phones.0.voice_consent: must be true or false, not 1",
+        ),
+        (
+            {"emails": [{"address": "a@example.com", "consent": "true"}]},
+            "emails.0.consent: must be true or false, not 'true'",
+        ),
+        # an extension cannot be dialled by SMS or a call: refused, not silently dropped
+        (
+            {"phones": [{"number": "+1 415 555 0123 ext 5"}]},
+            "phones.0.number: has an extension (5), which SMS and calls cannot dial: "
+            "give a direct number in E.164 form",
+        ),
+        (
+            {"phones": [{"number": "+14155550123;ext=12"}]},
+            "phones.0.number: has an extension (12), which SMS and calls cannot dial: "
+            "give a direct number in E.164 form",
         ),
         ({"phones": [{"kind": "mobile"}]}, "phones.0.number: is required in an account"),
         ({"phones": "+14155550123"}, "phones: must be a list"),

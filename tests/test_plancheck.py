@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 
-from worker.cadence.schedule import parse_schedule
-from worker.gate.packs.files import find_pack, parse_pack
+import pytest
+
+from worker.cadence.schedule import find_schedule, parse_schedule
+from worker.cadence.yamlnodes import describe_duration
+from worker.cli.schedules import packs_to_check
+from worker.gate.packs.files import builtin_packs, find_pack, parse_pack
 from worker.gate.plancheck import check_schedule
 
 DAILY_CALLS = """\
@@ -58,3 +67,52 @@ def test_unverified_rules_are_not_reported_unless_the_schedule_enforces_them() -
     pack = parse_pack(UNVERIFIED_PACK, file="inline.yaml")
     assert [r.rule for r in check_schedule(lenient, [pack])] == []
     assert [r.rule for r in check_schedule(strict, [pack])] == ["inline/U1@1"]
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+# --- which packs `schedules check` runs a cadence against ----------------------------------------
+
+
+def test_a_schedule_of_a_country_is_checked_against_that_countrys_packs_only() -> None:
+    schedules = ROOT / "schedules"
+    zh = find_schedule("zh-cn", schedules)
+    assert zh.country == "CN"
+    assert sorted(p.name for p in packs_to_check(zh)) == ["cn"]
+    us = find_schedule("standard", schedules)
+    assert sorted(p.name for p in packs_to_check(us)) == [
+        "us-ca", "us-federal", "us-ma", "us-wa",
+    ]  # fmt: skip
+    anywhere = replace(us, country=None)
+    assert sorted(p.name for p in packs_to_check(anywhere)) == sorted(builtin_packs())
+    # a pack the schedule names itself is checked whatever its country
+    assert "uk" in {p.name for p in packs_to_check(replace(zh, packs=("uk",)))}
+
+
+def test_the_zh_cn_schedule_is_not_warned_about_us_rules(tmp_path: Path) -> None:
+    root = ROOT
+    zh = find_schedule("zh-cn", root / "schedules")
+    done = subprocess.run(
+        [sys.executable, "-m", "worker.cli", "schedules", "check", "zh-cn"],
+        env={**os.environ, "REMIND_SCHEDULES_DIR": str(root / "schedules"),
+             "REMIND_TEMPLATES_DIR": str(root / "templates")},
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    # before: four warnings about US, US-MA and US-WA caps, which no person of a CN schedule has
+    assert done.stdout.splitlines() == [f"ok   {zh.ref}: 15 steps over days 1-45"]
+
+
+@pytest.mark.parametrize(
+    ("seconds", "said"),
+    [
+        (604800, "7 days"),
+        (86400, "1 day"),
+        (7200, "2 hours"),
+        (5400, "90 minutes"),
+        (61, "61 seconds"),
+    ],
+)
+def test_cap_windows_are_described_in_days_hours_or_minutes(seconds: int, said: str) -> None:
+    assert describe_duration(seconds) == said

@@ -44,6 +44,16 @@ def parse_duration(text: str) -> int:
     return int(match[1]) * _DURATION_UNITS[match[2]]
 
 
+def describe_duration(seconds: int) -> str:
+    """``seconds`` as people say it: ``7 days``, ``1 day``, ``24 hours`` only if not whole days,
+    ``90 minutes``; the largest unit that divides it exactly."""
+    for unit, size in (("day", 86_400), ("hour", 3_600), ("minute", 60), ("second", 1)):
+        if seconds % size == 0:
+            n = seconds // size
+            return f"{n} {unit}" + ("" if n == 1 else "s")
+    raise AssertionError("unreachable: every whole number of seconds divides by 1")
+
+
 def compose(text: str, *, file: str) -> Node:
     """The root node of ``text``; a syntax error becomes a ``ScheduleError`` with its line."""
     try:

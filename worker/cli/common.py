@@ -12,6 +12,11 @@ from worker.errors import InvalidInput
 #: Results go to standard output, problems to standard error.
 console = Console()
 err = Console(stderr=True)
+# Piped into a file, grep or a log collector, a line stays one line: rich would otherwise
+# hard-wrap it at 80 columns (or $COLUMNS), splitting file paths and messages in two.
+for _c in (console, err):
+    if not _c.is_terminal:
+        _c.soft_wrap = True
 
 
 def load_settings() -> Settings:

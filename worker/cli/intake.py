@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -9,11 +10,9 @@ from typing import Annotated, Any
 import typer
 
 from worker.cli.common import console, err, load_settings
-from worker.contracts.validation import parse_account, parse_event
+from worker.contracts.event import EVENT_TYPES
+from worker.contracts.validation import parse_account, parse_event, repeated_account_ids
 from worker.errors import InvalidInput, RemindError
-
-#: ``event`` takes its fields as free ``--field value`` pairs, so click must let them through.
-EVENT_CONTEXT = {"allow_extra_args": True, "ignore_unknown_options": True}
 
 
 def enroll(
@@ -33,7 +32,7 @@ def enroll(
     rows = list(
         read_json_lines(sys.stdin, "<stdin>") if file == "-" else _records(Path(file), read_records)
     )
-    problems: list[str] = []
+    problems = repeated_account_ids(rows)
     parsed = []
     for source, data in rows:
         try:
@@ -66,28 +65,114 @@ def _records(path: Path, reader: Any) -> Any:
     return reader(path)
 
 
+#: Options that go into a ``constraint`` event's ``constraint`` object (docs/contracts.md).
+_CONSTRAINT_ONLY = ("kind", "start", "end", "weekdays", "country", "region")
+#: Options that go into the ``constraint`` object when TYPE is ``constraint``, and are the
+#: event's own field otherwise (``opt_out --channel``, ``contact_update --timezone``).
+_SHARED = ("channel", "timezone")
+
+
+def event_fields(
+    account: str, type_: str, options: dict[str, Any], extra_json: str | None
+) -> dict[str, Any]:
+    """The event object that ``remind event`` options describe (options left as None are out).
+
+    For a ``constraint`` event, ``--kind``, ``--start``, ``--end``, ``--weekday``, ``--channel``,
+    ``--timezone``, ``--country`` and ``--region`` build its ``constraint`` object; ``--json``
+    adds fields that have no option of their own (``phones``, ``emails``, ``address``,
+    ``attorney``, or the whole ``constraint``), and an option given wins over it.
+    """
+    data: dict[str, Any] = {}
+    if extra_json is not None:
+        try:
+            data = json.loads(extra_json)
+        except json.JSONDecodeError as e:
+            raise InvalidInput(f"is not valid JSON ({e.msg})", field="--json") from None
+        if not isinstance(data, dict):
+            raise InvalidInput("must be a JSON object of event fields", field="--json")
+    given = {k: v for k, v in options.items() if v not in (None, [])}
+    if type_ == "constraint":
+        inner = dict(data.get("constraint") or {})
+        for name in (*_CONSTRAINT_ONLY, *_SHARED):
+            if name in given:
+                inner[name] = given.pop(name)
+        if inner:
+            data["constraint"] = inner
+    else:
+        for name in _CONSTRAINT_ONLY:
+            if name in given:
+                flag = "--weekday" if name == "weekdays" else f"--{name}"
+                raise InvalidInput("is only for a constraint event", field=flag)
+    data.update(given)
+    data.update(account_id=account, type=type_)
+    return data
+
+
 def event(
-    ctx: typer.Context,
-    account: Annotated[str, typer.Argument(help="The account id.")],
+    account: Annotated[str, typer.Argument(metavar="ACCOUNT", help="The account id.")],
     type_: Annotated[
-        str, typer.Argument(metavar="TYPE", help="paid, payment, promise_to_pay, ...")
+        str,
+        typer.Argument(metavar="TYPE", help=f"One of: {', '.join(EVENT_TYPES)}."),
     ],
+    at: Annotated[str | None, typer.Option(help="When it happened, ISO 8601; default now.")] = None,
+    amount: Annotated[str | None, typer.Option(help="payment, promise_to_pay.")] = None,
+    until: Annotated[
+        str | None, typer.Option(help="promise_to_pay; constraint: last day it holds.")
+    ] = None,
+    channel: Annotated[
+        str | None,
+        typer.Option(help="opt_out, opt_in, conversation, reply; constraint: its channel."),
+    ] = None,
+    address: Annotated[str | None, typer.Option(help="opt_out, opt_in, reply.")] = None,
+    reason: Annotated[str | None, typer.Option(help="dispute, close.")] = None,
+    result: Annotated[str | None, typer.Option(help="call_result.")] = None,
+    dispatch_id: Annotated[str | None, typer.Option(help="call_result.")] = None,
+    text: Annotated[str | None, typer.Option(help="reply: the person's own words.")] = None,
+    debt: Annotated[
+        list[str] | None, typer.Option(help="conversation: another debt discussed; repeatable.")
+    ] = None,
+    name: Annotated[str | None, typer.Option(help="contact_update.")] = None,
+    locale: Annotated[str | None, typer.Option(help="contact_update.")] = None,
+    timezone: Annotated[
+        str | None, typer.Option(help="contact_update; constraint located_in.")
+    ] = None,
+    kind: Annotated[
+        str | None,
+        typer.Option(
+            help="constraint: inconvenient_hours, inconvenient_days, no_work_calls, "
+            "refuse_channel or located_in."
+        ),
+    ] = None,
+    start: Annotated[str | None, typer.Option(help="constraint inconvenient_hours, HH:MM.")] = None,
+    end: Annotated[str | None, typer.Option(help="constraint inconvenient_hours, HH:MM.")] = None,
+    weekday: Annotated[
+        list[str] | None, typer.Option(help="constraint inconvenient_days; repeatable.")
+    ] = None,
+    country: Annotated[str | None, typer.Option(help="constraint located_in, e.g. US.")] = None,
+    region: Annotated[str | None, typer.Option(help="constraint located_in, e.g. CA.")] = None,
+    extra_json: Annotated[
+        str | None,
+        typer.Option(
+            "--json",
+            help="More fields as a JSON object: phones, emails, address, attorney, constraint.",
+        ),
+    ] = None,
 ) -> None:
-    """Apply one event, e.g. `remind event A-1 promise_to_pay --until 2026-12-01`."""
+    """Apply one event, e.g. `remind event A-1 promise_to_pay --until 2026-12-01` or
+    `remind event A-1 constraint --kind inconvenient_hours --start 12:00 --end 14:00`."""
     # Lazy: the App and worker.intake load redis and jinja2; --help needs neither.
     from worker.app import App
     from worker.intake import apply_event
     from worker.runtime.instance import clock_for
     from worker.storage.connection import connected
 
-    data: dict[str, Any] = {"account_id": account, "type": type_}
-    extra = list(ctx.args)
-    while extra:
-        flag = extra.pop(0)
-        if not flag.startswith("--") or not extra:
-            raise InvalidInput("extra fields are given as --field value pairs", field=flag)
-        data[flag[2:].replace("-", "_")] = extra.pop(0)
-    parsed = parse_event(data, "command line")
+    options = dict(
+        at=at, amount=amount, until=until, channel=channel, address=address, reason=reason,
+        result=result, dispatch_id=dispatch_id, text=text, debts=debt, name=name, locale=locale,
+        timezone=timezone, kind=kind, start=start, end=end, weekdays=weekday, country=country,
+        region=region,
+    )  # fmt: skip
+    parsed = parse_event(event_fields(account, type_, options, extra_json), "command line")
     with connected(load_settings()) as (settings, client):
         state = apply_event(App(settings, client, clock_for(settings)), parsed)
     console.print(f"{account}: {type_} applied; status {state.status}")

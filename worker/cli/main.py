@@ -3,7 +3,7 @@
 This module only assembles the command from one module per command group and turns user
 mistakes into exit code 2; the commands themselves live next to it:
 ``run`` (demo, simulate, run, worker, scheduler), ``intake`` (enroll, event), ``records``
-(explain, results, audit), ``schedules``, ``templates`` and ``packs``.
+(explain, results, audit), ``status``, ``schedules``, ``templates`` and ``packs``.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sys
 
 import typer
 
-from worker.cli import intake, records, run
+from worker.cli import intake, records, run, status
 from worker.cli.common import err
 from worker.cli.packs import packs_app
 from worker.cli.schedules import schedules_app
@@ -33,8 +33,9 @@ app.command()(run.worker)
 app.command()(run.scheduler)
 app.command()(run.web)
 app.command()(intake.enroll)
-app.command(context_settings=intake.EVENT_CONTEXT)(intake.event)
+app.command()(intake.event)
 app.command()(records.explain)
+app.command()(status.status)
 app.add_typer(records.results_app, name="results")
 app.add_typer(schedules_app, name="schedules")
 app.add_typer(templates_app, name="templates")

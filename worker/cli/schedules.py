@@ -8,12 +8,15 @@ from typing import Annotated
 
 import typer
 
-from worker.cadence.schedule import find_schedule, list_schedules
+from worker.cadence.policy import BlockedDays
+from worker.cadence.schedule import Schedule, find_schedule, list_schedules
 from worker.cli.common import console, err, load_settings
+from worker.contracts.vocab import WEEKDAYS
 from worker.errors import InvalidInput, RemindError
 from worker.gate.packs.files import builtin_packs
 from worker.gate.packs.select import house_pack
 from worker.gate.plancheck import check_schedule, licence_gaps, licence_reminders
+from worker.gate.rules import Pack
 
 schedules_app = typer.Typer(help="Check and plan cadence schedules.", no_args_is_help=True)
 
@@ -42,7 +45,7 @@ def schedules_check(
                 continue
             for reminder in licence_reminders(s):
                 console.print(f"[yellow]warn[/] {s.ref}: {reminder}", highlight=False)
-            for report in check_schedule(s, [*builtin_packs().values(), house_pack(s)]):
+            for report in check_schedule(s, [*packs_to_check(s), house_pack(s)]):
                 console.print(
                     f"[yellow]warn[/] {s.ref}: for {report.scope}, {report.rule} "
                     f"({report.text}) would defer "
@@ -61,6 +64,24 @@ def schedules_check(
         raise typer.Exit(1)
 
 
+def packs_to_check(schedule: Schedule) -> list[Pack]:
+    """The shipped packs whose caps ``schedules check`` runs the cadence against.
+
+    A schedule with a ``country`` reaches the people of that country: its packs (the country's
+    and every region's, since its people may live in any) and the packs it names itself. Packs of
+    other countries would only be noise; a person elsewhere who ends up on it is still gated by
+    their own packs at send time. A schedule without a ``country`` may reach anyone: all packs.
+    """
+    packs = builtin_packs().values()
+    if schedule.country is None:
+        return list(packs)
+    return [
+        p
+        for p in packs
+        if p.applies_when.country in (None, schedule.country) or p.name in schedule.packs
+    ]
+
+
 @schedules_app.command("plan")
 def schedules_plan(
     name: Annotated[str, typer.Argument(help="Schedule name or path.")],
@@ -77,12 +98,34 @@ def schedules_plan(
     # Today is read when the command runs, from the process's clock (so REMIND_FIXED_NOW moves
     # it), and taken as the local date where it runs, as date.today() would.
     day0 = _due(due) if due is not None else clock_for(settings).now().astimezone().date()
+    blocked = s.policy.blocked_days
     for o in s.occurrences:
         when = day0 + timedelta(days=o.day)
         console.print(
             f"{o.key:<18} {o.tier:<6} day {o.day:>3}  {when} {o.send_time:%H:%M}  "
-            f"{o.channel:<5} {o.template}" + (f" (fallback {o.fallback})" if o.fallback else "")
+            f"{o.channel:<5} {o.template}"
+            + (f" (fallback {o.fallback})" if o.fallback else "")
+            + _blocked(when, blocked),
+            highlight=False,
+            markup=False,
         )
+    if blocked.public_holidays:
+        console.print(
+            "note: the house policy also blocks the public holidays of the person's region, "
+            "which depend on where each person is and are not marked above",
+            highlight=False,
+        )
+
+
+def _blocked(when: date, blocked: BlockedDays) -> str:
+    """What the house policy says of a planned date: blocked days are deferred by the gate."""
+    if when.weekday() in blocked.weekdays:
+        why = f"{WEEKDAYS[when.weekday()].capitalize()}s are"
+    elif when in blocked.dates:
+        why = "this date is"
+    else:
+        return ""
+    return f"  <- {why} blocked by the house policy: the gate defers it to the next allowed day"
 
 
 def _due(value: str) -> date:

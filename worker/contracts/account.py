@@ -6,11 +6,11 @@ import json
 import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
-from pydantic import Field, field_validator
+from pydantic import Field, Strict, field_validator
 
 from worker.contracts.vocab import ACCOUNT_ID, StrictModel, is_locale
 
@@ -80,11 +80,16 @@ class Address(StrictModel):
         return v.upper()
 
 
+#: A consent flag: JSON ``true`` or ``false`` only. pydantic would read "yes", "on", "1" or 1 as
+#: true, and a consent is not something to guess from a spreadsheet's wording.
+Consent = Annotated[bool, Strict()]
+
+
 class Phone(StrictModel):
     number: str
     kind: Literal["mobile", "landline", "work"] = "mobile"
-    sms_consent: bool = False
-    voice_consent: bool = False
+    sms_consent: Consent = False
+    voice_consent: Consent = False
 
     @field_validator("number")
     @classmethod
@@ -97,13 +102,20 @@ class Phone(StrictModel):
             raise ValueError("is not a phone number in E.164 form") from None
         if not phonenumbers.is_possible_number(parsed):
             raise ValueError("is not a possible phone number")
+        if parsed.extension:
+            # E.164 has no extensions: keeping the number and dropping "ext 5" would text or
+            # call a switchboard, not the person.
+            raise ValueError(
+                f"has an extension ({parsed.extension}), which SMS and calls cannot dial: "
+                "give a direct number in E.164 form"
+            )
         return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
 class Email(StrictModel):
     address: str
     kind: Literal["personal", "work"] = "personal"
-    consent: bool = False
+    consent: Consent = False
 
     @field_validator("address")
     @classmethod

@@ -7,6 +7,7 @@ message reads ``<field>: must be ...`` (``phones.0.number: must be in E.164 form
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from pydantic import ValidationError
@@ -47,6 +48,8 @@ def _plain_message(error: Any) -> str:
         got = error.get("input")
         suffix = f", not {got!r}" if isinstance(got, str) else ""
         return f"must be one of {', '.join(options)}{suffix}"
+    if kind == "bool_type" and "input" in error:
+        return f"must be true or false, not {error['input']!r}"
     if kind in _PLAIN_MESSAGES:
         return _PLAIN_MESSAGES[kind]
     return str(error.get("msg", "is invalid")).removeprefix("Value error, ")
@@ -80,6 +83,33 @@ def parse_account(data: Any, source: str | None = None) -> Account:
     except ValidationError as err:
         _raise_invalid(err, "account", source)
         raise AssertionError("unreachable") from None
+
+
+def repeated_account_ids(rows: Iterable[tuple[str, Any]]) -> list[str]:
+    """One problem per row whose ``account_id`` an earlier row of the same input already had.
+
+    A file is one row per account: a second row would silently replace the first (last wins),
+    so callers refuse the input instead, naming both lines.
+    """
+    first: dict[str, str] = {}
+    problems = []
+    for source, data in rows:
+        account_id = data.get("account_id") if isinstance(data, dict) else None
+        if not isinstance(account_id, str):
+            continue  # a missing or malformed id is parse_account's to report
+        if account_id in first:
+            problems.append(
+                str(
+                    InvalidInput(
+                        f"{account_id!r} is also at {first[account_id]}; give each account once",
+                        field="account_id",
+                        source=source,
+                    )
+                )
+            )
+        else:
+            first[account_id] = source
+    return problems
 
 
 def parse_event(data: Any, source: str | None = None) -> Event:

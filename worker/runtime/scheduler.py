@@ -7,6 +7,7 @@ between processes); replicas are safe because claiming is atomic (``Timeline.cla
 from __future__ import annotations
 
 import logging
+import signal
 from collections.abc import Callable
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -47,8 +48,17 @@ def tick(app: App, send: Send, *, batch: int = DEFAULT_BATCH) -> int:
             return total
 
 
+def _exit_on_sigterm(_signum: int, _frame: object) -> None:
+    raise SystemExit(0)  # a requested stop is a clean one (systemd, `remind run`)
+
+
 def run_scheduler(app: App) -> None:
-    """Block forever, ticking every ``REMIND_TICK_SECONDS``."""
+    """Block, ticking every ``REMIND_TICK_SECONDS``, until SIGTERM or Ctrl-C.
+
+    SIGTERM (what ``remind run``, systemd and container runtimes send) is turned into
+    ``SystemExit``, so the caller's ``finally`` blocks run: without it Python dies on the spot and
+    an embedded redis-server the command started is left running.
+    """
     # Importing the actors declares them on dramatiq's current broker, so it waits until the
     # caller has set the broker up; at module level it would bind them to a default one.
     from worker.runtime import actors
@@ -74,4 +84,13 @@ def run_scheduler(app: App) -> None:
         coalesce=True,
     )
     log.info("scheduler ticking every %ss", app.settings.tick_seconds)
-    scheduler.start()
+    previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    try:
+        scheduler.start()
+    except KeyboardInterrupt:
+        log.info("scheduler interrupted")  # Ctrl-C: a stop asked for, not a crash to trace
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        if scheduler.running:
+            scheduler.shutdown(wait=True)  # a tick in flight finishes handing out its claims
+        log.info("scheduler stopped")

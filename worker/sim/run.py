@@ -17,6 +17,7 @@ from rich.table import Table
 
 from worker.cadence.schedule import Schedule, find_schedule
 from worker.config import Settings
+from worker.contracts.validation import repeated_account_ids
 from worker.errors import InvalidInput, RemindError
 from worker.gate.calls import CallResults
 from worker.sim.demo_data import generate_accounts, generate_events
@@ -216,6 +217,10 @@ def run_simulation(
     if events is not None and not events.exists():
         raise InvalidInput(f"no such file: {events}", field="--events")
     rows = list(read_records(accounts))
+    repeated = repeated_account_ids(rows)
+    if repeated:
+        more = f" ({len(repeated) - 1} more)" if len(repeated) > 1 else ""
+        raise InvalidInput(repeated[0] + more)
     if schedule is not None:
         if "/" in schedule or schedule.endswith(".yaml"):
             path = Path(schedule)

@@ -44,12 +44,14 @@ def read_records(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
     """Rows of a JSON Lines or CSV file as (``file:line``, object); CSV nests dotted headers."""
     if str(path) == "-":
         raise InvalidInput("reading from standard input is handled by the CLI", source="-")
+    # utf-8-sig: Excel and Notepad start a UTF-8 file with a byte order mark, which would
+    # otherwise become part of the first header ("\ufeffaccount_id") or fail the first JSON line.
     if path.suffix.lower() == ".csv":
-        with open(path, newline="", encoding="utf-8") as f:
+        with open(path, newline="", encoding="utf-8-sig") as f:
             for n, row in enumerate(csv.DictReader(f), start=2):
                 yield f"{path}:{n}", unflatten(row)
         return
-    with open(path, encoding="utf-8") as f:
+    with open(path, encoding="utf-8-sig") as f:
         yield from read_json_lines(f, str(path))
 
 

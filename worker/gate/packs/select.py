@@ -22,6 +22,7 @@ from worker.accounts.state import AccountState
 from worker.accounts.zones import US_ZONES, ZoneCandidate, candidate_zones, country_zones
 from worker.cadence.policy import BlockedDays
 from worker.cadence.schedule import Schedule
+from worker.cadence.yamlnodes import describe_duration
 from worker.contracts.account import Account
 from worker.gate.packs.files import applicable_packs, find_pack
 from worker.gate.rules import AppliesWhen, Pack, Rule
@@ -89,7 +90,7 @@ def house_rules(schedule: Schedule) -> tuple[Rule, ...]:
         out.append(
             Rule(
                 id=cap.id,
-                title=f"{cap.limit} {cap.channel} per {cap.window_seconds}s",
+                title=f"{cap.limit} {cap.channel} per {describe_duration(cap.window_seconds)}",
                 kind="cap",
                 channels=frozenset() if cap.channel == "any" else frozenset({cap.channel}),
                 limit=cap.limit,
