@@ -32,7 +32,7 @@ BUS_OFFSET = 10_000
 DEFAULT_TIMEOUT = 60.0
 
 
-def _wait(condition: Callable[[], bool], what: str, timeout: float) -> None:
+def wait_until(condition: Callable[[], bool], what: str, timeout: float) -> None:
     """Poll ``condition`` until true; ``ConfigError`` naming ``what`` after ``timeout`` s."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -127,7 +127,7 @@ class LocalCluster:
             except redis.RedisError:
                 return False
 
-        _wait(answers, f"node {port} answering", self.timeout)
+        wait_until(answers, f"node {port} answering", self.timeout)
 
     def _join(self) -> None:
         cli = redis_server_binary().with_name("redis-cli")
@@ -152,7 +152,7 @@ class LocalCluster:
                 for i in infos
             )
 
-        _wait(ok, "cluster_state:ok on every node", timeout or self.timeout)
+        wait_until(ok, "cluster_state:ok on every node", timeout or self.timeout)
 
     def primary_of(self, key: str) -> int:
         """The port of the primary serving ``key``'s slot now."""
@@ -194,7 +194,7 @@ class LocalCluster:
             served = all(int(primary[1]) != dead for _, _, primary, *_ in slots)
             return served and all(_info(p).get("cluster_state") == "ok" for p in self.ports)
 
-        _wait(taken_over, f"a replica taking over from node {dead}", timeout or self.timeout)
+        wait_until(taken_over, f"a replica taking over from node {dead}", timeout or self.timeout)
 
     def stop(self) -> None:
         """End every node this object started."""
