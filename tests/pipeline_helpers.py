@@ -4,10 +4,15 @@ that drives the production tick + dispatch on the simulated clock."""
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from worker.app import App, default_channels
 from worker.channels.base import Channel
@@ -123,3 +128,30 @@ def outbox(app: App, channel: str) -> list[dict[str, Any]]:
     if not path.exists():
         return []
     return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def clear_simulation_db(redis_url: str) -> None:
+    """Empty the simulation database of the test session's server before a ``remind simulate``.
+
+    To the command, the test server is one ``REDIS_URL`` names, whose databases it refuses to
+    empty when they hold keys no simulation wrote; keys other tests left there are the suite's.
+    """
+    with connection.client(connection.with_db(redis_url, connection.DEFAULT_SIMULATION_DB)) as c:
+        c.flushdb()
+
+
+def remind_or_stop(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """Run ``remind`` as a user would; a command that starts instead of refusing is stopped
+    with SIGTERM (so a supervisor stops its own children) and reported."""
+    argv = [sys.executable, "-m", "worker.cli", *args]
+    cwd = env["REMIND_DATA_DIR"].rsplit("/", 1)[0]
+    with subprocess.Popen(
+        argv, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as proc:
+        try:
+            out, err = proc.communicate(timeout=60)  # a refusal comes at once
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGTERM)
+            out, err = proc.communicate(timeout=30)
+            pytest.fail(f"remind {' '.join(args)} started instead of refusing: {err[-2000:]}")
+    return subprocess.CompletedProcess(argv, proc.returncode, out, err)

@@ -23,6 +23,7 @@ from worker.contracts.account import Account
 from worker.contracts.validation import parse_account
 
 from .breach import CallResults, find_breaches
+from .pipeline_helpers import clear_simulation_db
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -55,6 +56,7 @@ def simulation(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Simu
         "REMIND_DATA_DIR": str(work / "var"),
         "COLUMNS": "200",
     }
+    clear_simulation_db(redis_url)
     done = subprocess.run(
         [
             sys.executable,

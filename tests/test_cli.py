@@ -276,7 +276,10 @@ def test_simulate_writes_one_outcome_line_per_decision_and_a_plot(
         ("early.3", "suppressed", "paid"),
     ]
     assert (tmp_path / "sim" / "plot.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert "1 accounts enrolled, 0 rejected, 1 events applied, 4 decisions" in done.stdout
+    assert (
+        "1 accounts enrolled, 0 rejected, 1 events applied, 0 events rejected, 4 decisions"
+        in done.stdout
+    )
 
 
 def test_every_command_has_help(env: dict[str, str]) -> None:

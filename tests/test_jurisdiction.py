@@ -149,7 +149,10 @@ def test_a_schedule_country_or_a_phone_is_enough_to_enroll(
     app = make_app(redis_url, tmp_path, clock, US_SCHEDULE)
     assert isinstance(enroll(app, parse_account(account(**bare(emails=EMAIL)))), AccountState)
     (tmp_path / "b").mkdir()
-    other = make_app(redis_url, tmp_path / "b", clock)
+    # t without a country is another version: one version is one content (worker.cadence.pinning)
+    other = make_app(
+        redis_url, tmp_path / "b", clock, TEST_SCHEDULE.replace('version: "1"', 'version: "2"')
+    )
     phone_only = account(account_id="A-2", **bare(phones=[NY_MOBILE]))
     assert isinstance(enroll(other, parse_account(phone_only)), AccountState)
 

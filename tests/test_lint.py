@@ -35,7 +35,9 @@ def run(*args: str) -> tuple[int, str]:
 
 def test_the_shipped_templates_lint_clean() -> None:
     assert lint(ROOT / "templates") == []
-    code, output = run(str(ROOT / "templates"))
+    # ...against the shipped schedules too: every locale they declare, every place's packs.
+    assert lint(ROOT / "templates", ROOT / "schedules") == []
+    code, output = run(str(ROOT / "templates"), "--schedules", str(ROOT / "schedules"))
     assert (code, output.strip()) == (0, "0 error(s), 0 warning(s)")
 
 

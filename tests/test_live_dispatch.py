@@ -99,12 +99,13 @@ def caps_counted(app: App) -> set[str]:
 def test_an_sms_step_goes_to_twilio_as_rendered_and_its_sid_is_recorded(
     live, clock, twilio
 ) -> None:  # type: ignore[no-untyped-def]
-    app = live(name="Sam\xa0Lee")  # a no-break space pasted into the upstream data
+    # A no-break space pasted into the upstream data (the greeting takes only the first name).
+    app = live(creditor="Northwind\xa0Lending")
     run_until(app, clock, DAY1_END)
 
     [request] = twilio.requests
     body = request.fields["Body"]
-    assert body.startswith("Northwind Lending: Hi Sam Lee,")
+    assert body.startswith("Northwind Lending: Hi Sam,")
     assert "\xa0" not in body  # it would make the whole message UCS-2
     assert request.fields["To"] == "+12125550123"
     assert (

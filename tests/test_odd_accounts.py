@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 
 from .breach import find_breaches
+from .pipeline_helpers import clear_simulation_db
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -94,6 +95,7 @@ def _simulate(name: str, redis_url: str, work: Path) -> Run:
     command = [sys.executable, "-m", "worker.cli", "simulate", "--schedule", str(schedule),
                "--accounts", str(ACCOUNTS), "--events", str(EVENTS), "--start", START,
                "--days", str(days), "--json", str(out)]  # fmt: skip
+    clear_simulation_db(redis_url)
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=180, cwd=work)
     assert done.returncode == 0, done.stderr
     recipients = {

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import shutil
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from worker.clock import SimulatedClock
+from worker.contracts.validation import parse_account
 from worker.errors import TemplateError
+from worker.intake import enroll
 from worker.rendering.limits import RenderLimits
 from worker.rendering.renderer import Renderer
+
+from .pipeline_helpers import ROOT, account, make_app, outbox, run_until
 
 
 class TickingClock:
@@ -102,3 +109,31 @@ def test_ordinary_loops_and_small_operators_still_render(tmp_path: Path) -> None
     assert renderer(tmp_path, text).render("t", "sms", "en", {"ref": "nw-1234567"}).text == (
         "012 --- 256     a  b | c 12345678 NW-1234567"
     )
+
+
+def test_a_template_that_loops_forever_costs_a_dispatch_at_most_the_render_limit(
+    redis_url: str,
+    redis_client: object,
+    tmp_path: Path,
+    clock: SimulatedClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Through the whole pipeline: the step is suppressed as a template error, nothing is sent,
+    and the render spent the limit (1 s on the injected monotonic clock), not 10^10 loops."""
+    templates = tmp_path / "templates"
+    shutil.copytree(ROOT / "templates", templates)
+    (templates / "friendly_nudge" / "sms.txt").write_text(NESTED + "\n{{ opt_out }}\n")
+    app = make_app(redis_url, tmp_path, clock, templates_dir=templates)
+    ticking = TickingClock()
+    app.renderer = Renderer(templates, RenderLimits(seconds=1.0, monotonic=ticking))
+    enroll(app, parse_account(account()))
+    run_until(app, clock, datetime(2026, 3, 2, 16, tzinfo=UTC))
+    first = app.recorded[0]
+    assert (first["step"], first["outcome"], first["reason"]) == (
+        "early.1",
+        "suppressed",
+        "template_error",
+    )
+    assert "friendly_nudge/sms.txt:1: render took longer than 1 s" in caplog.text
+    assert outbox(app, "sms") == []
+    assert 1.0 < ticking.now <= 1.0 + 0.002  # the limit, plus the one tick that found it spent

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -433,7 +434,7 @@ def test_the_renderer_leaves_the_opt_out_to_the_gate(tmp_path: Path) -> None:
 # --- build_context -------------------------------------------------------------------------------
 
 KEYS = {
-    "name", "amount", "currency", "creditor", "reference", "payment_url", "due_date",
+    "name", "amount", "amount_due", "currency", "creditor", "reference", "payment_url", "due_date",
     "days_past_due", "tier", "channel", "opt_out", "unsubscribe_url", "disclosure",
     "licence_number", "caller_name", "callback_number", "contact_name", "call_opt_out", "vars",
 }  # fmt: skip
@@ -462,6 +463,7 @@ def test_build_context_gives_a_full_account_every_variable() -> None:
     assert ctx == {
         "name": "Ana Lopez",
         "amount": "$1,250.00",
+        "amount_due": Decimal("1250"),
         "currency": "USD",
         "creditor": "Northwind",
         "reference": "NW-1",
@@ -486,8 +488,9 @@ def test_build_context_gives_a_bare_account_the_same_keys_with_none() -> None:
     ctx = build_context(account(), day=0, tier="early", channel="sms", locale="en")
     assert set(ctx) == KEYS
     assert [k for k, v in ctx.items() if v is None] == [
-        "amount", "currency", "creditor", "reference", "payment_url", "unsubscribe_url",
-        "disclosure", "licence_number", "caller_name", "callback_number", "contact_name",
+        "amount", "amount_due", "currency", "creditor", "reference", "payment_url",
+        "unsubscribe_url", "disclosure", "licence_number", "caller_name", "callback_number",
+        "contact_name",
     ]  # fmt: skip
 
 

@@ -441,6 +441,20 @@ def test_english_wording_is_true_for_the_day_it_is_sent(
 
 
 @pytest.mark.parametrize(
+    ("locale", "phrase"),
+    [
+        ("en-US", "was due on March 2, 2026 and is now 9 days past due."),
+        ("en-GB", "was due on 2 March 2026 and is now 9 days past due."),
+        ("en", "was due on March 2, 2026 and is now 9 days past due."),
+    ],
+)
+def test_english_dates_are_written_the_way_the_persons_locale_writes_them(
+    locale: str, phrase: str
+) -> None:
+    assert phrase in _render("reminder", "sms", locale, "us", day=9).text
+
+
+@pytest.mark.parametrize(
     ("locale", "day", "phrase"),
     [
         ("zh-Hans", -3, "将于2026年3月2日到期"),

@@ -16,6 +16,7 @@ import redis
 
 from worker.accounts.places import Place
 from worker.accounts.state import AccountState
+from worker.cadence.pinning import check_pinned, pin_conflicts
 from worker.cadence.schedule import Schedule, find_schedule, parse_schedule
 from worker.channels.base import Channel
 from worker.channels.live import live_channels
@@ -31,6 +32,7 @@ from worker.gate.caps import Caps
 from worker.gate.packs.select import rules_for
 from worker.gate.rules import Rule
 from worker.rendering.renderer import Renderer
+from worker.storage import keys
 from worker.storage.connection import decodes_responses, is_cluster
 from worker.storage.leases import Leases
 from worker.storage.results import Results, Sink
@@ -82,13 +84,18 @@ class App:
         self._lock = threading.Lock()
 
     def current_schedule(self, name: str) -> Schedule:
-        """The schedule ``name`` as its file stands now (re-read when the file changes)."""
+        """The schedule ``name`` as its file stands now (re-read when the file changes).
+
+        A file whose version is pinned with other content raises ``PinConflict``: its edit
+        would never run (worker.cadence.pinning).
+        """
         path = Path(self.settings.schedules_dir) / f"{name}.yaml"
         mtime = path.stat().st_mtime if path.exists() else 0.0
         with self._lock:
             cached = self._current.get((name, mtime))
         if cached is None:
             cached = find_schedule(name, Path(self.settings.schedules_dir))
+            check_pinned(cached, self.store.pinned_schedule(cached.ref), file=str(path))
             with self._lock:
                 self._current[(name, mtime)] = cached
         return cached
@@ -142,6 +149,21 @@ class App:
             key: [float(score) for _, score in entries]
             for key, entries in zip(cap_keys, pipe.execute(), strict=True)
         }
+
+
+def check_before_start(settings: Settings, client: redis.Redis) -> None:
+    """Refuse to start a process on ``client`` (the state database) when a schedule file changed
+    under a version accounts are pinned to (``PinConflict``, naming every such file), or when the
+    database is marked as ``remind simulate``'s, which empties it (``ConfigError``)."""
+    if client.exists(keys.SIMULATION_MARKER):
+        raise ConfigError(
+            "REDIS_URL's database is marked as remind simulate's database (key "
+            f"{keys.SIMULATION_MARKER}), which every simulation empties: point REDIS_URL at "
+            "another database, or delete that key if this database is really remind's state"
+        )
+    conflicts = pin_conflicts(Path(settings.schedules_dir), Store(client).pinned_schedule)
+    if conflicts:
+        raise conflicts[0].with_others(conflicts[1:])
 
 
 def default_channels(

@@ -91,6 +91,9 @@ class Settings:
     #: ``remind demo --live`` only (``REMIND_DEMO_CLOCK``): every clock reads ``start`` at the
     #: real epoch second ``anchor`` and runs ``scale`` times as fast as the wall clock
     demo_clock: tuple[datetime, float, float] | None = None
+    #: the logical database ``remind simulate`` and ``remind demo`` use and empty
+    #: (``REMIND_SIMULATION_DB``); None: ``worker.storage.connection.DEFAULT_SIMULATION_DB``
+    simulation_db: int | None = None
     audit_retention_days: int = DEFAULT_AUDIT_RETENTION_DAYS
     #: bearer keys the HTTP intake API accepts (``REMIND_API_KEYS``, comma-separated); none:
     #: the API refuses every request
@@ -204,6 +207,7 @@ class Settings:
             results_actor=get("REMIND_RESULTS_ACTOR") or DEFAULT_RESULTS_ACTOR,
             fixed_now=_instant(get("REMIND_FIXED_NOW"), "REMIND_FIXED_NOW"),
             demo_clock=_demo_clock(get("REMIND_DEMO_CLOCK")),
+            simulation_db=_database(get("REMIND_SIMULATION_DB"), "REMIND_SIMULATION_DB"),
             audit_retention_days=_positive_whole(
                 env, "REMIND_AUDIT_RETENTION_DAYS", DEFAULT_AUDIT_RETENTION_DAYS, unit="days"
             ),
@@ -255,6 +259,15 @@ def _port(env: Mapping[str, str], name: str, default: int) -> int:
         return default
     if not raw.isdigit() or int(raw) > 65535:
         raise ConfigError(f"{name} must be a port from 0 (any free port) to 65535, got {raw!r}")
+    return int(raw)
+
+
+def _database(raw: str | None, name: str) -> int | None:
+    """A Redis logical database number: a whole number from 0."""
+    if raw is None:
+        return None
+    if not (raw.isascii() and raw.isdigit()):
+        raise ConfigError(f"{name} must be a Redis database number such as 5, got {raw!r}")
     return int(raw)
 
 

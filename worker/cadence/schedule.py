@@ -8,6 +8,8 @@ A schedule file holds::
     version: "2026-11-01"         # accounts stay pinned to the version they enrolled under
     description: ...
     locale: en                    # default BCP 47 locale of the templates
+    locales: [en, zh-Hans]        # every locale its people may have (default: [locale]); lint
+                                  # checks each step's template has its parts in each
     send_time: "10:00"            # default local send time
     packs: []                     # rule packs applied on top of the person's jurisdiction
     collector: creditor           # creditor (first party) | third_party (a debt collector)
@@ -70,6 +72,7 @@ _TOP_OPTIONAL = (
     "description", "packs", "policy", "events", "collector", "enforce_unverified", "licences",
     "country",
     "caller", "sms_max_segments",
+    "locales",
 )  # fmt: skip
 # ISO 3166-1 alpha-2 country, then an ISO 3166-2 subdivision code without the country.
 _LICENCE_KEY = re.compile(r"[A-Z]{2}-[A-Z0-9]{1,3}")
@@ -106,6 +109,8 @@ class Schedule:
     caller: Caller | None = None
     #: segments an SMS may take; a longer one is refused as template_error (1 to 10)
     sms_max_segments: int = 3
+    #: every locale the schedule's people may have, ``locale`` first; lint checks each
+    locales: tuple[str, ...] = ()
 
     def __hash__(self) -> int:
         # Read-only mappings (licences, the policy's channel hours) do not hash, yet schedules
@@ -212,6 +217,7 @@ def _parse(text: str, *, file: str, expected_name: str | None) -> Schedule:
         country=_read_country(fields.get("country")),
         caller=read_caller(fields.get("caller")),
         sms_max_segments=_read_sms_max_segments(fields.get("sms_max_segments")),
+        locales=_read_locales(fields.get("locales"), fields["locale"]),
     )
 
 
@@ -223,6 +229,16 @@ def _read_packs(node: Node | None) -> tuple[str, ...]:
             raise item.error(f"pack {pack!r} listed twice")
         packs.append(pack)
     return tuple(packs)
+
+
+def _read_locales(node: Node | None, default: Node) -> tuple[str, ...]:
+    """``locales: [en, zh-Hans]``: BCP 47 tags, each once; the schedule's ``locale`` comes first."""
+    locales = [default.matching(LOCALE_TAG, "a BCP 47 locale such as en or zh-Hans")]
+    for item in [] if node is None else node.sequence(non_empty=True):
+        tag = item.matching(LOCALE_TAG, "a BCP 47 locale such as en or zh-Hans")
+        if tag.lower() not in (t.lower() for t in locales):
+            locales.append(tag)
+    return tuple(locales)
 
 
 def _read_sms_max_segments(node: Node | None) -> int:

@@ -56,7 +56,8 @@ def demo(
 
 def simulate(
     schedule: Annotated[
-        str | None, typer.Option(help="Schedule NAME or PATH for accounts without one.")
+        str | None,
+        typer.Option(help="Schedule NAME or PATH every account runs on, whatever it names."),
     ] = None,
     accounts: Annotated[Path, typer.Option(help="Accounts, JSON Lines or CSV.")] = ...,  # type: ignore[assignment]
     events: Annotated[Path | None, typer.Option(help="Events, JSON Lines, each with `at`.")] = None,
@@ -76,6 +77,12 @@ def simulate(
             "unknown (counts under every call cap), answered, voicemail or unanswered."
         ),
     ] = "unknown",
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Replace the outputs of an earlier run (--json, --plot, outbox/)."
+        ),
+    ] = False,
 ) -> None:
     """Run the production pipeline on a simulated clock with outbox channels."""
     # Lazy: worker.sim loads redis, jinja2 and the App; `remind --help` needs none of them.
@@ -93,6 +100,7 @@ def simulate(
         console=console,
         call_results=call_results_option(call_results),
         report=report,
+        force=force,
     )
 
 
@@ -131,7 +139,7 @@ def worker(
 def scheduler() -> None:
     """Run the scheduler: every REMIND_TICK_SECONDS, claim due steps and enqueue dispatches."""
     # Lazy: the App, dramatiq and redis would double the time `remind --help` takes.
-    from worker.app import App
+    from worker.app import App, check_before_start
     from worker.runtime.broker import results_sink, setup_broker
     from worker.runtime.instance import clock_for
     from worker.runtime.scheduler import run_scheduler
@@ -139,6 +147,7 @@ def scheduler() -> None:
 
     logs.configure()
     with connected(load_settings()) as (settings, client):
+        check_before_start(settings, client)
         setup_broker(settings)
         run_scheduler(App(settings, client, clock_for(settings), sinks=[results_sink(settings)]))
 
@@ -151,7 +160,7 @@ def web(
     # Lazy: uvicorn, FastAPI, the App and redis would slow `remind --help` down.
     import uvicorn
 
-    from worker.app import App
+    from worker.app import App, check_before_start
     from worker.runtime.broker import results_sink, setup_broker
     from worker.runtime.instance import clock_for
     from worker.storage.connection import connected
@@ -159,6 +168,7 @@ def web(
 
     logs.configure()
     with connected(load_settings()) as (settings, client):
+        check_before_start(settings, client)
         setup_broker(settings)
         remind = App(settings, client, clock_for(settings), sinks=[results_sink(settings)])
         uvicorn.run(create_app(remind, settings), host=host, port=port, log_config=None)

@@ -7,10 +7,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
+from worker.cadence.pinning import check_pinned
 from worker.cadence.policy import BlockedDays
 from worker.cadence.schedule import Schedule, find_schedule, list_schedules
 from worker.cli.common import console, err, load_settings
+from worker.cli.pins import pinned_versions, schedule_file
 from worker.contracts.vocab import WEEKDAYS
 from worker.errors import InvalidInput, RemindError
 from worker.gate.packs.files import builtin_packs
@@ -25,21 +28,26 @@ schedules_app = typer.Typer(help="Check and plan cadence schedules.", no_args_is
 def schedules_check(
     names: Annotated[list[str] | None, typer.Argument(help="Names or paths; default: all.")] = None,
 ) -> None:
-    """Load every schedule and report the first error in each, with file, line and field."""
-    # Lazy: worker.rendering loads jinja2, which `remind --help` does not need.
-    from worker.rendering.lint import schedule_gaps
-    from worker.rendering.renderer import Renderer
+    """Load every schedule and report the first error in each, with file, line and field; then
+    what `remind templates lint` finds for its steps (parts in every locale, pack content,
+    SMS segments), from the same engine."""
+    # Lazy: the lint engine loads jinja2, which `remind --help` does not need.
+    from worker.lint.engine import lint_schedule
 
     settings = load_settings()
-    renderer = Renderer(Path(settings.templates_dir))
     targets = names or list_schedules(Path(settings.schedules_dir))
+    pinned = pinned_versions(settings)
     bad = 0
     for name in targets:
         try:
             s = find_schedule(name, Path(settings.schedules_dir))
-            gaps = schedule_gaps(s, renderer) + [f"{s.ref}: {g}" for g in licence_gaps(s)]
+            file = schedule_file(name, settings)
+            check_pinned(s, pinned.get(s.ref), file=file)
+            found = lint_schedule(s, file, Path(settings.templates_dir))
+            gaps = [f.format() for f in found if f.level == "error"]
+            gaps += [f"{s.ref}: {g}" for g in licence_gaps(s)]
             for gap in gaps:
-                err.print(f"[red]fail[/] {gap}", highlight=False)
+                err.print(f"[red]fail[/] {escape(gap)}", highlight=False)
             if gaps:
                 bad += 1
                 continue

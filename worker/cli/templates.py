@@ -22,14 +22,22 @@ def templates_lint(
         Path | None, typer.Argument(help="Templates directory (default: the configured one).")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the findings as JSON.")] = False,
+    schedules: Annotated[
+        Path | None,
+        typer.Option(help="Schedules to check the templates against (default: the configured)."),
+    ] = None,
 ) -> None:
     """Render every template part in every locale with sample data, check what the messages
-    must say, what an SMS costs and the wording the rule packs forbid. Prints
-    ``file:line: level: message``; exits 1 on any error, 0 with warnings only."""
+    must say, what an SMS costs, the wording the rule packs forbid and the names templates
+    use; check every schedule's steps have their parts in each of its locales, the content
+    its packs require and its SMS segment limit. Prints ``file:line: level: message``; exits 1
+    on any error, 0 with warnings only."""
     # Lazy: the engine loads jinja2 and the packs, which `remind --help` does not need.
     from worker.lint.engine import lint
 
-    findings = lint(path if path is not None else Path(load_settings().templates_dir))
+    settings = load_settings()
+    templates = path if path is not None else Path(settings.templates_dir)
+    findings = lint(templates, schedules or Path(settings.schedules_dir))
     if as_json:
         print(json.dumps([f.as_json() for f in findings], ensure_ascii=False, indent=2))
     else:

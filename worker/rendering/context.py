@@ -8,6 +8,7 @@ from typing import Any
 
 from worker.cadence.caller import Caller
 from worker.contracts.account import Account
+from worker.rendering.filters import DateText
 from worker.rendering.locales import language
 
 # ``call_opt_out`` is the automated opt-out a prerecorded call offers (47 CFR 64.1200(b)(3),
@@ -84,11 +85,13 @@ def build_context(
     return {
         "name": account.name or strings["customer"],
         "amount": None if balance is None else format_amount(balance.amount, balance.currency),
+        "amount_due": None if balance is None else Decimal(balance.amount),
         "currency": None if balance is None else balance.currency,
         "creditor": account.creditor,
         "reference": account.reference,
         "payment_url": account.payment_url,
-        "due_date": format_date(account.due_date, locale),
+        # Prints as before; ``| date`` reads the date it carries.
+        "due_date": DateText(format_date(account.due_date, locale), account.due_date),
         "days_past_due": day,
         "tier": tier,
         "channel": channel,

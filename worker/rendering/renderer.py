@@ -29,6 +29,7 @@ from jinja2 import (
 from jinja2.exceptions import SecurityError
 
 from worker.errors import TemplateError
+from worker.rendering.filters import FILTERS, FORMAT_LOCALE, babel_locale
 from worker.rendering.limits import LimitedEnvironment, RenderLimits
 from worker.rendering.locales import DEFAULT_LOCALE, locale_chain
 from worker.rendering.sms import normalise_sms
@@ -90,6 +91,12 @@ class Renderer:
             lstrip_blocks=True,
             finalize=_refuse_none,
         )
+        self._env.filters.update(FILTERS)  # money, date, days, first_name, masked
+
+    @property
+    def environment(self) -> LimitedEnvironment:
+        """The sandboxed Jinja environment (its filters, tests and globals), for lint to read."""
+        return self._env
 
     def template_names(self) -> list[str]:
         """Names of the templates in the directory, sorted."""
@@ -139,7 +146,8 @@ class Renderer:
                 f"(tried {', '.join([*tried, 'default'])})"
             )
         tag = candidates[key][0]
-        values = dict(context)
+        # Filters format for the person's locale when the file is in their language.
+        values = {**context, FORMAT_LOCALE: babel_locale(locale, tag)}
 
         def part(name: str) -> str | None:
             found = files.get(name, {}).get(key)

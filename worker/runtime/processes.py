@@ -9,8 +9,9 @@ import sys
 import time
 from collections.abc import Sequence
 
+from worker.app import check_before_start
 from worker.config import Settings
-from worker.storage.connection import serving
+from worker.storage.connection import client, serving
 
 #: Seconds children get to stop after SIGTERM before they are killed.
 STOP_GRACE = 15
@@ -42,8 +43,15 @@ def worker_command(processes: int, threads: int) -> list[str]:
 
 
 def supervise(commands: Sequence[tuple[str, list[str]]], settings: Settings) -> int:
-    """Start every command, wait until one exits or Ctrl-C, then stop them all in order."""
+    """Start every command, wait until one exits or Ctrl-C, then stop them all in order.
+
+    Nothing starts while a schedule file differs from the pinned copy of its version, or on a
+    database marked as the simulations' (``worker.app.check_before_start``).
+    """
     with serving(settings) as settings:
+        assert settings.redis_url is not None  # serving() made it concrete
+        with client(settings.redis_url) as state:
+            check_before_start(settings, state)
         return _run_children(commands, child_env(settings))
 
 

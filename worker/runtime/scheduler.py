@@ -9,12 +9,12 @@ from __future__ import annotations
 import logging
 import signal
 from collections.abc import Callable
-from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from worker.app import App
+from worker.clock import SystemClock
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 DEFAULT_BATCH = 500
 
 Send = Callable[[str, float], None]
+#: The id of the tick job in the scheduler.
+TICK_JOB = "tick"
 
 
 def tick(app: App, send: Send, *, batch: int = DEFAULT_BATCH) -> int:
@@ -66,23 +68,7 @@ def run_scheduler(app: App) -> None:
     def send(account_id: str, due: float) -> None:
         actors.dispatch.send(account_id, due)
 
-    def job() -> None:
-        n = tick(app, send)
-        if n:
-            log.info("tick enqueued %d dispatch messages", n)
-
-    scheduler = BlockingScheduler(timezone=ZoneInfo("UTC"))
-    scheduler.add_job(
-        job,
-        "interval",
-        seconds=app.settings.tick_seconds,
-        id="tick",
-        # APScheduler keeps wall-clock time; the app's clock may be fixed or fast (a demo), and
-        # a first run months away from the wall clock would be waited for or caught up on
-        next_run_time=datetime.now(UTC),
-        max_instances=1,
-        coalesce=True,
-    )
+    scheduler = build_scheduler(app, send)
     log.info("scheduler ticking every %ss", app.settings.tick_seconds)
     previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
@@ -94,3 +80,30 @@ def run_scheduler(app: App) -> None:
         if scheduler.running:
             scheduler.shutdown(wait=True)  # a tick in flight finishes handing out its claims
         log.info("scheduler stopped")
+
+
+def build_scheduler(app: App, send: Send) -> BlockingScheduler:
+    """The scheduler with its tick job added, not started: ``tick(app, send)`` on an interval.
+
+    APScheduler waits on the wall clock, so the job's first run is the wall clock's now, never
+    ``app.clock``'s: a drill's fixed (``REMIND_FIXED_NOW``) or fast (``remind demo --live``)
+    instant decides what is due at each tick, but a future one must not postpone the first tick
+    to that day (a past one would be dropped as a misfire).
+    """
+
+    def job() -> None:
+        n = tick(app, send)
+        if n:
+            log.info("tick enqueued %d dispatch messages", n)
+
+    scheduler = BlockingScheduler(timezone=ZoneInfo("UTC"))
+    scheduler.add_job(
+        job,
+        "interval",
+        seconds=app.settings.tick_seconds,
+        id=TICK_JOB,
+        next_run_time=SystemClock().now(),
+        max_instances=1,
+        coalesce=True,
+    )
+    return scheduler

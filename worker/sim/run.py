@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import time
 from collections import Counter
 from dataclasses import replace
@@ -21,10 +20,12 @@ from worker.contracts.validation import repeated_account_ids
 from worker.errors import InvalidInput, RemindError
 from worker.gate.calls import CallResults
 from worker.sim.demo_data import generate_accounts, generate_events
+from worker.sim.inputs import on_schedule, schedule_option
+from worker.sim.outputs import claim_outputs, outbox_beside
 from worker.sim.plot import plot_timeline
 from worker.sim.report import write_report
+from worker.sim.scratch import scratch
 from worker.sim.simulate import SimulationResult, read_records, simulate
-from worker.storage.connection import simulation_space
 
 #: The demo starts on a Monday in early March, so the run crosses the US DST change.
 DEMO_START = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)
@@ -44,11 +45,9 @@ def _run(
     call_results: CallResults = "unknown",
     report: Path | None = None,
 ) -> tuple[SimulationResult, float]:
-    if outbox.exists():
-        shutil.rmtree(outbox)  # a fresh outbox per run, so it shows this run's messages only
     t0 = time.perf_counter()
     total = days * 86400
-    with simulation_space(settings) as (sim_settings, client):
+    with scratch(settings) as (sim_settings, client):
         sim_settings = _with_outbox(sim_settings, outbox)
         with Progress(
             TextColumn("[bold]simulating"),
@@ -170,6 +169,11 @@ def run_demo(
         f"a phone/address mismatch; China; UK), {len(events)} events, {days} days from "
         f"{DEMO_START:%Y-%m-%d}"
     )
+    # the demo's folder is its own: each demo replaces the previous demo's outputs there
+    claim_outputs(
+        [out / "outcomes.jsonl", out / "timeline.png", out / "report.html", out / "outbox"],
+        force=True,
+    )
     result, elapsed = _run(
         settings,
         accounts=[(f"demo account {a['account_id']}", a) for a in accounts],
@@ -209,9 +213,16 @@ def run_simulation(
     console: Console,
     call_results: CallResults = "unknown",
     report: Path | None = None,
+    force: bool = False,
 ) -> None:
     """``remind simulate``. ``call_results``: a call's result until an event gives it
-    (``worker.sim.simulate.simulate``): ``unknown`` counts it under every call cap."""
+    (``worker.sim.simulate.simulate``): ``unknown`` counts it under every call cap.
+
+    ``schedule`` (a name or a path) replaces the schedule every account names. Outputs of an
+    earlier run (``json_out``, ``plot``, the outbox beside ``json_out``) are never written over
+    unless ``force``. A run in which no account was enrolled raises ``InvalidInput`` after its
+    summary, so the command exits non-zero.
+    """
     if not accounts.exists():
         raise InvalidInput(f"no such file: {accounts}", field="--accounts")
     if events is not None and not events.exists():
@@ -222,13 +233,11 @@ def run_simulation(
         more = f" ({len(repeated) - 1} more)" if len(repeated) > 1 else ""
         raise InvalidInput(repeated[0] + more)
     if schedule is not None:
-        if "/" in schedule or schedule.endswith(".yaml"):
-            path = Path(schedule)
-            find_schedule(schedule, Path(settings.schedules_dir))  # fail early on a bad file
-            settings = replace(settings, schedules_dir=path.parent)
-            schedule = path.stem
-        rows = [(src, {**row, "schedule": row.get("schedule") or schedule}) for src, row in rows]
+        settings, name = schedule_option(settings, schedule)
+        rows = on_schedule(rows, name)
     ev = list(read_records(events)) if events else []
+    outbox = outbox_beside(json_out)
+    claim_outputs([json_out, outbox, *(p for p in (plot, report) if p)], force=force)
     json_out.parent.mkdir(parents=True, exist_ok=True)
     result, elapsed = _run(
         settings,
@@ -238,14 +247,21 @@ def run_simulation(
         days=days,
         json_out=json_out,
         plot=plot,
-        outbox=json_out.parent / "outbox",
+        outbox=outbox,
         console=console,
         call_results=call_results,
         report=report,
     )
-    _report(result, elapsed, json_out, json_out.parent / "outbox", plot, console)
+    _report(result, elapsed, json_out, outbox, plot, console)
     if report is not None:
         console.print(f"report:   {report}")
+    if result.enrolled == 0:
+        why = (
+            f"all {result.rejected} were rejected (the reasons are in the rejected table above)"
+            if result.rejected
+            else "the file holds none"
+        )
+        raise InvalidInput(f"no account was enrolled: {why}", source=str(accounts))
 
 
 def _report(
@@ -260,7 +276,8 @@ def _report(
         console.print(table)
     console.print(
         f"{result.enrolled} accounts enrolled, {result.rejected} rejected, "
-        f"{result.events_applied} events applied, {len(result.outcomes)} decisions "
+        f"{result.events_applied} events applied, {result.events_rejected} events rejected, "
+        f"{len(result.outcomes)} decisions "
         f"in {elapsed:.1f}s"
     )
     console.print(f"outcomes: {json_out}")

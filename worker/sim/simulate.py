@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,7 @@ from typing import Any
 import redis
 
 from worker.accounts.state import AccountState
-from worker.app import App
+from worker.app import App, default_channels
 from worker.clock import SimulatedClock
 from worker.config import Settings
 from worker.contracts.validation import parse_event
@@ -38,6 +38,7 @@ class SimulationResult:
     enrolled: int = 0
     rejected: int = 0
     events_applied: int = 0
+    events_rejected: int = 0  # rejected outcomes recorded instead (unknown account, bad row)
 
 
 def read_records(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -107,9 +108,11 @@ def simulate(
 ) -> SimulationResult:
     """Enroll ``accounts`` at ``start``, replay ``events`` at their ``at``, run ``days`` days.
 
+    Every channel is the outbox, even one ``settings`` sends live.
+
     ``client`` (from ``worker.storage.connection.client``) should point at a keyspace kept for
-    simulations: the CLI uses ``connection.simulation_space`` (``DEFAULT_SIMULATION_DB`` of a
-    server, or the ``SIMULATION_PREFIX`` keys of a Redis Cluster) and empties it first.
+    simulations: the CLI uses ``worker.sim.scratch``, which empties it first (a database of a
+    server, or the ``remind-sim`` keys of a Redis Cluster).
 
     ``call_results``: what a simulated call's result is until a ``call_result`` event says
     otherwise. ``unknown`` (the default) assumes nothing: the call counts under every call cap,
@@ -125,7 +128,9 @@ def simulate(
         if out_file:
             out_file.write(json.dumps(record, ensure_ascii=False) + "\n")
 
-    app = App(settings, client, clock, sinks=[sink], simulated_calls=call_results)
+    # Outbox channels only, whatever REMIND_CHANNELS says: a simulation never reaches a person.
+    outbox = default_channels(replace(settings, live_channels=frozenset()), clock)
+    app = App(settings, client, clock, channels=outbox, sinks=[sink], simulated_calls=call_results)
     try:
         for source, data in accounts:
             if isinstance(enroll_raw(app, data, source), AccountState):
@@ -143,8 +148,10 @@ def simulate(
             now = clock.now()
             while i < len(timed) and timed[i][0] <= now:
                 _, source, data = timed[i]
-                apply_raw(app, data, source)
-                result.events_applied += 1
+                if isinstance(apply_raw(app, data, source), AccountState):
+                    result.events_applied += 1
+                else:
+                    result.events_rejected += 1
                 i += 1
             tick(app, send)
             candidates = [t for t in (app.timeline.next_due(),) if t is not None]

@@ -28,7 +28,6 @@ from redis.cluster import ClusterNode, RedisCluster
 from worker.config import Settings
 from worker.errors import ConfigError
 from worker.providers import CLUSTER_SCHEMES, cluster_nodes
-from worker.storage import keys
 from worker.storage.embedded import EmbeddedRedis
 
 #: Logical Redis DB of the dramatiq broker when it shares the state server: its maintenance
@@ -144,29 +143,6 @@ def connected(
             yield settings, redis_client
         finally:
             redis_client.close()
-
-
-@contextmanager
-def simulation_space(settings: Settings) -> Iterator[tuple[Settings, redis.Redis]]:
-    """A keyspace for a simulation, emptied before and after the block: ``DEFAULT_SIMULATION_DB``
-    of a single server, or every key under ``SIMULATION_PREFIX`` on a Redis Cluster (the prefix
-    is in force for the block, ``keys.use_prefix``)."""
-    with serving(settings) as served:
-        assert served.redis_url is not None  # serving() made it concrete
-        if not is_cluster_url(served.redis_url):
-            with connected(served, db=DEFAULT_SIMULATION_DB) as (sim_settings, redis_client):
-                redis_client.flushdb()
-                try:
-                    yield sim_settings, redis_client
-                finally:
-                    redis_client.flushdb()
-            return
-        with connected(served) as (sim_settings, redis_client), keys.use_prefix(SIMULATION_PREFIX):
-            delete_prefixed(redis_client, SIMULATION_PREFIX)
-            try:
-                yield sim_settings, redis_client
-            finally:
-                delete_prefixed(redis_client, SIMULATION_PREFIX)
 
 
 def delete_prefixed(redis_client: redis.Redis, prefix: str) -> int:

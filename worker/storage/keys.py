@@ -208,3 +208,9 @@ def phone_accounts(number: str) -> str:
 def inbound_message(sid: str) -> str:
     """String: an inbound SMS's ``MessageSid`` seen, so a repeated delivery is handled once."""
     return f"{_prefix}:inbound:{sid}"
+
+
+SIMULATION_MARKER = f"{PREFIX}:simulation"
+"""String: marks a logical database as ``remind simulate``'s own, to empty at every run
+(``worker.sim.scratch``); a database without it that holds keys is never emptied. Not under a
+simulation's prefix: on a Redis Cluster simulations own the ``remind-sim`` keys and need none."""

@@ -167,6 +167,14 @@ class Store:
     def pinned_schedule(self, ref: str) -> str | None:
         return cast("str | None", self.client.get(keys.pinned_schedule(ref)))
 
+    def pinned_schedules(self) -> dict[str, str]:
+        """Every pinned schedule's YAML by ``name@version`` (a SCAN: for commands, not hot
+        paths)."""
+        prefix = keys.pinned_schedule("")
+        found = sorted(self.client.scan_iter(match=keys.pinned_schedule("*"), count=1000))
+        sources = cast("list[str | None]", self.client.mget(found)) if found else []
+        return {k[len(prefix) :]: v for k, v in zip(found, sources, strict=True) if v is not None}
+
     # -- outcomes ---------------------------------------------------------------------------------
     def recent_outcomes(self, person_id: str, account_id: str, n: int = 20) -> list[dict[str, Any]]:
         raw = self.client.lrange(keys.recent_outcomes(person_id, account_id), 0, n - 1)
