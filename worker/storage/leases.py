@@ -131,8 +131,12 @@ class Leases:
         epoch = to_epoch(now)
         beats: Any = self.client.zrange(keys.WORKERS, 0, -1, withscores=True)
         flat_beats = [v for worker, beat in beats for v in (str(worker), float(beat))]
-        back = []
+        pipe = self.client.pipeline(transaction=False)
         for shard in range(keys.TIMELINE_SHARDS):
+            pipe.hlen(keys.leases(shard))
+        held = [shard for shard, n in enumerate(pipe.execute()) if int(n)]
+        back = []
+        for shard in held:  # only shards with a lease run the script
             flat: Any = self._recover(
                 keys=[keys.leases(shard), keys.timeline(shard)],
                 args=[epoch, self.timeout, *flat_beats],

@@ -76,10 +76,17 @@ class Timeline:
         no shard had more due when it was asked. The claims come earliest first; with a
         ``limit`` below what is due they are the earliest of the shards visited, not of all."""
         first = next(self._start) % keys.TIMELINE_SHARDS
+        epoch = to_epoch(now)
+        # one round trip says which shards have anything due; only those run the script
+        due = self._each(lambda pipe, key: pipe.zcount(key, "-inf", epoch))
         claims: list[Claim] = []
         for i in range(keys.TIMELINE_SHARDS):
-            key = keys.timeline((first + i) % keys.TIMELINE_SHARDS)
-            flat = self._claim(keys=[key], args=[to_epoch(now), lease_seconds, limit - len(claims)])
+            shard = (first + i) % keys.TIMELINE_SHARDS
+            if not int(due[shard]):
+                continue
+            flat = self._claim(
+                keys=[keys.timeline(shard)], args=[epoch, lease_seconds, limit - len(claims)]
+            )
             claims += [Claim(flat[j], float(flat[j + 1])) for j in range(0, len(flat), 2)]
             if len(claims) >= limit:
                 break
