@@ -1,6 +1,7 @@
 """remind on one Redis server and on a three-primary Redis Cluster, side by side, as JSON: claims
 a second (one shard, then the whole timeline with 1, 2 and 4 claimer processes), decisions a
-second with 1, 2 and 4 dispatching processes, and Redis bytes per enrolled account.
+second with 1, 2 and 4 dispatching processes, Redis bytes per enrolled account, and a steady
+state (accounts simulated through their cadence: decisions, sends and bytes per account).
 
 Run: ``.venv/bin/python benchmarks/bench_cluster.py`` (``--help`` for sizes). It starts the
 embedded redis-server and a local cluster (``worker.testing.redis_cluster``) in temporary
@@ -33,6 +34,7 @@ from worker.dispatch.pipeline import dispatch
 from worker.intake import enroll_raw
 from worker.sim.demo_data import generate_accounts
 from worker.sim.run import DEMO_START
+from worker.sim.simulate import simulate
 from worker.storage import connection, keys
 from worker.storage.embedded import EmbeddedRedis
 from worker.storage.scripts import load_script
@@ -156,19 +158,60 @@ def bytes_per_account(url: str, data: Path, n: int) -> dict[str, float]:
     account's first step is decided."""
     app, claimed = _enrolled(url, data, n)
 
-    def total() -> int:
-        names = list(app.client.scan_iter(count=1000))
-        pipe = app.client.pipeline(transaction=False)
-        for name in names:
-            pipe.memory_usage(name, samples=0)
-        return sum(int(b or 0) for b in pipe.execute())
-
-    enrolled = total()
+    enrolled = _memory(app.client)
+    before, made = _commands(app.client), 0
     for account_id, due in claimed:
-        dispatch(app, account_id, due)
-    decided = total()
+        made += len(dispatch(app, account_id, due))
+    commands = _commands(app.client) - before
+    decided = _memory(app.client)
     app.client.close()
-    return {"enrolled": round(enrolled / n), "first_step_decided": round(decided / n)}
+    return {
+        "enrolled": round(enrolled / n),
+        "first_step_decided": round(decided / n),
+        "redis_commands_per_decision": round(commands / made, 1),
+    }
+
+
+def _commands(client: Any) -> int:
+    """Commands the server (every primary of a cluster) has processed, Lua's included."""
+    if connection.is_cluster(client):
+        nodes = client.info("commandstats", target_nodes=client.PRIMARIES).values()
+    else:
+        nodes = [client.info("commandstats")]
+    return sum(
+        int(v["calls"]) for node in nodes for k, v in node.items() if k.startswith("cmdstat_")
+    )
+
+
+def _memory(client: Any) -> int:
+    names = list(client.scan_iter(count=1000))
+    pipe = client.pipeline(transaction=False)
+    for name in names:
+        pipe.memory_usage(name, samples=0)
+    return sum(int(b or 0) for b in pipe.execute())
+
+
+def steady_state(url: str, data: Path, n: int, days: int) -> dict[str, float]:
+    """``simulate`` of ``n`` demo accounts (no events) for ``days`` days: decisions and sends
+    per account, Redis bytes per account at the end (the audit log holds every decision)."""
+    client = connection.client(url)
+    client.flushall()
+    accounts = [("bench", a) for a in generate_accounts(DEMO_START.date(), n)]
+    result = simulate(_settings(url, data), client, accounts=accounts, start=DEMO_START, days=days)
+    audit = sum(_memory_of(client, keys.audit(shard)) for shard in range(keys.TIMELINE_SHARDS))
+    report = {
+        "days": days,
+        "decisions_per_account": round(len(result.outcomes) / n, 1),
+        "sent_per_account": round(sum(o["outcome"] == "sent" for o in result.outcomes) / n, 1),
+        "redis_bytes_per_account": round(_memory(client) / n),
+        "audit_bytes_per_account": round(audit / n),
+    }
+    client.close()
+    return report
+
+
+def _memory_of(client: Any, key: str) -> int:
+    return int(client.memory_usage(key, samples=0) or 0)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -177,20 +220,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch", type=int, default=500, help="entries per claim call")
     parser.add_argument("--accounts", type=int, default=600, help="accounts to dispatch")
     parser.add_argument("--procs", default="1,2,4", help="process counts to measure")
+    parser.add_argument("--steady-accounts", type=int, default=100, help="accounts simulated")
+    parser.add_argument("--steady-days", type=int, default=60, help="days they are simulated")
+    parser.add_argument("--only-steady", action="store_true", help="the steady state only")
     args = parser.parse_args(argv)
     counts = [int(p) for p in args.procs.split(",")]
     report: dict[str, Any] = {"cores": os.cpu_count(), "loadavg_before": os.getloadavg()}
     with tempfile.TemporaryDirectory() as tmp, EmbeddedRedis(Path(tmp) / "server") as server:
         cluster = LocalCluster(Path(tmp) / "cluster")
         try:
-            urls = {"server": server.url or "", "cluster": cluster.start()}
+            url = server.url or ""
+            report["steady"] = steady_state(
+                url, Path(tmp) / "steady", args.steady_accounts, args.steady_days
+            )
+            urls = {} if args.only_steady else {"server": url, "cluster": cluster.start()}
             for name, url in urls.items():
                 data = Path(tmp) / f"data-{name}"
                 report[name] = {
                     "claims_per_s_one_shard": one_shard_claims(url, args.entries // 4, args.batch),
                     "claims_per_s": {p: claims(url, args.entries, args.batch, p) for p in counts},
                     "decisions_per_s": {p: decisions(url, data, args.accounts, p) for p in counts},
-                    "redis_bytes_per_account": bytes_per_account(url, data, args.accounts),
+                    "per_account": bytes_per_account(url, data, args.accounts),
                 }
         finally:
             cluster.stop()
