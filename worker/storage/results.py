@@ -12,7 +12,7 @@ The audit log is split like the timeline: an account's decisions go to the shard
 spread over the primaries; ``audit_export`` merges the shards in time order. The results stream
 stays one key (one slot, allowed): its ids and consumer groups are the consumers' contract, an
 ``XADD`` is O(1), and one primary takes far more of them a second than remind publishes
-(docs/scaling.md).
+(docs/scaling.md, Extrapolation).
 """
 
 from __future__ import annotations
