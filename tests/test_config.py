@@ -143,6 +143,11 @@ def test_a_fixed_now_with_an_offset_is_the_same_instant_in_utc() -> None:
             "REDIS_URL: seed node 1 must be host:port (a cluster has no default)",
         ),
         (
+            {"BROKER_URL": "redis+cluster://a:7000"},  # dramatiq's broker cannot run on one
+            "BROKER_URL must be a URL with scheme redis or rediss or unix or amqp or amqps, got "
+            "scheme 'redis+cluster'",
+        ),
+        (
             {"REDIS_URL": "redis://cache:port/0"},
             "REDIS_URL is not a valid URL (check the host and the port)",
         ),

@@ -16,7 +16,6 @@ from pathlib import Path
 
 from worker.errors import ConfigError
 from worker.providers import (
-    CLUSTER_SCHEMES,
     DEFAULT_CALLS_PER_SECOND,
     DEFAULT_PROVIDER_CONCURRENCY,
     DEFAULT_PROVIDER_TIMEOUT_SECONDS,
@@ -148,7 +147,7 @@ class Settings:
 
         redis_url = get("REDIS_URL")
         if redis_url is not None:
-            check_url("REDIS_URL", redis_url, ("redis", "rediss", "unix", *CLUSTER_SCHEMES))
+            check_url("REDIS_URL", redis_url, ("redis", "rediss", "unix"), cluster=True)
         broker_url = get("BROKER_URL")
         if broker_url is not None:
             check_url("BROKER_URL", broker_url, ("redis", "rediss", "unix", "amqp", "amqps"))

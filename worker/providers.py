@@ -171,22 +171,24 @@ def _check_number(get: Get, name: str) -> None:
         raise ConfigError(f"{name} must be an E.164 number such as +14155550100, got {number!r}")
 
 
-def check_url(name: str, value: str, schemes: tuple[str, ...]) -> None:
-    """Raise ``ConfigError`` naming ``name`` unless ``value`` is a URL with one of ``schemes``."""
+def check_url(name: str, value: str, schemes: tuple[str, ...], *, cluster: bool = False) -> None:
+    """Raise ``ConfigError`` naming ``name`` unless ``value`` is a URL with one of ``schemes``,
+    or, with ``cluster``, a Redis Cluster URL of ``CLUSTER_SCHEMES`` (``cluster_nodes``)."""
     # The value itself never goes into a message: it may hold a password.
+    allowed = (*schemes, *CLUSTER_SCHEMES) if cluster else schemes
     try:
         parsed = urlsplit(value)
         if parsed.scheme not in CLUSTER_SCHEMES:
             _ = parsed.port  # reading the port is what raises on a non-numeric or too big one
     except ValueError:
         raise ConfigError(f"{name} is not a valid URL (check the host and the port)") from None
-    if parsed.scheme in CLUSTER_SCHEMES and parsed.scheme in schemes:
+    if parsed.scheme not in allowed:
+        raise ConfigError(
+            f"{name} must be a URL with scheme {' or '.join(allowed)}, got scheme {parsed.scheme!r}"
+        )
+    if parsed.scheme in CLUSTER_SCHEMES:
         cluster_nodes(name, value)
         return
-    if parsed.scheme not in schemes:
-        raise ConfigError(
-            f"{name} must be a URL with scheme {' or '.join(schemes)}, got scheme {parsed.scheme!r}"
-        )
     if parsed.scheme != "unix" and not parsed.hostname:
         raise ConfigError(f"{name} has no host")
 
