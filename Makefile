@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint clean
+.PHONY: install demo test lint bench clean
 
 install: $(STAMP)
 
@@ -23,10 +23,15 @@ test: install
 	$(BIN)/python -m pytest -q --cov=worker --cov-branch --cov-report=term:skip-covered
 
 lint: install
-	$(BIN)/ruff check worker tests
-	$(BIN)/ruff format --check worker tests
+	$(BIN)/ruff check worker tests benchmarks
+	$(BIN)/ruff format --check worker tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+
+# Issue 11's figures (benchmarks/RESULTS.md); the last line printed is one JSON object.
+# BENCH_QUICK=1: a run of under five minutes on 2 cores.
+bench: install
+	$(BIN)/python -m benchmarks
 
 clean:
 	rm -rf $(VENV) var out

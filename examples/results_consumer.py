@@ -5,10 +5,11 @@
 
 remind enqueues every outcome as a message for the actor ``reminder_result`` on the queue
 ``reminder_results`` (``REMIND_RESULTS_ACTOR``, ``REMIND_RESULTS_QUEUE``) on its broker
-(``BROKER_URL``, else the Redis server's DB 1). Your system declares that actor on a broker
-pointing there; it needs none of remind's code. The queue holds at most
-``REMIND_RESULTS_QUEUE_MAX`` messages: past that, outcomes wait on the stream ``remind:results``
-only (see ``examples/results_stream.py``). ``--drain`` handles what is queued and exits.
+(``BROKER_URL``, else the Redis server's DB 1; an ``amqp://`` URL is RabbitMQ). Your system
+declares that actor on a broker pointing there; it needs none of remind's code. The queue holds
+at most ``REMIND_RESULTS_QUEUE_MAX`` messages: past that, outcomes wait on the stream
+``remind:results`` only (see ``examples/results_stream.py``). ``--drain`` handles what is queued
+and exits.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import dramatiq
+from dramatiq.broker import Broker
 from dramatiq.brokers.redis import RedisBroker
 
 
@@ -30,7 +32,17 @@ def broker_url() -> str:
     return urlunsplit(parts._replace(path="/1"))
 
 
-broker = RedisBroker(url=broker_url())
+def make_broker(url: str) -> Broker:
+    """RabbitMQ for ``amqp://`` and ``amqps://`` URLs (``pip install 'dramatiq[rabbitmq]'``),
+    else Redis."""
+    if url.startswith(("amqp://", "amqps://")):
+        from dramatiq.brokers.rabbitmq import RabbitmqBroker
+
+        return RabbitmqBroker(url=url)
+    return RedisBroker(url=url)
+
+
+broker = make_broker(broker_url())
 dramatiq.set_broker(broker)
 QUEUE = os.environ.get("REMIND_RESULTS_QUEUE", "reminder_results")
 ACTOR = os.environ.get("REMIND_RESULTS_ACTOR", "reminder_result")
@@ -47,7 +59,8 @@ def drain(timeout_ms: int) -> None:
     worker = dramatiq.Worker(broker, worker_threads=1)
     worker.start()
     try:
-        broker.join(QUEUE, timeout=timeout_ms)
+        broker.join(QUEUE, timeout=timeout_ms)  # nothing waits on the queue any more
+        worker.join()  # and what the worker had already fetched is handled
     finally:
         worker.stop()
 

@@ -1,4 +1,4 @@
-"""Shared fixtures: a real redis-server for the whole session, a simulated clock.
+"""Shared fixtures: a real redis-server for the whole session, the two brokers, a simulated clock.
 
 With ``REDIS_URL`` set the tests use that server (it is flushed between tests: point it at a
 server kept for tests). Otherwise they start the embedded redis-server that remind bundles, in
@@ -19,6 +19,8 @@ from worker.clock import SimulatedClock
 from worker.storage import connection
 from worker.storage.embedded import EmbeddedRedis
 from worker.testing.redis_cluster import LocalCluster
+
+from .broker_helpers import BROKERS, broker_url_for, delete_queues, own_vhost
 
 ROOT = Path(__file__).resolve().parent.parent
 # Commands the tests start take any free port for their embedded Redis, not the fixed default:
@@ -69,6 +71,27 @@ def cluster_client(redis_cluster_url: str) -> Iterator[redis.Redis]:
     client.flushall()
     yield client
     client.close()
+
+
+@pytest.fixture(scope="session")
+def amqp_url() -> Iterator[str]:
+    """A RabbitMQ URL on a vhost of this session's own; skipped (failed under ``CI=true``) when
+    no server answers (tests/broker_helpers.py)."""
+    with own_vhost() as url:
+        yield url
+
+
+@pytest.fixture(params=BROKERS)
+def broker_url(request: pytest.FixtureRequest, redis_url: str) -> Iterator[str]:
+    """``BROKER_URL`` for tests of real worker processes, once per broker: the test Redis's
+    broker database, then RabbitMQ with remind's queues deleted before and after the test."""
+    if request.param == "redis":
+        yield broker_url_for("redis", redis_url, None)
+        return
+    url = request.getfixturevalue("amqp_url")
+    delete_queues(url)
+    yield url
+    delete_queues(url)
 
 
 @pytest.fixture

@@ -14,10 +14,12 @@ import redis
 
 from worker.config import Settings
 from worker.errors import ConfigError
+from worker.runtime.broker import is_amqp, make_broker
 from worker.runtime.client import connect
-from worker.storage import connection, keys
+from worker.storage import keys
 from worker.storage.results import Results, dramatiq_sink
 
+from .broker_helpers import queued
 from .pipeline_helpers import ROOT
 from .test_results_consumption import outcome
 
@@ -60,31 +62,25 @@ def test_connect_without_a_redis_url_or_a_running_embedded_server_says_what_to_s
         connect(Settings(data_dir=tmp_path))
 
 
-def intake_messages(redis_url: str) -> list[dict[str, object]]:
-    # dramatiq's own data: read the way its broker does, as bytes
-    broker_db = redis.Redis.from_url(connection.with_db(redis_url, connection.DEFAULT_BROKER_DB))
-    return [json.loads(m) for m in broker_db.hvals("dramatiq:intake.msgs")]
-
-
 def test_the_producer_example_enqueues_on_the_configured_broker(
-    redis_url: str, redis_client: redis.Redis, tmp_path: Path
+    redis_url: str, redis_client: redis.Redis, broker_url: str, tmp_path: Path
 ) -> None:
     env = {**bare_env(tmp_path), "REDIS_URL": redis_url}
+    if is_amqp(broker_url):
+        env["BROKER_URL"] = broker_url
     done = python("examples/producer.py", "examples/accounts-odd.jsonl", env=env)
     assert done.returncode == 0, done.stderr
     sent = [json.loads(x) for x in (ROOT / "examples/accounts-odd.jsonl").read_text().splitlines()]
     assert done.stdout == f"enqueued {len(sent)} account(s) on queue intake\n"
-    messages = intake_messages(redis_url)
+    messages = queued(broker_url, "intake")
     assert {m["actor_name"] for m in messages} == {"enroll_account"}
     assert sorted(m["args"][0]["account_id"] for m in messages) == sorted(  # type: ignore[index]
         a["account_id"] for a in sent
     )
 
 
-def publish_outcomes(redis_url: str, redis_client: redis.Redis, n: int) -> None:
-    from dramatiq.brokers.redis import RedisBroker
-
-    broker = RedisBroker(url=connection.with_db(redis_url, connection.DEFAULT_BROKER_DB))
+def publish_outcomes(broker_url: str, redis_client: redis.Redis, n: int) -> None:
+    broker = make_broker(broker_url)
     results = Results(
         redis_client, sinks=[dramatiq_sink(broker, "reminder_results", "reminder_result")]
     )
@@ -94,15 +90,16 @@ def publish_outcomes(redis_url: str, redis_client: redis.Redis, n: int) -> None:
 
 
 def test_the_dramatiq_consumer_example_handles_every_queued_outcome(
-    redis_url: str, redis_client: redis.Redis, tmp_path: Path
+    redis_url: str, redis_client: redis.Redis, broker_url: str, tmp_path: Path
 ) -> None:
-    publish_outcomes(redis_url, redis_client, 3)
+    publish_outcomes(broker_url, redis_client, 3)
     env = {**bare_env(tmp_path), "REDIS_URL": redis_url}
+    if is_amqp(broker_url):
+        env["BROKER_URL"] = broker_url
     done = python("examples/results_consumer.py", "--drain", env=env)
     assert done.returncode == 0, done.stderr
     assert sorted(done.stdout.splitlines()) == ["A-0 sent -", "A-1 sent -", "A-2 sent -"]
-    broker_db = redis.Redis.from_url(connection.with_db(redis_url, connection.DEFAULT_BROKER_DB))
-    assert broker_db.hlen("dramatiq:reminder_results.msgs") == 0  # all acknowledged
+    assert queued(broker_url, "reminder_results") == []  # all acknowledged
 
 
 def test_the_stream_consumer_example_reads_as_a_group_and_resumes(

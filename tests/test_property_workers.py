@@ -8,7 +8,8 @@ and 3-6 accounts of ONE person over a few debts and a few shared numbers, in Mas
 minutes), sometimes with a house cap on top. The workers' clock is fixed (``REMIND_FIXED_NOW``),
 so one example is one decision instant: the accounts are enrolled on the test Redis, every due
 timeline entry is claimed and its dispatch message enqueued twice, until nothing is due at that
-instant. The workers are started once for the module; examples stay apart by their ids.
+instant. The workers are started once for the module and broker (Redis, then RabbitMQ where a
+server answers: tests/broker_helpers.py); examples stay apart by their ids.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ import json
 import os
 import signal
 import subprocess
+import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -27,7 +29,6 @@ from typing import Any
 import dramatiq
 import pytest
 import redis
-from dramatiq.brokers.redis import RedisBroker
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
@@ -38,12 +39,14 @@ from worker.config import Settings
 from worker.contracts.account import Account
 from worker.contracts.validation import parse_account
 from worker.intake import enroll
+from worker.runtime.broker import make_broker
 from worker.runtime.processes import worker_command
 from worker.runtime.scheduler import tick
 from worker.storage import connection
 from worker.storage.store import Store
 
 from .breach import find_breaches
+from .broker_helpers import BROKERS, ENQUEUED, SETTLED, broker_url_for, delete_queues
 
 pytestmark = pytest.mark.slow
 
@@ -61,32 +64,53 @@ NUMBERS = (
 TEMPLATES = {"sms": "reminder", "voice": "reminder_call", "email": "reminder"}
 #: Rounds of claim-and-dispatch at NOW before the test gives up (each step takes at most one).
 MAX_ROUNDS = 20
-JOIN_TIMEOUT_MS = 60_000
+#: Seconds a round may take until every message is settled.
+JOIN_TIMEOUT = 60.0
 _ids = itertools.count(1)
 
 
 @dataclass(frozen=True)
 class Workers:
-    """Two dramatiq worker processes on the test Redis, and how to reach them."""
+    """Two dramatiq worker processes on the test Redis and a broker, and how to reach them."""
 
     procs: tuple[subprocess.Popen[bytes], ...]
-    broker: RedisBroker
+    broker: Any  # the production broker (make_broker) on the workers' BROKER_URL
     client: redis.Redis
+    counter: redis.Redis  # the test Redis, where tests/settle_counter.py counts
     settings: Settings  # the workers' settings, read from their environment
     logs: Path  # where their output goes
+    sent: list[int] = field(default_factory=lambda: [0])  # messages the test enqueued so far
 
     def alive(self) -> bool:
         return all(p.poll() is None for p in self.procs)
 
+    def join(self, sent: int) -> None:
+        """Wait until every message is settled: the ``sent`` the test enqueued and those the
+        workers enqueued themselves (retries of a busy account), counted by tests/settle_counter.py.
+        """
+        deadline = time.monotonic() + JOIN_TIMEOUT
+        while time.monotonic() < deadline:
+            settled, enqueued = self.counter.mget(SETTLED, ENQUEUED)
+            if int(settled or 0) == sent + int(enqueued or 0):
+                return
+            assert self.alive(), f"a worker process exited; see {self.logs}/worker-*.log"
+            time.sleep(0.02)  # polling other processes' progress, not waiting for time to pass
+        raise AssertionError(f"messages still unsettled after {JOIN_TIMEOUT}s; see {self.logs}")
+
 
 @pytest.fixture(
-    scope="module", params=["redis", pytest.param("cluster", marks=pytest.mark.cluster)]
+    scope="module", params=[*BROKERS, pytest.param("cluster", marks=pytest.mark.cluster)]
 )
 def workers(
     request: pytest.FixtureRequest, redis_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Workers]:
-    """The workers on one Redis server, or on the three-primary Redis Cluster with the broker
-    on the server (dramatiq does not run on a cluster)."""
+    """The workers on each broker with the state on the test Redis, and once more with the
+    state on the three-primary Redis Cluster and the broker on the test Redis (dramatiq does
+    not run on a cluster)."""
+    amqp = request.getfixturevalue("amqp_url") if request.param == "amqp" else None
+    url = broker_url_for("redis" if request.param == "cluster" else request.param, redis_url, amqp)
+    if amqp:
+        delete_queues(amqp)
     base = tmp_path_factory.mktemp("workers")
     (base / "schedules").mkdir()
     state_url = redis_url
@@ -94,28 +118,31 @@ def workers(
         state_url = request.getfixturevalue("redis_cluster_url")
     client = connection.client(state_url)
     client.flushall()  # nothing due from earlier tests may join these rounds
-    connection.client(redis_url).flushall()  # nor messages left on the broker
+    counter = connection.client(redis_url)  # where tests/settle_counter.py counts
+    counter.flushall()  # nor messages or counts left on the test Redis
     env = {
         **os.environ,
         "REDIS_URL": state_url,
-        "BROKER_URL": redis_url.rstrip("/") + "/1",
+        "TEST_COUNTER_REDIS_URL": redis_url,
         "REMIND_FIXED_NOW": NOW.isoformat().replace("+00:00", "Z"),
         "REMIND_SCHEDULES_DIR": str(base / "schedules"),
         "REMIND_TEMPLATES_DIR": str(ROOT / "templates"),
         "REMIND_DATA_DIR": str(base / "var"),
+        "BROKER_URL": url,
     }
+    # remind worker's command, with the counter loaded after the actors
+    command = worker_command(1, 8)
+    command.insert(command.index("worker.runtime.actors") + 1, "tests.settle_counter")
     procs: list[subprocess.Popen[bytes]] = []
     logs = []
     for n in (1, 2):
         log = open(base / f"worker-{n}.log", "wb")  # noqa: SIM115  # closed below
         logs.append(log)
-        procs.append(
-            subprocess.Popen(worker_command(1, 8), env=env, cwd=ROOT, stdout=log, stderr=log)
-        )
-    broker = RedisBroker(url=redis_url.rstrip("/") + "/1")  # type: ignore[no-untyped-call]
+        procs.append(subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=log))
+    broker = make_broker(url)
     broker.declare_queue("dispatch")
     try:
-        yield Workers(tuple(procs), broker, client, Settings.from_env(env), base)
+        yield Workers(tuple(procs), broker, client, counter, Settings.from_env(env), base)
     finally:
         for proc in procs:
             if proc.poll() is None:
@@ -130,6 +157,9 @@ def workers(
             log.close()
         broker.close()
         client.close()
+        counter.close()
+        if amqp:
+            delete_queues(amqp)
 
 
 # --- what hypothesis draws ----------------------------------------------------------------------
@@ -205,9 +235,10 @@ def account_json(tag: str, i: int, schedule: str, spec: tuple[int, int, int]) ->
 # --- driving one decision instant ---------------------------------------------------------------
 
 
-def dispatch_twice(broker: RedisBroker) -> Any:
+def dispatch_twice(broker: Any, sent: list[int]) -> Any:
     def send(account_id: str, due: float) -> None:
         for _ in range(2):  # every message is delivered twice, as a redelivery would
+            sent[0] += 1
             broker.enqueue(
                 dramatiq.Message(
                     queue_name="dispatch",
@@ -224,11 +255,11 @@ def dispatch_twice(broker: RedisBroker) -> Any:
 def run_instant(app: App, w: Workers) -> int:
     """Claim and dispatch until nothing is due at NOW; return the rounds it took."""
     for rounds in range(1, MAX_ROUNDS + 1):
-        claimed = tick(app, dispatch_twice(w.broker))
+        claimed = tick(app, dispatch_twice(w.broker, w.sent))
         assert w.alive(), f"a worker process exited; see {w.logs}/worker-*.log"
         # every message acknowledged (retries of a busy account included): its outcomes are
         # published and the account's next entry is on the timeline
-        w.broker.join("dispatch", timeout=JOIN_TIMEOUT_MS)
+        w.join(w.sent[0])
         if claimed == 0:
             return rounds
     raise AssertionError(f"still claiming entries due at {NOW} after {MAX_ROUNDS} rounds")

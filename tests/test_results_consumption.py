@@ -12,18 +12,20 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
-from dramatiq.brokers.redis import RedisBroker
 
 from worker.config import DEFAULT_REDIS_PORT, Settings
 from worker.contracts.outcome import Outcome
 from worker.errors import ConfigError
-from worker.storage import connection, keys, resultstream
+from worker.runtime.broker import make_broker
+from worker.storage import keys, resultstream
 from worker.storage.embedded import EmbeddedRedis
 from worker.storage.results import Results, dramatiq_sink
 
+from .broker_helpers import queued
 from .pipeline_helpers import ROOT
 
 
@@ -65,22 +67,22 @@ def test_a_burst_of_outcomes_is_never_cut_by_count(redis_client: redis.Redis) ->
 
 
 @pytest.fixture
-def broker(redis_url: str) -> Iterator[RedisBroker]:
-    b = RedisBroker(url=connection.with_db(redis_url, connection.DEFAULT_BROKER_DB))
+def broker(broker_url: str) -> Iterator[Any]:
+    b = make_broker(broker_url)
     yield b
     b.close()
 
 
 def test_the_results_queue_is_bounded_and_past_the_bound_outcomes_wait_on_the_stream(
-    redis_client: redis.Redis, broker: RedisBroker, caplog: pytest.LogCaptureFixture
+    redis_client: redis.Redis, broker_url: str, broker: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
     sink = dramatiq_sink(broker, "reminder_results", "reminder_result", max_messages=3)
     results = Results(redis_client, sinks=[sink])
     with caplog.at_level(logging.WARNING, logger="worker.storage.results"):
         for n in range(5):
             results.publish(outcome(n))
-    queued = [json.loads(m) for m in broker.client.hvals("dramatiq:reminder_results.msgs")]
-    assert sorted(m["args"][0]["account_id"] for m in queued) == ["A-0", "A-1", "A-2"]
+    waiting = queued(broker_url, "reminder_results")
+    assert sorted(m["args"][0]["account_id"] for m in waiting) == ["A-0", "A-1", "A-2"]
     assert redis_client.xlen(keys.RESULTS_STREAM) == 5  # none lost
     warnings = [r.getMessage() for r in caplog.records]
     assert warnings == [

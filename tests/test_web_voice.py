@@ -19,6 +19,7 @@ from worker.gate.consent import reach
 from worker.storage import keys
 from worker.storage.call_parts import CallParts, save_call_parts
 from worker.testing.twilio_emulator import TwilioEmulator
+from worker.web import patience
 
 from .twilio_helpers import AGENT, FROM, PUBLIC, SID, TOKEN
 from .voice_helpers import FORM, LiveCall, gather_action, live_call
@@ -454,3 +455,27 @@ def test_a_date_read_back_that_has_gone_by_is_asked_for_again_not_recorded(
     assert gather_action(ask) == f"{PROMISE_URL}&tries=1"
     assert "Please choose a date from today to April 8, 2026." in ask
     assert call.app.store.require("A-1").status == "active"
+
+
+def test_a_busy_account_still_gets_its_twiml_and_the_status_callback_records_the_result(
+    call: LiveCall, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a worker holds the account's lock through the fetch (it is still recording the send)
+    monkeypatch.setattr(patience, "WAIT_SECONDS", 0.2)
+    state = call.app.store.require("A-1")
+    lock = keys.account_lock(state.person_id, "A-1")
+    call.app.client.set(lock, "another-process", px=60_000)
+    before = len(call.recorded())
+
+    status, twiml = call.post(TWIML_URL, call.call_form(AnsweredBy="machine_end_beep"))
+
+    assert (status, twiml) == (200, f"<Response>{VOICEMAIL}<Hangup /></Response>")
+    assert outcomes_after(call, before) == []  # not recorded while the lock is held ...
+    call.app.client.delete(lock)
+    done = call.post(
+        f"{PUBLIC}/twilio/status/voice?{DISPATCH}",
+        call.call_form(CallStatus="completed", AnsweredBy="machine_end_beep"),
+    )
+    # ... and the result is not lost: the status callback records it, once
+    assert done == (200, '{"done":"voicemail"}')
+    assert outcomes_after(call, before) == [("voicemail", "voice", None)]

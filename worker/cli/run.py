@@ -148,7 +148,9 @@ def scheduler() -> None:
     logs.configure()
     with connected(load_settings()) as (settings, client):
         check_before_start(settings, client)
-        setup_broker(settings)
+        # No publisher confirms on RabbitMQ: a lost dispatch message leaves its entry claimed
+        # and it comes back after REMIND_LEASE_SECONDS, and a tick may enqueue many thousands
+        setup_broker(settings, confirm=False)
         run_scheduler(App(settings, client, clock_for(settings), sinks=[results_sink(settings)]))
 
 

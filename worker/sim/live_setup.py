@@ -139,6 +139,8 @@ def plan(
         "REMIND_DEMO_CLOCK": demo_clock(),
         "REMIND_TICK_SECONDS": "0.5",
         "REMIND_LEASE_SECONDS": str(int(60 * SCALE)),  # a real minute
+        # half a real minute of silence before a worker counts as dead, as in production
+        "REMIND_WORKER_HEARTBEAT_SECONDS": str(int(30 * SCALE)),
         "REMIND_API_KEYS": key,
         "PUBLIC_BASE_URL": base.get("PUBLIC_BASE_URL") or web,
         "REMIND_SECRET_KEY": base.get("REMIND_SECRET_KEY") or secrets.token_urlsafe(24),

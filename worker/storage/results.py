@@ -108,6 +108,9 @@ def queue_depth(broker: Any, queue_name: str) -> int | None:
     client = getattr(broker, "client", None)
     if client is not None:  # dramatiq's RedisBroker: one hash of messages per queue
         return int(client.hlen(f"{broker.namespace}:{queue_name}.msgs"))
+    ready = getattr(broker, "ready_messages", None)  # worker/runtime/rabbitmq.py: one declare
+    if ready is not None:
+        return ready(queue_name)  # type: ignore[no-any-return]
     counts = getattr(broker, "get_queue_message_counts", None)
     return int(counts(queue_name)[0]) if counts is not None else None
 

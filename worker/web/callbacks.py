@@ -17,9 +17,10 @@ from worker.accounts.cursor import primary_zone
 from worker.accounts.outcomes import make_outcome
 from worker.app import App
 from worker.contracts.validation import parse_event
-from worker.intake import apply_event
 from worker.storage import keys
 from worker.storage.scripts import load_script
+from worker.storage.store import AccountBusy
+from worker.web.patience import apply_patiently
 
 #: How far each SMS status is along; the final ones share the last rank (one final only).
 SMS_RANK = {"accepted": 0, "queued": 1, "sending": 2, "sent": 3,
@@ -87,7 +88,12 @@ def call_result(app: App, dispatch_id: str, sid: str, result: str | None) -> str
         return "duplicate"
     event = {"account_id": state.account_id, "type": "call_result", "result": result,
              "dispatch_id": dispatch_id}  # fmt: skip
-    apply_event(app, parse_event(event, "twilio callback"))
+    try:
+        apply_patiently(app, parse_event(event, "twilio callback"))
+    except AccountBusy:
+        # not recorded: forget the mark, so the call's next callback can record the result
+        app.client.delete(keys.provider_status(state.person_id, f"call:{sid}"))
+        raise
     return result
 
 

@@ -47,9 +47,9 @@ from worker.contracts.validation import parse_event
 from worker.gate.inbound import masked_text
 from worker.gate.keywords import INTENTS, Intent, classify_reply
 from worker.gate.types import Check
-from worker.intake import apply_event
 from worker.storage import keys, phones
 from worker.web.answers import START_ANSWER, STOP_ANSWER, help_answer, twiml
+from worker.web.patience import apply_patiently
 from worker.web.twilio_auth import signed_form
 
 log = logging.getLogger(__name__)
@@ -149,7 +149,7 @@ def _reply(app: App, state: AccountState, sender: str, body: str) -> None:
     """Apply the text to the account as a ``reply`` event (read, acted on, recorded)."""
     data = {"account_id": state.account_id, "type": "reply", "channel": "sms",
             "text": body, "address": sender}  # fmt: skip
-    apply_event(app, parse_event(data, "twilio inbound sms"))
+    apply_patiently(app, parse_event(data, "twilio inbound sms"))
 
 
 def _record(

@@ -35,10 +35,10 @@ from worker.channels.voice_words import keyed_date
 from worker.config import Settings
 from worker.contracts.validation import parse_event
 from worker.errors import InvalidInput, StateError
-from worker.intake import apply_event
 from worker.storage import keys
 from worker.storage.call_parts import CallParts, load_call_parts
 from worker.web.callbacks import call_result
+from worker.web.patience import apply_patiently
 
 log = logging.getLogger(__name__)
 
@@ -86,14 +86,23 @@ def answer(app: App, settings: Settings, dispatch_id: str, form: dict[str, str])
     parts, sid = call.parts, form.get("CallSid", "")
     verdict = form.get("AnsweredBy", "unknown")
     if verdict == "human":
-        call_result(app, dispatch_id, sid, "answered")
+        _record_result(app, dispatch_id, sid, "answered")
         keypress = call.url(voice.KEYPRESS_PATH)
         return twiml.call_twiml(parts, keypress_url=keypress, agent=call.agent_number is not None)
     result = None
     if verdict.startswith(_MACHINE):
         result = "voicemail" if parts.voicemail else "unanswered"
-    call_result(app, dispatch_id, sid, result)
+    _record_result(app, dispatch_id, sid, result)
     return twiml.voicemail_twiml(parts.voicemail, parts.locale)
+
+
+def _record_result(app: App, dispatch_id: str, sid: str, result: str | None) -> None:
+    """Record the call's result; the TwiML is served whatever happens here (a machine waiting
+    on silence would record it), and the status callback records the result if this could not."""
+    try:
+        call_result(app, dispatch_id, sid, result)
+    except StateError as e:
+        log.warning("call %s: result not recorded yet (%s); its status callback will", sid, e)
 
 
 def keypress(
@@ -181,7 +190,7 @@ def _record_promise(app: App, state: AccountState, promised: date) -> bool:
     data = {"account_id": state.account_id, "type": "promise_to_pay",
             "until": promised.isoformat()}  # fmt: skip
     try:
-        apply_event(app, parse_event(data, "call keypress"))
+        apply_patiently(app, parse_event(data, "call keypress"))
     except (InvalidInput, StateError) as e:
         log.warning("promise by call on %s not applied: %s", state.account_id, e)
         return False
@@ -198,7 +207,7 @@ def _stop_calls(app: App, state: AccountState, number: str) -> None:
     entry = f"voice:{number}" if number else "voice"
     if entry in app.store.opted_out(state.person_id):
         return
-    state = apply_event(app, event)
+    state = apply_patiently(app, event)
     schedule = app.pinned_schedule(state.schedule_ref)
     app.results.publish(
         make_outcome(
