@@ -16,6 +16,8 @@ import redis
 
 from worker.accounts.places import Place
 from worker.accounts.state import AccountState
+from worker.cadence.arms import challenger_from_file
+from worker.cadence.challenger import CHAMPION, arm_of, challenger_error
 from worker.cadence.pinning import check_pinned, pin_conflicts
 from worker.cadence.schedule import Schedule, find_schedule, parse_schedule
 from worker.channels.base import Channel
@@ -113,6 +115,32 @@ class App:
         with self._lock:
             self._pinned[ref] = schedule
         return schedule
+
+    def arm_schedule(self, champion: Schedule, person_id: str) -> Schedule:
+        """The version a new enrolment of ``person_id`` runs: ``champion``, or its challenger
+        for the person's share (worker.cadence.challenger), from its file or pinned copy."""
+        block = champion.challenger
+        if block is None or arm_of(champion.name, block, person_id) == CHAMPION:
+            return champion
+        folder = Path(self.settings.schedules_dir)
+        if block.file is not None:
+            path = folder / block.file
+            key = (f"{champion.ref}>{block.file}", path.stat().st_mtime if path.exists() else 0.0)
+            with self._lock:
+                cached = self._current.get(key)
+            if cached is None:
+                cached = challenger_from_file(champion, folder)
+                assert cached is not None
+                check_pinned(cached, self.store.pinned_schedule(cached.ref), file=str(path))
+                with self._lock:
+                    self._current[key] = cached
+            return cached
+        ref = f"{champion.name}@{block.version}"
+        if self.store.pinned_schedule(ref) is None:
+            raise challenger_error(
+                block, f"version {block.version!r} is not pinned in this Redis and no file names it"
+            )
+        return self.pinned_schedule(ref)
 
     def commit(self, state: AccountState, now: datetime) -> None:
         """Save ``state`` and put its pending step on the timeline (or take it off), together.

@@ -50,12 +50,14 @@ class EnrollmentRefused(StateError):
 def enroll(app: App, account: Account) -> AccountState:
     """Enroll ``account`` or update it; a new ``due_date`` starts a new cadence.
 
-    The account is pinned to the schedule version current at enrolment; an account enrolled
+    The account is pinned to the schedule version current at enrolment (or to its challenger,
+    for the person's share: ``App.arm_schedule``); an account enrolled
     late starts at the first step on or after its current day past due. A new cadence for a
     stopped debt raises ``EnrollmentRefused``; one for a held (disputed) debt starts held.
     """
     try:
-        schedule = app.current_schedule(account.schedule)
+        # a champion with a challenger sends the person's share to the other version
+        schedule = app.arm_schedule(app.current_schedule(account.schedule), account.person)
     except ScheduleError as e:
         raise InvalidInput(str(e), field="schedule") from None
     require_country(account, schedule.country)

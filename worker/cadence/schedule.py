@@ -24,6 +24,7 @@ A schedule file holds::
     policy: {...}                 # house policy, see worker.cadence.policy_reader
     events: {stop: [...], pause: [...], hold: [...], resume: [...]}
     tiers: [...]                  # see worker.cadence.tiers
+    challenger: {...}             # a share of new enrolments on another version (.challenger)
 
 Reading is pure: ``parse_schedule`` takes the text and the file name to put in errors. Every
 problem is a ``ScheduleError`` naming the file, the line and the field.
@@ -43,6 +44,7 @@ import phonenumbers
 import yaml
 
 from worker.cadence.caller import Caller, read_caller
+from worker.cadence.challenger import Challenger, read_challenger
 from worker.cadence.events import DEFAULT_EVENTS, read_events
 from worker.cadence.policy import Policy
 from worker.cadence.policy_reader import read_policy
@@ -72,7 +74,7 @@ _TOP_OPTIONAL = (
     "description", "packs", "policy", "events", "collector", "enforce_unverified", "licences",
     "country",
     "caller", "sms_max_segments",
-    "locales",
+    "locales", "challenger",
 )  # fmt: skip
 # ISO 3166-1 alpha-2 country, then an ISO 3166-2 subdivision code without the country.
 _LICENCE_KEY = re.compile(r"[A-Z]{2}-[A-Z0-9]{1,3}")
@@ -111,6 +113,8 @@ class Schedule:
     sms_max_segments: int = 3
     #: every locale the schedule's people may have, ``locale`` first; lint checks each
     locales: tuple[str, ...] = ()
+    #: another version that takes a share of new enrolments (worker.cadence.challenger)
+    challenger: Challenger | None = None
 
     def __hash__(self) -> int:
         # Read-only mappings (licences, the policy's channel hours) do not hash, yet schedules
@@ -218,6 +222,7 @@ def _parse(text: str, *, file: str, expected_name: str | None) -> Schedule:
         caller=read_caller(fields.get("caller")),
         sms_max_segments=_read_sms_max_segments(fields.get("sms_max_segments")),
         locales=_read_locales(fields.get("locales"), fields["locale"]),
+        challenger=read_challenger(fields.get("challenger"), version_pattern=_VERSION),
     )
 
 

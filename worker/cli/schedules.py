@@ -9,10 +9,12 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+from worker.cadence.arms import challenger_from_file
 from worker.cadence.pinning import check_pinned
 from worker.cadence.policy import BlockedDays
 from worker.cadence.schedule import Schedule, find_schedule, list_schedules
 from worker.cli.common import console, err, load_settings
+from worker.cli.migrate import schedules_migrate
 from worker.cli.pins import pinned_versions, schedule_file
 from worker.contracts.vocab import WEEKDAYS
 from worker.errors import InvalidInput, RemindError
@@ -21,7 +23,8 @@ from worker.gate.packs.select import house_pack
 from worker.gate.plancheck import check_schedule, licence_gaps, licence_reminders
 from worker.gate.rules import Pack
 
-schedules_app = typer.Typer(help="Check and plan cadence schedules.", no_args_is_help=True)
+schedules_app = typer.Typer(help="Check, plan and migrate cadence schedules.", no_args_is_help=True)
+schedules_app.command("migrate")(schedules_migrate)
 
 
 @schedules_app.command("check")
@@ -43,6 +46,7 @@ def schedules_check(
             s = find_schedule(name, Path(settings.schedules_dir))
             file = schedule_file(name, settings)
             check_pinned(s, pinned.get(s.ref), file=file)
+            challenger_from_file(s, Path(settings.schedules_dir))  # its file, name and version
             found = lint_schedule(s, file, Path(settings.templates_dir))
             gaps = [f.format() for f in found if f.level == "error"]
             gaps += [f"{s.ref}: {g}" for g in licence_gaps(s)]

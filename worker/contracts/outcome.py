@@ -24,6 +24,7 @@ OutcomeKind = Literal[
     "review",
     "inbound",
     "opted_in",
+    "migrated",
 ]
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from worker.cadence.schedule import Schedule
 from worker.gate.packs.files import builtin_packs
+from worker.sim.arms import Arm, arms_html
 from worker.sim.report_svg import CHANNEL_COLOURS, CHANNELS, plan_svg, timeline_svg
 
 #: Tiers in their usual order; others follow alphabetically.
@@ -63,11 +64,14 @@ def write_report(
     start: datetime,
     days: int,
     title: str,
+    arms: Sequence[Arm] = (),
 ) -> Path:
     """Write the report of ``outcomes`` to ``path`` (folders made as needed); return ``path``."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(
-        render_report(outcomes, schedules=schedules, start=start, days=days, title=title),
+        render_report(
+            outcomes, schedules=schedules, start=start, days=days, title=title, arms=arms
+        ),
         encoding="utf-8",
     )
     return path
@@ -80,8 +84,10 @@ def render_report(
     start: datetime,
     days: int,
     title: str,
+    arms: Sequence[Arm] = (),
 ) -> str:
-    """The report as one HTML document."""
+    """The report as one HTML document; ``arms``: the champion / challenger comparison
+    (``worker.sim.arms``), shown after the summary when a schedule split its enrolments."""
     accounts = {o["account_id"] for o in outcomes if o.get("channel")}
     body = [
         f"<h1>{escape(title)}</h1>",
@@ -89,6 +95,11 @@ def render_report(
         f"from {start:%Y-%m-%d}.</p>",
         "<h2 id='summary'>Summary</h2>",
         _counts_table(outcomes),
+        *(
+            ["<h2 id='champion-challenger'>Champion / challenger</h2>", arms_html(arms)]
+            if arms
+            else []
+        ),
         "<h2 id='funnels'>Funnels</h2>",
         "<p>Each step an account reached, once: how many were held back for a while, sent, "
         "stopped for good, skipped or failed.</p>",

@@ -14,11 +14,13 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from worker.cadence.arms import challenger_from_file
 from worker.cadence.schedule import Schedule, find_schedule
 from worker.config import Settings
 from worker.contracts.validation import repeated_account_ids
 from worker.errors import InvalidInput, RemindError
 from worker.gate.calls import CallResults
+from worker.sim.arms import arms_table, compare_arms
 from worker.sim.demo_data import generate_accounts, generate_events
 from worker.sim.inputs import on_schedule, schedule_option
 from worker.sim.outputs import claim_outputs, outbox_beside
@@ -87,21 +89,24 @@ def _run(
             start=start,
             days=days,
             title=f"remind simulation: {days} days from {start:%Y-%m-%d}",
+            arms=compare_arms(result.enrolled_refs, result.outcomes, result.applied),
         )
     return result, elapsed
 
 
 def _schedules_of(outcomes: list[dict[str, Any]], folder: Path) -> list[Schedule]:
-    """The schedule versions the outcomes name, read from ``folder`` (a version no longer
-    there is left out of the report's plan)."""
+    """The schedule versions the outcomes name, read from ``folder`` or a champion's challenger
+    file (a version no longer there is left out of the report's plan)."""
     found = []
     for ref in sorted({o["schedule"] for o in outcomes if o.get("schedule")}):
         name, _, version = ref.partition("@")
         try:
-            schedule = find_schedule(name, folder)
+            schedule: Schedule | None = find_schedule(name, folder)
+            if schedule is not None and schedule.version != version:
+                schedule = challenger_from_file(schedule, folder)
         except RemindError:
             continue
-        if schedule.version == version:
+        if schedule is not None and schedule.version == version:
             found.append(schedule)
     return found
 
@@ -274,6 +279,8 @@ def _report(
 ) -> None:
     for table in summary_tables(result.outcomes):
         console.print(table)
+    if arms := compare_arms(result.enrolled_refs, result.outcomes, result.applied):
+        console.print(arms_table(arms))
     console.print(
         f"{result.enrolled} accounts enrolled, {result.rejected} rejected, "
         f"{result.events_applied} events applied, {result.events_rejected} events rejected, "

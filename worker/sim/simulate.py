@@ -39,6 +39,10 @@ class SimulationResult:
     rejected: int = 0
     events_applied: int = 0
     events_rejected: int = 0  # rejected outcomes recorded instead (unknown account, bad row)
+    #: account id -> the ``name@version`` it was enrolled under (its arm, for a challenger)
+    enrolled_refs: dict[str, str] = field(default_factory=dict)
+    #: account id -> the types of the events applied to it, in order
+    applied: dict[str, list[str]] = field(default_factory=dict)
 
 
 def read_records(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -133,8 +137,9 @@ def simulate(
     app = App(settings, client, clock, channels=outbox, sinks=[sink], simulated_calls=call_results)
     try:
         for source, data in accounts:
-            if isinstance(enroll_raw(app, data, source), AccountState):
+            if isinstance(state := enroll_raw(app, data, source), AccountState):
                 result.enrolled += 1
+                result.enrolled_refs[state.account_id] = state.schedule_ref
             else:
                 result.rejected += 1
         timed = sorted(_timed_events(events, start), key=lambda e: e[0])
@@ -148,8 +153,9 @@ def simulate(
             now = clock.now()
             while i < len(timed) and timed[i][0] <= now:
                 _, source, data = timed[i]
-                if isinstance(apply_raw(app, data, source), AccountState):
+                if isinstance(state := apply_raw(app, data, source), AccountState):
                     result.events_applied += 1
+                    result.applied.setdefault(state.account_id, []).append(str(data["type"]))
                 else:
                     result.events_rejected += 1
                 i += 1

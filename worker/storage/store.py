@@ -73,6 +73,17 @@ class Store:
         target.set(keys.account_state(state.person_id, state.account_id), state.model_dump_json())
         target.sadd(keys.person_accounts(state.person_id), state.account_id)
 
+    def account_ids(self) -> list[str]:
+        """Every enrolled account id, sorted (a SCAN of the index: for commands such as
+        ``remind schedules migrate``, not hot paths)."""
+        prefix = keys.account_index("")
+        found = self.client.scan_iter(match=keys.account_index("*"), count=1000)
+        return sorted(k[len(prefix) :] for k in found)
+
+    def dispatch_claimed(self, person_id: str, dispatch_id: str) -> bool:
+        """Whether a send under ``dispatch_id`` was claimed (its idempotency key is held)."""
+        return bool(self.client.exists(keys.idempotency(person_id, dispatch_id)))
+
     def accounts_of(self, person_id: str) -> list[str]:
         """The account ids enrolled for ``person_id``, sorted."""
         return sorted(cast("set[str]", self.client.smembers(keys.person_accounts(person_id))))
