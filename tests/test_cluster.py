@@ -116,6 +116,33 @@ def test_a_dead_workers_lease_is_recovered_on_its_shard_and_its_lock_broken(
     assert [(o.step, o.outcome) for o in outcomes] == [("early.1", "sent")]
 
 
+def test_status_reads_every_shard_of_the_timeline_leases_and_audit_on_a_cluster(
+    cluster_client: redis.Redis, redis_cluster_url: str, tmp_path: Path
+) -> None:
+    from worker.cli.status import collect
+
+    clock = SimulatedClock(datetime(2026, 3, 2, 12, tzinfo=UTC))
+    app = make_app(redis_cluster_url, tmp_path, clock)
+    for i in range(6):
+        phones = [{"number": f"+1212555{i:04d}", "kind": "mobile", "sms_consent": True}]
+        enroll(app, parse_account(account(account_id=f"A-{i}", phones=phones)))
+    due = datetime(2026, 3, 2, 15, tzinfo=UTC)
+    clock.set(due + timedelta(seconds=90))
+    for i in (0, 1):  # decided: their next step is days away
+        dispatch(app, f"A-{i}", to_epoch(due))
+    app.leases.beat("w-1", clock.now())
+    app.leases.hold("A-2", "A-2", "w-1", to_epoch(due), clock.now())
+    shards = {keys.shard_of(f"A-{i}") for i in range(6)}
+
+    status = collect(cluster_client, None, clock.now(), queues=())
+
+    assert len(shards) > 1  # the figures really come from several shards
+    assert (status.timeline.entries, status.timeline.due) == (6, 4)
+    assert status.timeline.oldest_due == due and status.timeline.lag_seconds == 90
+    assert [(lease.account_id, lease.holder) for lease in status.leases] == [("A-2", "w-1")]
+    assert [(a.outcome, a.channel, a.last_hour) for a in status.activity] == [("sent", "sms", 2)]
+
+
 def test_a_cluster_url_has_no_database_numbers_and_needs_a_broker_of_its_own(
     redis_cluster_url: str,
 ) -> None:
