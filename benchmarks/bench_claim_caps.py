@@ -4,7 +4,8 @@ Run: ``.venv/bin/python benchmarks/bench_claim_caps.py`` (add ``--help`` for siz
 embedded redis-server in a temporary directory and stops it at the end.
 
 The baselines do the same reads and writes without Lua and without atomicity: the claim as
-ZRANGEBYSCORE then a pipelined ZADD XX (two round trips per batch), the reserve as one pipeline
+ZRANGEBYSCORE then a pipelined ZADD XX (two round trips per batch) on one sorted set (the Lua
+claim walks the timeline's shards), the reserve as one pipeline
 of reads (GET, ZREMRANGEBYSCORE, ZCOUNT per cap) then one of writes (ZADD, EXPIRE, SET). They
 show what the single atomic round trip costs or saves, not a correct alternative.
 """
@@ -45,11 +46,19 @@ def _timed(work: Callable[[], int]) -> tuple[int, float]:
     return done, time.perf_counter() - began
 
 
-def _fill_timeline(client: redis.Redis, entries: int) -> None:
-    client.delete(keys.TIMELINE)
+#: The baseline's one sorted set (the timeline itself is split into shards).
+PLAIN_TIMELINE = "bench:plain-timeline"
+
+
+def _fill_timeline(client: redis.Redis, entries: int, *, plain: bool = False) -> None:
+    client.flushall()
+    timeline = Timeline(client)
     with client.pipeline(transaction=False) as pipe:
         for i in range(entries):
-            pipe.zadd(keys.TIMELINE, {f"acct-{i}": to_epoch(START) - i})
+            if plain:
+                pipe.zadd(PLAIN_TIMELINE, {f"acct-{i}": to_epoch(START) - i})
+            else:
+                timeline.place(f"acct-{i}", START - timedelta(seconds=i), pipe)
             if i % 5000 == 4999:
                 pipe.execute()
         pipe.execute()
@@ -67,9 +76,9 @@ def _plain_claims(client: redis.Redis, batch: int) -> int:
     now, until = to_epoch(START), to_epoch(START) + LEASE_SECONDS
     claimed = 0
     while due := cast(
-        list[str], client.zrangebyscore(keys.TIMELINE, "-inf", now, start=0, num=batch)
+        list[str], client.zrangebyscore(PLAIN_TIMELINE, "-inf", now, start=0, num=batch)
     ):
-        client.zadd(keys.TIMELINE, dict.fromkeys(due, until), xx=True)
+        client.zadd(PLAIN_TIMELINE, dict.fromkeys(due, until), xx=True)
         claimed += len(due)
     return claimed
 
@@ -127,7 +136,7 @@ def run(url: str, entries: int, batch: int, reserves: int, persons: int) -> dict
 
     claim: dict[str, object] = {"entries": entries, "batch": batch}
     for name, claimer in (("lua", _lua_claims), ("baseline_plain", _plain_claims)):
-        _fill_timeline(client, entries)
+        _fill_timeline(client, entries, plain=name != "lua")
         done, seconds = _timed(partial(claimer, client, batch))
         if done != entries:
             raise SystemExit(f"{name} claim took {done} of {entries} entries")

@@ -44,7 +44,7 @@ def _fill(client: redis.Redis, n: int) -> None:
                        for j in range(10)],
         }  # fmt: skip
         line = json.dumps(record, ensure_ascii=False, separators=(",", ":"))  # as publish writes
-        pipe.zadd(keys.AUDIT, {line: end - (i * 86_000 / n)})
+        pipe.zadd(keys.audit(keys.shard_of(f"A-{i}")), {line: end - (i * 86_000 / n)})
         if i % 5000 == 4999:
             pipe.execute()
     pipe.execute()
@@ -69,7 +69,8 @@ def main() -> None:
         client = connection.client(server.url)
         _fill(client, args.decisions)
         lo, hi = to_epoch(NOW) - 86_400, to_epoch(NOW)
-        fetch = _median_ms(lambda: client.zrangebyscore(keys.AUDIT, lo, hi), args.runs)
+        shards = [keys.audit(n) for n in range(keys.TIMELINE_SHARDS)]
+        fetch = _median_ms(lambda: [client.zrangebyscore(key, lo, hi) for key in shards], args.runs)
         count = _median_ms(lambda: stats.activity(client, NOW), args.runs)
         rows = stats.activity(client, NOW)
         print(json.dumps({

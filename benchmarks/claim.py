@@ -23,9 +23,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from benchmarks.fixtures import NOW, Bench
 from benchmarks.procs import wait_until
-from worker.clock import to_epoch
 from worker.runtime.scheduler import DEFAULT_BATCH
-from worker.storage import keys
 from worker.storage.timeline import Timeline
 
 _fired = 0
@@ -43,14 +41,13 @@ def measure_claims(bench: Bench, n: int) -> dict[str, Any]:
     """Claims per second of ``n`` due timeline entries."""
     bench.flush()
     client = bench.client()
-    due = to_epoch(NOW)
+    timeline = Timeline(client)
     with client.pipeline(transaction=False) as pipe:
         for i in range(n):
-            pipe.zadd(keys.TIMELINE, {f"bench-{i}": due - i})
+            timeline.place(f"bench-{i}", NOW - timedelta(seconds=i), pipe)
             if i % 5000 == 4999:
                 pipe.execute()
         pipe.execute()
-    timeline = Timeline(client)
     claimed = 0
     t0 = time.perf_counter()
     while got := timeline.claim(NOW, lease_seconds=600, limit=DEFAULT_BATCH):

@@ -18,6 +18,7 @@ import redis
 from worker.clock import SimulatedClock
 from worker.storage import connection
 from worker.storage.embedded import EmbeddedRedis
+from worker.testing.redis_cluster import LocalCluster
 
 from .broker_helpers import BROKERS, broker_url_for, delete_queues, own_vhost
 
@@ -46,6 +47,27 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def redis_client(redis_url: str) -> Iterator[redis.Redis]:
     """A client on a freshly flushed server (every logical DB)."""
     client = connection.client(redis_url)
+    client.flushall()
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def redis_cluster_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``REDIS_URL`` of a Redis Cluster of three primaries on loopback, started from the bundled
+    redis-server for the session (``worker/testing/redis_cluster.py``) and stopped after it."""
+    cluster = LocalCluster(tmp_path_factory.mktemp("cluster"))
+    url = cluster.start()
+    try:
+        yield url
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def cluster_client(redis_cluster_url: str) -> Iterator[redis.Redis]:
+    """A ``RedisCluster`` client on the session's cluster, every primary flushed."""
+    client = connection.client(redis_cluster_url)
     client.flushall()
     yield client
     client.close()

@@ -40,4 +40,6 @@ class SettleCounter(dramatiq.Middleware):
         self.client.incr(SETTLED)
 
 
-dramatiq.get_broker().add_middleware(SettleCounter(os.environ["REDIS_URL"]))
+# the test Redis: REDIS_URL, unless the state is on a Redis Cluster (tests/test_property_workers.py)
+_COUNTER_URL = os.environ.get("TEST_COUNTER_REDIS_URL") or os.environ["REDIS_URL"]
+dramatiq.get_broker().add_middleware(SettleCounter(_COUNTER_URL))

@@ -55,6 +55,11 @@ def test_blank_values_count_as_unset() -> None:
         ({"REDIS_URL": "redis://cache:6379/0"}, "redis_url", "redis://cache:6379/0"),
         ({"REDIS_URL": " rediss://cache:6380/2 "}, "redis_url", "rediss://cache:6380/2"),
         ({"REDIS_URL": "unix:///run/redis.sock"}, "redis_url", "unix:///run/redis.sock"),
+        (
+            {"REDIS_URL": "redis+cluster://n1:7000,n2:7001"},
+            "redis_url",
+            "redis+cluster://n1:7000,n2:7001",
+        ),
         ({"REDIS_URL": "redis://cache:6379/0"}, "embedded_redis", False),
         ({"BROKER_URL": "redis://cache:6379/1"}, "broker_url", "redis://cache:6379/1"),
         (
@@ -116,13 +121,32 @@ def test_a_fixed_now_with_an_offset_is_the_same_instant_in_utc() -> None:
     [
         (
             {"REDIS_URL": "localhost:6379"},
-            "REDIS_URL must be a URL with scheme redis or rediss or unix, got scheme 'localhost'",
+            "REDIS_URL must be a URL with scheme redis or rediss or unix or redis+cluster or "
+            "rediss+cluster, got scheme 'localhost'",
         ),
         (
             {"REDIS_URL": "http://cache:6379"},
-            "REDIS_URL must be a URL with scheme redis or rediss or unix, got scheme 'http'",
+            "REDIS_URL must be a URL with scheme redis or rediss or unix or redis+cluster or "
+            "rediss+cluster, got scheme 'http'",
         ),
         ({"REDIS_URL": "redis://"}, "REDIS_URL has no host"),
+        (
+            {"REDIS_URL": "redis+cluster://a:7000,b"},
+            "REDIS_URL: seed node 2 must be host:port (a cluster has no default)",
+        ),
+        (
+            {"REDIS_URL": "redis+cluster://a:7000,b:port"},
+            "REDIS_URL: seed node 2 must be host:port (a cluster has no default)",
+        ),
+        (
+            {"REDIS_URL": "redis+cluster://"},
+            "REDIS_URL: seed node 1 must be host:port (a cluster has no default)",
+        ),
+        (
+            {"BROKER_URL": "redis+cluster://a:7000"},  # dramatiq's broker cannot run on one
+            "BROKER_URL must be a URL with scheme redis or rediss or unix or amqp or amqps, got "
+            "scheme 'redis+cluster'",
+        ),
         (
             {"REDIS_URL": "redis://cache:port/0"},
             "REDIS_URL is not a valid URL (check the host and the port)",

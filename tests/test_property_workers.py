@@ -76,6 +76,7 @@ class Workers:
     procs: tuple[subprocess.Popen[bytes], ...]
     broker: Any  # the production broker (make_broker) on the workers' BROKER_URL
     client: redis.Redis
+    counter: redis.Redis  # the test Redis, where tests/settle_counter.py counts
     settings: Settings  # the workers' settings, read from their environment
     logs: Path  # where their output goes
     sent: list[int] = field(default_factory=lambda: [0])  # messages the test enqueued so far
@@ -89,7 +90,7 @@ class Workers:
         """
         deadline = time.monotonic() + JOIN_TIMEOUT
         while time.monotonic() < deadline:
-            settled, enqueued = self.client.mget(SETTLED, ENQUEUED)
+            settled, enqueued = self.counter.mget(SETTLED, ENQUEUED)
             if int(settled or 0) == sent + int(enqueued or 0):
                 return
             assert self.alive(), f"a worker process exited; see {self.logs}/worker-*.log"
@@ -97,21 +98,32 @@ class Workers:
         raise AssertionError(f"messages still unsettled after {JOIN_TIMEOUT}s; see {self.logs}")
 
 
-@pytest.fixture(scope="module", params=BROKERS)
+@pytest.fixture(
+    scope="module", params=[*BROKERS, pytest.param("cluster", marks=pytest.mark.cluster)]
+)
 def workers(
     request: pytest.FixtureRequest, redis_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Workers]:
+    """The workers on each broker with the state on the test Redis, and once more with the
+    state on the three-primary Redis Cluster and the broker on the test Redis (dramatiq does
+    not run on a cluster)."""
     amqp = request.getfixturevalue("amqp_url") if request.param == "amqp" else None
-    url = broker_url_for(request.param, redis_url, amqp)
+    url = broker_url_for("redis" if request.param == "cluster" else request.param, redis_url, amqp)
     if amqp:
         delete_queues(amqp)
     base = tmp_path_factory.mktemp("workers")
     (base / "schedules").mkdir()
-    client = connection.client(redis_url)
+    state_url = redis_url
+    if request.param == "cluster":
+        state_url = request.getfixturevalue("redis_cluster_url")
+    client = connection.client(state_url)
     client.flushall()  # nothing due from earlier tests may join these rounds
+    counter = connection.client(redis_url)  # where tests/settle_counter.py counts
+    counter.flushall()  # nor messages or counts left on the test Redis
     env = {
         **os.environ,
-        "REDIS_URL": redis_url,
+        "REDIS_URL": state_url,
+        "TEST_COUNTER_REDIS_URL": redis_url,
         "REMIND_FIXED_NOW": NOW.isoformat().replace("+00:00", "Z"),
         "REMIND_SCHEDULES_DIR": str(base / "schedules"),
         "REMIND_TEMPLATES_DIR": str(ROOT / "templates"),
@@ -130,7 +142,7 @@ def workers(
     broker = make_broker(url)
     broker.declare_queue("dispatch")
     try:
-        yield Workers(tuple(procs), broker, client, Settings.from_env(env), base)
+        yield Workers(tuple(procs), broker, client, counter, Settings.from_env(env), base)
     finally:
         for proc in procs:
             if proc.poll() is None:
@@ -145,6 +157,7 @@ def workers(
             log.close()
         broker.close()
         client.close()
+        counter.close()
         if amqp:
             delete_queues(amqp)
 

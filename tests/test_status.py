@@ -76,7 +76,7 @@ def scene(redis_url: str, redis_client: redis.Redis, tmp_path: Path, broker: Red
     clock.set(NOW)  # no tick for 90 s: C-1 waits
     # heartbeats and a lease, in the layout of worker/storage/leases.py
     redis_client.zadd(keys.WORKERS, {"w-live": to_epoch(NOW) - 10, "w-gone": to_epoch(NOW) - 120})
-    redis_client.hset(keys.LEASES, "B-1", json.dumps(
+    redis_client.hset(keys.leases(keys.shard_of("B-1")), "B-1", json.dumps(
         {"holder": "w-live", "due": to_epoch(RUN_END), "hidden": to_epoch(RUN_END) + 600,
          "since": to_epoch(NOW) - 30}
     ))  # fmt: skip
@@ -201,7 +201,7 @@ def test_activity_pages_through_records_that_share_a_score(redis_client: redis.R
     records = {_audit(i, "sent", "sms", None): at - 10 for i in range(2500)}
     records |= {_audit(i, "deferred", "email", "cap"): at - 7200 for i in range(10)}
     records[json.dumps({"outcome": "sent", "channel": "sms", "reason": None})] = at - 20
-    redis_client.zadd(keys.AUDIT, records)
+    redis_client.zadd(keys.audit(3), records)  # one shard: its pages resume inside a score
     rows = [(a.outcome, a.channel, a.reason, a.last_hour, a.last_day)
             for a in activity(redis_client, NOW)]  # fmt: skip
     assert rows == [("sent", "sms", "-", 2501, 2501), ("deferred", "email", "cap", 0, 10)]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import multiprocessing
 from datetime import UTC, datetime, timedelta
 from multiprocessing.synchronize import Barrier
-from typing import cast
 
 import redis
 
@@ -76,7 +75,7 @@ def test_four_processes_claiming_in_small_batches_claim_every_due_entry_exactly_
     assert dict(everything) == {a: to_epoch(t) for a, t in due.items()}  # ... and none lost
     assert sum(1 for claimed in per_claimer if claimed) >= 2  # the claimers really raced
     leased_until = to_epoch(NOW + LEASE)
-    scores = dict(cast(Scored, redis_client.zrange(keys.TIMELINE, 0, -1, withscores=True)))
+    scores = timeline.entries()
     assert scores == {a: leased_until for a in due} | {a: to_epoch(t) for a, t in later.items()}
 
 
@@ -110,10 +109,27 @@ def test_a_claim_takes_at_most_the_batch_limit_and_leaves_the_rest_for_the_next_
     second = timeline.claim(NOW, lease_seconds=60, limit=3)
     third = timeline.claim(NOW, lease_seconds=60, limit=3)
 
-    assert [c.account_id for c in first] == ["acct-6", "acct-5", "acct-4"]
-    assert [c.account_id for c in second] == ["acct-3", "acct-2", "acct-1"]
-    assert [c.account_id for c in third] == ["acct-0"]
+    assert [len(first), len(second), len(third)] == [3, 3, 1]
+    claimed = [c.account_id for c in first + second + third]
+    assert sorted(claimed) == [f"acct-{i}" for i in range(7)]  # each once, none left behind
+    for batch in (first, second, third):
+        assert [c.due for c in batch] == sorted(c.due for c in batch)
     assert timeline.claim(NOW, lease_seconds=60, limit=3) == []
+
+
+def test_accounts_spread_over_every_shard_each_a_sorted_set_of_its_own_hash_tag(
+    redis_client: redis.Redis,
+) -> None:
+    timeline = Timeline(redis_client)
+    for i in range(400):
+        timeline.place(f"acct-{i}", NOW)
+
+    sizes = [redis_client.zcard(key) for key in timeline.shard_keys()]
+    assert len(sizes) == keys.TIMELINE_SHARDS and sum(sizes) == 400
+    assert min(sizes) > 0  # CRC-32 of the id spreads them: no shard is left empty
+    assert redis_client.zscore(keys.timeline(keys.shard_of("acct-7")), "acct-7") == to_epoch(NOW)
+    assert keys.timeline(3) == "remind:{tl:3}:timeline"
+    assert keys.leases(3) == "remind:{tl:3}:leases"  # same slot as its shard
 
 
 def test_a_claimed_entry_stays_invisible_for_the_lease_and_comes_back_when_it_runs_out(

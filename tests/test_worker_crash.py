@@ -164,7 +164,7 @@ def test_a_worker_killed_mid_send_has_its_step_recovered_after_the_heartbeat_tim
         assert scheduler_tick(app, broker) == 1
         _wait_for(lambda: provider.connections, "the worker's request to the provider")
         claim = redis_client.get(claim_key)
-        lease = json.loads(redis_client.hget(keys.LEASES, "A-1") or "{}")
+        lease = json.loads(redis_client.hget(keys.leases(keys.shard_of("A-1")), "A-1") or "{}")
         assert claim == f"claimed:{to_epoch(NOW)}:{lease['holder']}"
     finally:
         stop(first, signal.SIGKILL)  # mid-request: no shutdown hook runs, the lease stays
@@ -191,7 +191,7 @@ def test_a_worker_killed_mid_send_has_its_step_recovered_after_the_heartbeat_tim
     ]
     assert len(provider.connections) == 1  # never sent a second time
     assert redis_client.get(claim_key) == "unknown"
-    assert redis_client.hlen(keys.LEASES) == 0
+    assert sum(redis_client.hlen(keys.leases(n)) for n in range(keys.TIMELINE_SHARDS)) == 0
     # the second worker left on SIGTERM; the killed one is remembered until a day of silence
     assert redis_client.zrange(keys.WORKERS, 0, -1) == [lease["holder"]]
     assert app.store.require("A-1").cursor == 1  # the cadence moved on

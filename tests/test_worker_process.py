@@ -24,7 +24,7 @@ from worker.clock import SimulatedClock
 from worker.config import Settings
 from worker.runtime.broker import is_amqp, make_broker
 from worker.runtime.scheduler import tick
-from worker.storage import connection
+from worker.storage import connection, keys
 
 from .broker_helpers import dead_letters, publish_raw, queued
 from .pipeline_helpers import ROOT, TEST_SCHEDULE, account
@@ -116,7 +116,9 @@ def test_enroll_tick_dispatch_outcome_end_to_end_on_a_real_worker_process(
     env: dict[str, str],
 ) -> None:
     _send(broker, "intake", "enroll_account", account())
-    _wait_for(lambda: redis_client.zscore("remind:timeline", "A-1"), "the enrolment")
+    _wait_for(
+        lambda: redis_client.zscore(keys.timeline(keys.shard_of("A-1")), "A-1"), "the enrolment"
+    )
 
     # an invalid account on the queue is recorded as rejected and the worker keeps running
     _send(broker, "intake", "enroll_account", account(account_id="A-2", due_date="yesterday"))
@@ -205,7 +207,9 @@ def test_malformed_messages_are_dead_lettered_at_once_with_their_reason_and_the_
 
     # the worker goes on: the next valid enrolment is handled
     _send(broker, "intake", "enroll_account", account())
-    _wait_for(lambda: redis_client.zscore("remind:timeline", "A-1"), "the enrolment")
+    _wait_for(
+        lambda: redis_client.zscore(keys.timeline(keys.shard_of("A-1")), "A-1"), "the enrolment"
+    )
 
     want = {"dispatch": 3 if is_amqp(broker_url) else 2, "intake": 1}
     dead: dict[str, list[tuple[dict[str, Any], bytes]]] = {"dispatch": [], "intake": []}

@@ -35,7 +35,7 @@ from worker.gate.packs.select import rules_for
 from worker.gate.rules import Rule
 from worker.rendering.renderer import Renderer
 from worker.storage import keys
-from worker.storage.connection import decodes_responses
+from worker.storage.connection import decodes_responses, is_cluster
 from worker.storage.leases import Leases
 from worker.storage.results import Results, Sink
 from worker.storage.store import Store
@@ -143,9 +143,17 @@ class App:
         return self.pinned_schedule(ref)
 
     def commit(self, state: AccountState, now: datetime) -> None:
-        """Save ``state`` and put its pending step on the timeline (or take it off), together."""
+        """Save ``state`` and put its pending step on the timeline (or take it off), together.
+
+        On one server this is a transaction. On a Redis Cluster the keys sit on three slots (the
+        person's, the account index's, the timeline shard's), which no transaction spans: the
+        pipeline applies each in order per node. A crash between them leaves the work that made
+        the change unfinished: an event or enrolment is not acknowledged and is delivered again,
+        a dispatch's entry comes back when its claim's lease ends, and the redo rewrites all
+        three (a step already sent is not sent again: its dispatch id is claimed).
+        """
         state.updated_at = now
-        pipe = self.client.pipeline()
+        pipe = self.client.pipeline(transaction=not is_cluster(self.client))
         self.store.save(state, pipe)
         if state.due_at is not None:  # a collection step, a plan step or a queued plan message
             self.timeline.place(state.account_id, state.due_at, pipe)

@@ -147,7 +147,7 @@ class Settings:
 
         redis_url = get("REDIS_URL")
         if redis_url is not None:
-            check_url("REDIS_URL", redis_url, ("redis", "rediss", "unix"))
+            check_url("REDIS_URL", redis_url, ("redis", "rediss", "unix"), cluster=True)
         broker_url = get("BROKER_URL")
         if broker_url is not None:
             check_url("BROKER_URL", broker_url, ("redis", "rediss", "unix", "amqp", "amqps"))

@@ -171,20 +171,50 @@ def _check_number(get: Get, name: str) -> None:
         raise ConfigError(f"{name} must be an E.164 number such as +14155550100, got {number!r}")
 
 
-def check_url(name: str, value: str, schemes: tuple[str, ...]) -> None:
-    """Raise ``ConfigError`` naming ``name`` unless ``value`` is a URL with one of ``schemes``."""
+def check_url(name: str, value: str, schemes: tuple[str, ...], *, cluster: bool = False) -> None:
+    """Raise ``ConfigError`` naming ``name`` unless ``value`` is a URL with one of ``schemes``,
+    or, with ``cluster``, a Redis Cluster URL of ``CLUSTER_SCHEMES`` (``cluster_nodes``)."""
     # The value itself never goes into a message: it may hold a password.
+    allowed = (*schemes, *CLUSTER_SCHEMES) if cluster else schemes
     try:
         parsed = urlsplit(value)
-        _ = parsed.port  # reading the port is what raises on a non-numeric or too big one
+        if parsed.scheme not in CLUSTER_SCHEMES:
+            _ = parsed.port  # reading the port is what raises on a non-numeric or too big one
     except ValueError:
         raise ConfigError(f"{name} is not a valid URL (check the host and the port)") from None
-    if parsed.scheme not in schemes:
+    if parsed.scheme not in allowed:
         raise ConfigError(
-            f"{name} must be a URL with scheme {' or '.join(schemes)}, got scheme {parsed.scheme!r}"
+            f"{name} must be a URL with scheme {' or '.join(allowed)}, got scheme {parsed.scheme!r}"
         )
+    if parsed.scheme in CLUSTER_SCHEMES:
+        cluster_nodes(name, value)
+        return
     if parsed.scheme != "unix" and not parsed.hostname:
         raise ConfigError(f"{name} has no host")
+
+
+#: ``REDIS_URL`` schemes that name a Redis Cluster: seed nodes, comma-separated.
+CLUSTER_SCHEMES = ("redis+cluster", "rediss+cluster")
+
+
+def cluster_nodes(name: str, value: str) -> list[tuple[str, int]]:
+    """The seed nodes ``(host, port)`` of a ``redis+cluster://[user:password@]host:port[,...]``
+    URL; ``ConfigError`` naming ``name`` for anything else (the value is never shown)."""
+    scheme, sep, rest = value.partition("://")
+    if not sep or scheme not in CLUSTER_SCHEMES:
+        raise ConfigError(f"{name} must start with {' or '.join(CLUSTER_SCHEMES)}://")
+    netloc = rest.split("/", 1)[0].split("?", 1)[0].rpartition("@")[2]
+    nodes = []
+    for i, node in enumerate(netloc.split(","), start=1):
+        try:
+            parsed = urlsplit(f"redis://{node.strip()}")
+            host, port = parsed.hostname, parsed.port
+        except ValueError:
+            host, port = None, None
+        if not host or port is None:
+            raise ConfigError(f"{name}: seed node {i} must be host:port (a cluster has no default)")
+        nodes.append((host, port))
+    return nodes
 
 
 def without_password(url: str) -> str:

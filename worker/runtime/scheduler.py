@@ -29,9 +29,12 @@ TICK_JOB = "tick"
 def tick(app: App, send: Send, *, batch: int = DEFAULT_BATCH) -> int:
     """Claim every due entry and hand each to ``send(account_id, due)``; return how many.
 
-    First the leases of dead workers are recovered, so their entries are claimed again in the
+    First the entries an older version left on its single timeline are moved to their shards,
+    and the leases of dead workers are recovered, so their entries are claimed again in the
     same tick (``worker/storage/leases.py``).
     """
+    if moved := app.timeline.adopt_legacy():
+        log.warning("moved %d entries from the single timeline of an older version", moved)
     recovered = app.leases.recover(app.clock.now())
     if recovered:
         log.warning("recovered %d entries held by dead workers", len(recovered))

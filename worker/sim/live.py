@@ -30,10 +30,11 @@ from pathlib import Path
 from typing import IO, Any
 
 from worker.config import Settings
+from worker.errors import ConfigError
 from worker.runtime.processes import STOP_GRACE, child_env
 from worker.sim import live_setup as setup
 from worker.storage import keys
-from worker.storage.connection import client, serving, with_db
+from worker.storage.connection import client, is_cluster_url, serving, with_db
 
 #: Outcomes after which a channel has nothing more to say about a send.
 SETTLED = {
@@ -108,6 +109,13 @@ def run_live_demo(settings: Settings, *, seconds: float, port: int, phone: str, 
 def _databases(settings: Settings) -> Iterator[tuple[str, str]]:
     """The demo's state and broker databases, emptied before and after."""
     assert settings.redis_url is not None
+    if is_cluster_url(settings.redis_url):
+        # its worker, scheduler and web processes share a broker and a state database of their
+        # own; a cluster has neither (``remind demo`` without --live runs on a cluster)
+        raise ConfigError(
+            "remind demo --live needs a single Redis server: unset REDIS_URL (the embedded one is "
+            "used) or point it at a redis:// server"
+        )
     urls = with_db(settings.redis_url, setup.STATE_DB), with_db(settings.redis_url, setup.BROKER_DB)
     for url in urls:
         client(url).flushdb()

@@ -12,6 +12,11 @@ of its own. Emptying one is safe only where remind made it:
   (``REMIND_SIMULATION_DB``).
 
 The database is never the one ``REDIS_URL`` keeps remind's state in, nor the broker's.
+
+A Redis Cluster has one database only: there a simulation writes every key under the prefix
+``remind-sim`` instead of ``remind`` (``keys.use_prefix``) and deletes the keys under it before
+and after the run. Nothing else writes that prefix, so no marker is needed; a live run's keys
+are never touched.
 """
 
 from __future__ import annotations
@@ -27,7 +32,14 @@ from worker.config import Settings
 from worker.errors import ConfigError
 from worker.providers import without_password
 from worker.storage import keys
-from worker.storage.connection import DEFAULT_BROKER_DB, DEFAULT_SIMULATION_DB, connected
+from worker.storage.connection import (
+    DEFAULT_BROKER_DB,
+    DEFAULT_SIMULATION_DB,
+    SIMULATION_PREFIX,
+    connected,
+    delete_prefixed,
+    is_cluster_url,
+)
 
 #: What the marker key says to whoever finds it.
 MARKER_TEXT = "remind simulate's scratch database: emptied before and after every simulation"
@@ -44,6 +56,14 @@ def scratch(settings: Settings) -> Iterator[tuple[Settings, redis.Redis]]:
     """Settings and a client on the simulation database, emptied (and marked) before the block
     and after it. Raises ``ConfigError``, before any key is touched, when the database is not
     remind's to empty."""
+    if settings.redis_url is not None and is_cluster_url(settings.redis_url):
+        with connected(settings) as (sim_settings, client), keys.use_prefix(SIMULATION_PREFIX):
+            delete_prefixed(client, SIMULATION_PREFIX)
+            try:
+                yield sim_settings, client
+            finally:
+                delete_prefixed(client, SIMULATION_PREFIX)
+        return
     db = simulation_db(settings)
     _refuse_shared(settings, db)
     with connected(settings, db=db) as (sim_settings, client):

@@ -114,8 +114,9 @@ def simulate(
 
     Every channel is the outbox, even one ``settings`` sends live.
 
-    ``client`` (from ``worker.storage.connection.client``) should point at a database kept for
-    simulations: the CLI uses ``worker.sim.scratch``, which empties it first.
+    ``client`` (from ``worker.storage.connection.client``) should point at a keyspace kept for
+    simulations: the CLI uses ``worker.sim.scratch``, which empties it first (a database of a
+    server, or the ``remind-sim`` keys of a Redis Cluster).
 
     ``call_results``: what a simulated call's result is until a ``call_result`` event says
     otherwise. ``unknown`` (the default) assumes nothing: the call counts under every call cap,

@@ -1,16 +1,96 @@
-"""Every Redis key remind uses, in one place.
+"""Every Redis key remind uses, in one place, and which Redis Cluster slot each lands on.
 
 Keys one gate decision touches carry the person's hash tag ``{p:<person>}`` so a person's whole
-keyspace lands on one Redis Cluster slot. The timeline and the account index are global.
+keyspace lands on one Redis Cluster slot. The timeline is split into ``TIMELINE_SHARDS`` sorted
+sets, each with its own hash tag ``{tl:<n>}`` shared by that shard's leases, so one claim or one
+lease script touches one slot; an account's shard is fixed by a hash of its id (``shard_of``).
+The account index, the phone index and the other global keys stand alone: no script and no
+transaction combines them with a key of another slot (docs/architecture.md, Timeline shards
+and Redis Cluster).
+
+Every key starts with the prefix (``remind``). ``remind simulate`` on a Redis Cluster, which has
+one database only, runs under its own prefix instead of a database number (``use_prefix``).
 """
 
 from __future__ import annotations
 
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+#: The prefix of every key of a normal run.
 PREFIX = "remind"
-#: Sorted set: member = account id, score = instant the account's pending step is due.
-TIMELINE = f"{PREFIX}:timeline"
-#: Stream of every outcome record (docs/contracts.md, Outcome).
-RESULTS_STREAM = f"{PREFIX}:results"
+#: Sorted sets the timeline is split into (``timeline``); fixed for the life of a keyspace:
+#: changing it moves accounts to other shards, so entries placed before are no longer found.
+TIMELINE_SHARDS = 16
+
+_prefix = PREFIX
+
+#: The global keys without arguments (read as attributes: ``keys.WORKERS``), under the prefix.
+_GLOBAL = {
+    # Stream of every outcome record (docs/contracts.md, Outcome).
+    "RESULTS_STREAM": "results",
+    # Before timeline shards: the one timeline sorted set and the one audit sorted set, read
+    # only to move what an older version left there (``Timeline.adopt_legacy``, the export).
+    "LEGACY_TIMELINE": "timeline",
+    "LEGACY_AUDIT": "audit",
+    # Hash: E.164 number -> UTC instant of the STOP that opted it out of SMS, whoever holds it.
+    "SMS_OPTED_OUT_NUMBERS": "optout:sms",
+    # Hash: one field per kind of outcome (``worker.storage.metrics``) -> how many were published.
+    "METRICS_OUTCOMES": "metrics:outcomes",
+    # Sorted set of live worker processes: member = worker id, score = its last heartbeat (epoch
+    # seconds, from the clock). A worker silent for ``REMIND_WORKER_HEARTBEAT_SECONDS`` is dead.
+    "WORKERS": "workers",
+}
+
+
+def __getattr__(name: str) -> str:
+    """``keys.WORKERS`` and the other global keys of ``_GLOBAL``, under the current prefix."""
+    if name in _GLOBAL:
+        return f"{_prefix}:{_GLOBAL[name]}"
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def prefix() -> str:
+    """The prefix keys are made with now."""
+    return _prefix
+
+
+@contextmanager
+def use_prefix(name: str) -> Iterator[None]:
+    """Make every key under ``name`` instead of ``remind`` for the block (the whole process: a
+    simulation on a Redis Cluster keeps its keys apart from a live run's this way)."""
+    global _prefix
+    before, _prefix = _prefix, name
+    try:
+        yield
+    finally:
+        _prefix = before
+
+
+def shard_of(account_id: str) -> int:
+    """The timeline shard of ``account_id``: CRC-32 of its id, stable across processes and
+    Python versions (``hash()`` is salted per process)."""
+    return zlib.crc32(account_id.encode()) % TIMELINE_SHARDS
+
+
+def timeline(shard: int) -> str:
+    """Sorted set of one shard: member = account id, score = instant its pending step is due."""
+    return f"{_prefix}:{{tl:{shard}}}:timeline"
+
+
+def leases(shard: int) -> str:
+    """Hash of the leases workers hold on one timeline shard's entries: account id -> JSON
+    ``{"holder", "due", "hidden", "since", "lock", "token"}`` (``worker/storage/leases.py``).
+    Same hash tag as the shard, so the lease scripts touch one slot."""
+    return f"{_prefix}:{{tl:{shard}}}:leases"
+
+
+def audit(shard: int) -> str:
+    """Sorted set of one shard of the audit log: decision records (score = decision instant) of
+    the accounts of timeline shard ``shard``, kept for the retention period. Its own hash tag,
+    so the log's writes spread over the cluster apart from the timeline's."""
+    return f"{_prefix}:{{au:{shard}}}:audit"
 
 
 def person_tag(person_id: str) -> str:
@@ -19,30 +99,30 @@ def person_tag(person_id: str) -> str:
 
 def account_index(account_id: str) -> str:
     """String: account id -> person id (events name only the account)."""
-    return f"{PREFIX}:idx:{account_id}"
+    return f"{_prefix}:idx:{account_id}"
 
 
 def account_state(person_id: str, account_id: str) -> str:
-    return f"{PREFIX}:{person_tag(person_id)}:acct:{account_id}"
+    return f"{_prefix}:{person_tag(person_id)}:acct:{account_id}"
 
 
 def person_accounts(person_id: str) -> str:
     """Set of the account ids of one person (a conversation can cover several of its debts)."""
-    return f"{PREFIX}:{person_tag(person_id)}:accounts"
+    return f"{_prefix}:{person_tag(person_id)}:accounts"
 
 
 def account_lock(person_id: str, account_id: str) -> str:
-    return f"{PREFIX}:{person_tag(person_id)}:lock:{account_id}"
+    return f"{_prefix}:{person_tag(person_id)}:lock:{account_id}"
 
 
 def opt_outs(person_id: str) -> str:
     """Set of ``channel`` (whole channel) or ``channel:address`` entries."""
-    return f"{PREFIX}:{person_tag(person_id)}:optout"
+    return f"{_prefix}:{person_tag(person_id)}:optout"
 
 
 def opt_ins(person_id: str) -> str:
     """Set of ``channel`` or ``channel:address`` entries consented to by an opt_in event."""
-    return f"{PREFIX}:{person_tag(person_id)}:optin"
+    return f"{_prefix}:{person_tag(person_id)}:optin"
 
 
 def debt_stops(person_id: str) -> str:
@@ -51,11 +131,11 @@ def debt_stops(person_id: str) -> str:
     Apart from the account state on purpose: a re-enrolment rewrites that, and a stop (a cease,
     a close, a payment, an attorney) or a hold (a dispute) must outlive it.
     """
-    return f"{PREFIX}:{person_tag(person_id)}:stops"
+    return f"{_prefix}:{person_tag(person_id)}:stops"
 
 
 def recent_outcomes(person_id: str, account_id: str) -> str:
-    return f"{PREFIX}:{person_tag(person_id)}:outcomes:{account_id}"
+    return f"{_prefix}:{person_tag(person_id)}:outcomes:{account_id}"
 
 
 def dispatch_id(account_id: str, step_key: str, attempt: int) -> str:
@@ -74,51 +154,47 @@ def split_dispatch_id(value: str) -> tuple[str, str | None]:
 
 def provider_status(person_id: str, what: str) -> str:
     """String: the furthest status rank a provider reported for ``what`` (``sms:<sid>``, ...)."""
-    return f"{PREFIX}:{person_tag(person_id)}:twilio:{what}"
+    return f"{_prefix}:{person_tag(person_id)}:twilio:{what}"
 
 
 def call_parts(dispatch_id: str) -> str:
     """Hash: what a placed call says (script, voicemail, locale, number), read by the web service
     when Twilio fetches the call's TwiML; it expires a day after the call is placed."""
-    return f"{PREFIX}:call:parts:{dispatch_id}"
+    return f"{_prefix}:call:parts:{dispatch_id}"
 
 
 def idempotency(person_id: str, dispatch_id: str) -> str:
-    return f"{PREFIX}:{person_tag(person_id)}:sent:{dispatch_id}"
+    return f"{_prefix}:{person_tag(person_id)}:sent:{dispatch_id}"
 
 
 def cap_counter(person_id: str, cap_id: str, scope: str) -> str:
     """Rolling log of sends counted by one cap; ``scope`` is the person or ``debt:<id>``."""
-    return f"{PREFIX}:{person_tag(person_id)}:cap:{cap_id}:{scope}"
+    return f"{_prefix}:{person_tag(person_id)}:cap:{cap_id}:{scope}"
 
 
 def pinned_schedule(ref: str) -> str:
     """String: the YAML source of schedule ``name@version`` as first enrolled under."""
-    return f"{PREFIX}:schedule:{ref}"
+    return f"{_prefix}:schedule:{ref}"
 
 
 def call_counts(person_id: str, dispatch_id: str) -> str:
     """Hash: cap log key -> "score|counts" for a placed call whose result moves it between logs."""
-    return f"{PREFIX}:{person_tag(person_id)}:call:{dispatch_id}"
-
-
-AUDIT = f"{PREFIX}:audit"
-"""Sorted set of decision records (score = decision instant), kept for the retention period."""
+    return f"{_prefix}:{person_tag(person_id)}:call:{dispatch_id}"
 
 
 def pace_sender(provider: str, sender: str) -> str:
     """Sorted set of one sender's recent provider requests (``pace.lua``)."""
-    return f"{PREFIX}:{{pace:{provider}}}:sender:{sender}"
+    return f"{_prefix}:{{pace:{provider}}}:sender:{sender}"
 
 
 def pace_in_flight(provider: str) -> str:
     """Sorted set of a provider's requests in flight; same hash tag as its senders' sets."""
-    return f"{PREFIX}:{{pace:{provider}}}:inflight"
+    return f"{_prefix}:{{pace:{provider}}}:inflight"
 
 
 def channel_paused(channel: str) -> str:
     """String ``code|until``: a channel stopped after its provider refused our configuration."""
-    return f"{PREFIX}:paused:{channel}"
+    return f"{_prefix}:paused:{channel}"
 
 
 def phone_accounts(number: str) -> str:
@@ -126,30 +202,15 @@ def phone_accounts(number: str) -> str:
 
     Global like the account index: an inbound message names only the number it came from.
     """
-    return f"{PREFIX}:phone:{number}"
-
-
-#: Hash: E.164 number -> UTC instant of the STOP that opted it out of SMS, whoever holds it.
-SMS_OPTED_OUT_NUMBERS = f"{PREFIX}:optout:sms"
+    return f"{_prefix}:phone:{number}"
 
 
 def inbound_message(sid: str) -> str:
     """String: an inbound SMS's ``MessageSid`` seen, so a repeated delivery is handled once."""
-    return f"{PREFIX}:inbound:{sid}"
+    return f"{_prefix}:inbound:{sid}"
 
-
-#: Hash: one field per kind of outcome (``worker.storage.metrics``) -> how many were published.
-METRICS_OUTCOMES = f"{PREFIX}:metrics:outcomes"
-
-
-#: Sorted set of live worker processes: member = worker id, score = its last heartbeat (epoch
-#: seconds, from the clock). A worker silent for ``REMIND_WORKER_HEARTBEAT_SECONDS`` is dead.
-WORKERS = f"{PREFIX}:workers"
-#: Hash of the leases workers hold on timeline entries: account id -> JSON ``{"holder", "due",
-#: "hidden", "since", "lock", "token"}`` (``worker/storage/leases.py``); a dead holder's lease
-#: is recovered.
-LEASES = f"{PREFIX}:leases"
 
 SIMULATION_MARKER = f"{PREFIX}:simulation"
 """String: marks a logical database as ``remind simulate``'s own, to empty at every run
-(``worker.sim.scratch``); a database without it that holds keys is never emptied."""
+(``worker.sim.scratch``); a database without it that holds keys is never emptied. Not under a
+simulation's prefix: on a Redis Cluster simulations own the ``remind-sim`` keys and need none."""

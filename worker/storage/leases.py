@@ -12,6 +12,10 @@ claiming left ``claimed:<epoch>:<worker>`` behind, and the next dispatch records
 ``unknown`` without sending (``is_alive`` says the holder is gone). A live worker's lease is
 never recovered, and its claim is left to it for the whole ``REMIND_LEASE_SECONDS``.
 
+Leases live beside their timeline shard (``keys.leases``, same hash tag), so holding, dropping
+and recovering touch one Redis Cluster slot each; the heartbeats and the account locks live on
+other slots and are read or broken by separate commands (``recover`` explains the order).
+
 Time comes from the caller's clock; Lua never reads Redis ``TIME``.
 """
 
@@ -47,6 +51,9 @@ class Lease:
         """Whether the holder beat within ``timeout`` seconds of ``now``."""
         return self.last_beat is not None and (now - self.last_beat).total_seconds() <= timeout
 
+
+#: Seconds after its last beat a worker is forgotten (its id is not coming back).
+FORGET_SECONDS = 86_400
 
 #: Delete a lock only if it still holds the dead holder's token (it may have expired and been
 #: taken by a live worker since).
@@ -92,37 +99,56 @@ class Leases:
         """``holder`` takes the lease on ``account_id``'s claimed entry (due at ``due``); call it
         holding the account's lock, whose token the lease keeps."""
         lock = keys.account_lock(person_id, account_id)
+        token: Any = self.client.get(lock)  # the person's slot: read here, not in the script
+        shard = keys.shard_of(account_id)
         self._hold(
-            keys=[keys.LEASES, keys.TIMELINE, lock], args=[account_id, holder, due, to_epoch(now)]
+            keys=[keys.leases(shard), keys.timeline(shard)],
+            args=[account_id, holder, due, to_epoch(now), lock, token or ""],
         )
 
     def drop(self, account_id: str, holder: str) -> None:
         """Give the lease back, if ``holder`` still holds it."""
-        self._drop(keys=[keys.LEASES], args=[account_id, holder])
+        self._drop(keys=[keys.leases(keys.shard_of(account_id))], args=[account_id, holder])
 
     def get(self, account_id: str) -> Lease | None:
         """The lease on ``account_id``'s entry, if a worker holds one."""
-        raw: Any = self.client.hget(keys.LEASES, account_id)
+        raw: Any = self.client.hget(keys.leases(keys.shard_of(account_id)), account_id)
         return None if raw is None else self._lease(account_id, str(raw))
 
     def all(self) -> list[Lease]:
-        """Every lease held now (``remind status`` shows them)."""
-        held: Any = self.client.hgetall(keys.LEASES)
-        return [self._lease(str(a), str(raw)) for a, raw in held.items()]
+        """Every lease held now, on every timeline shard (``remind status`` shows them)."""
+        pipe = self.client.pipeline(transaction=False)
+        for shard in range(keys.TIMELINE_SHARDS):
+            pipe.hgetall(keys.leases(shard))
+        return [self._lease(str(a), str(raw)) for held in pipe.execute() for a, raw in held.items()]
 
     def recover(self, now: datetime) -> list[str]:
-        """Put back the entries of dead holders' leases and break the account locks they still
-        hold; return the account ids put back."""
-        flat: Any = self._recover(
-            keys=[keys.LEASES, keys.WORKERS, keys.TIMELINE], args=[to_epoch(now), self.timeout]
-        )
+        """Put back the entries of dead holders' leases, shard by shard, and break the account
+        locks they still hold; return the account ids put back.
+
+        The heartbeats are read once, before the shards: each shard's script gets them as
+        arguments, since the workers' set lives on another slot than the shard."""
+        epoch = to_epoch(now)
+        beats: Any = self.client.zrange(keys.WORKERS, 0, -1, withscores=True)
+        flat_beats = [v for worker, beat in beats for v in (str(worker), float(beat))]
+        pipe = self.client.pipeline(transaction=False)
+        for shard in range(keys.TIMELINE_SHARDS):
+            pipe.hlen(keys.leases(shard))
+        held = [shard for shard, n in enumerate(pipe.execute()) if int(n)]
         back = []
-        for i in range(0, len(flat), 4):
-            account_id, put_back, lock, token = flat[i : i + 4]
-            if lock and token:
-                self._unlock(keys=[lock], args=[token])
-            if int(put_back):
-                back.append(str(account_id))
+        for shard in held:  # only shards with a lease run the script
+            flat: Any = self._recover(
+                keys=[keys.leases(shard), keys.timeline(shard)],
+                args=[epoch, self.timeout, *flat_beats],
+            )
+            for i in range(0, len(flat), 4):
+                account_id, put_back, lock, token = flat[i : i + 4]
+                if lock and token:
+                    self._unlock(keys=[lock], args=[token])
+                if int(put_back):
+                    back.append(str(account_id))
+        # forget workers silent for a day: they are not coming back under the same id
+        self.client.zremrangebyscore(keys.WORKERS, "-inf", epoch - FORGET_SECONDS)
         return back
 
     def _lease(self, account_id: str, raw: str) -> Lease:

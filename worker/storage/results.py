@@ -6,10 +6,19 @@ entry it just wrote (``XADD MINID ~``, measured on the stream's own ids, so no c
 a burst can never push out an outcome younger than the retention). The results queue holds at
 most ``max_messages``; past that an outcome goes to the stream only, where a consumer that fell
 behind finds it again (``remind results tail --from``).
+
+The audit log is split like the timeline: an account's decisions go to the shard
+``keys.audit(keys.shard_of(account))``, each its own hash tag, so on a Redis Cluster its writes
+spread over the primaries; ``audit_export`` merges the shards in time order. The results stream
+stays one key (one slot, allowed): its ids and consumer groups are the consumers' contract, an
+``XADD`` is O(1), and one primary takes far more of them a second than remind publishes
+(docs/scaling.md, Extrapolation).
 """
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import json
 import logging
 import threading
@@ -53,6 +62,7 @@ class Results:
         #: stream entries before this id are past their retention (from the last id written)
         self._trim_before: str | None = None
         self._lock = threading.Lock()
+        self._trim_turn = itertools.count()
 
     def publish(self, outcome: Outcome, checks: Sequence[Any] = ()) -> dict[str, Any]:
         """Send ``outcome`` everywhere and append it, with the rule checks behind it, to the
@@ -63,8 +73,16 @@ class Results:
         at = datetime.fromisoformat(record["at"].replace("Z", "+00:00")).timestamp()
         pipe = self.client.pipeline(transaction=False)
         pipe.xadd(keys.RESULTS_STREAM, {"outcome": line}, minid=self._trim_before, approximate=True)
-        pipe.zadd(keys.AUDIT, {json.dumps(audit, ensure_ascii=False, separators=(",", ":")): at})
-        pipe.zremrangebyscore(keys.AUDIT, "-inf", f"({at - self.audit_retention_days * 86400}")
+        shard = keys.shard_of(outcome.account_id)
+        pipe.zadd(
+            keys.audit(shard), {json.dumps(audit, ensure_ascii=False, separators=(",", ":")): at}
+        )
+        # trim the shard written and one more in turn, so a shard nobody writes to is trimmed too
+        old = f"({at - self.audit_retention_days * 86400}"
+        turn = next(self._trim_turn) % (keys.TIMELINE_SHARDS + 1)
+        for key in {keys.audit(shard), keys.audit(turn) if turn < keys.TIMELINE_SHARDS
+                    else keys.LEGACY_AUDIT}:  # fmt: skip
+            pipe.zremrangebyscore(key, "-inf", old)
         if outcome.person_id:
             recent = keys.recent_outcomes(outcome.person_id, outcome.account_id)
             pipe.lpush(recent, line)
@@ -147,13 +165,24 @@ def _check_dict(check: Any) -> dict[str, Any]:
 def audit_export(
     client: redis.Redis, *, since: datetime, until: datetime
 ) -> Iterator[dict[str, Any]]:
-    """Decision records with ``since <= at < until``, oldest first, in pages."""
+    """Decision records with ``since <= at < until``, oldest first, merged from every shard of
+    the log (and the single log of older versions, until it is trimmed away), in pages."""
     lo, hi = since.timestamp(), until.timestamp()
+    logs = [keys.audit(n) for n in range(keys.TIMELINE_SHARDS)] + [keys.LEGACY_AUDIT]
+    # a sorted set orders equal scores by member: merging on (score, member) keeps that order
+    for _, raw in heapq.merge(*(_scored(client, key, lo, hi) for key in logs)):
+        yield json.loads(raw)
+
+
+def _scored(client: redis.Redis, key: str, lo: float, hi: float) -> Iterator[tuple[float, str]]:
+    """(score, member) of ``key`` with ``lo <= score < hi``, ascending, a page at a time."""
     offset, page = 0, 1000
     while True:
-        batch: Any = client.zrangebyscore(keys.AUDIT, lo, f"({hi}", start=offset, num=page)
-        for raw in batch:
-            yield json.loads(raw)
+        batch: Any = client.zrangebyscore(
+            key, lo, f"({hi}", start=offset, num=page, withscores=True
+        )
+        for member, score in batch:
+            yield float(score), str(member)
         if len(batch) < page:
             return
         offset += page

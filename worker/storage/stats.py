@@ -6,17 +6,19 @@ them writes. The sources:
 - dramatiq queues: the Redis broker's own keys (``dramatiq:<queue>`` list of ready message ids,
   ``.msgs`` hash of every message not yet acknowledged, ``.DQ.msgs`` delayed messages such as
   retries, ``.XQ`` sorted set of dead-lettered ones), on the broker's database;
-- the timeline (``remind:timeline``): entries due and not claimed, and how long the oldest has
-  waited, which is the scheduler's lag;
-- worker heartbeats (``remind:workers``) and the leases workers hold (``remind:leases``), in the
-  layout of ``worker/storage/leases.py``;
-- activity: the audit log (``remind:audit``), whose score is the decision instant on remind's
-  clock, so "the last hour" means the same thing in a drill, a simulation and production. The
-  results stream's ids are the Redis server's wall clock and would not.
+- the timeline (its shards ``remind:{tl:<n>}:timeline``, summed): entries due and not claimed,
+  and how long the oldest has waited, which is the scheduler's lag;
+- worker heartbeats (``remind:workers``) and the leases workers hold (each shard's
+  ``remind:{tl:<n>}:leases``), in the layout of ``worker/storage/leases.py``;
+- activity: the audit log (its shards ``remind:{au:<n>}:audit``, merged), whose score is the
+  decision instant on remind's clock, so "the last hour" means the same thing in a drill, a
+  simulation and production. The results stream's ids are the Redis server's wall clock and
+  would not.
 """
 
 from __future__ import annotations
 
+import heapq
 import json
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
@@ -28,6 +30,7 @@ import redis
 
 from worker.clock import from_epoch, to_epoch
 from worker.storage import keys
+from worker.storage.timeline import Timeline
 
 #: Prefix of the dramatiq Redis broker's keys (dramatiq's default namespace).
 DRAMATIQ_NAMESPACE = "dramatiq"
@@ -122,12 +125,8 @@ def timeline_status(client: redis.Redis, now: datetime) -> TimelineStatus:
     """Entries, entries due at ``now`` (claimed ones are re-scored to their lease's end, so they
     are not due), and the oldest due entry."""
     at = to_epoch(now)
-    pipe = client.pipeline(transaction=False)
-    pipe.zcard(keys.TIMELINE)
-    pipe.zcount(keys.TIMELINE, "-inf", at)
-    pipe.zrange(keys.TIMELINE, 0, 0, withscores=True)
-    size, due, first = pipe.execute()
-    oldest = from_epoch(float(first[0][1])) if first and float(first[0][1]) <= at else None
+    size, due, first = Timeline(client).stats(now)
+    oldest = from_epoch(first) if first is not None and first <= at else None
     lag = (now - oldest).total_seconds() if oldest is not None else 0.0
     return TimelineStatus(int(size), int(due), oldest, lag)
 
@@ -147,9 +146,11 @@ def worker_beats(
 
 def open_leases(client: redis.Redis) -> list[OpenLease]:
     """The leases workers hold now, oldest first."""
-    held: Any = client.hgetall(keys.LEASES)
+    pipe = client.pipeline(transaction=False)
+    for shard in range(keys.TIMELINE_SHARDS):
+        pipe.hgetall(keys.leases(shard))
     leases = []
-    for account_id, raw in held.items():
+    for account_id, raw in (item for held in pipe.execute() for item in held.items()):
         data = json.loads(raw)
         leases.append(
             OpenLease(
@@ -183,17 +184,28 @@ def activity(client: redis.Redis, now: datetime) -> list[Activity]:
 
 
 def _audit_since(client: redis.Redis, since: float, until: float) -> Iterator[tuple[str, float]]:
-    """Audit records with ``since < score <= until``, in pages that resume from the last score
-    (an offset would make each page rescan the ones before it)."""
+    """Audit records with ``since < score <= until`` from every shard of the log (and an older
+    version's single log), merged in score order."""
+    logs = [keys.audit(n) for n in range(keys.TIMELINE_SHARDS)] + [keys.LEGACY_AUDIT]
+    scored = heapq.merge(*(_log_since(client, key, since, until) for key in logs))
+    for score, raw in scored:
+        yield raw, score
+
+
+def _log_since(
+    client: redis.Redis, key: str, since: float, until: float
+) -> Iterator[tuple[float, str]]:
+    """(score, record) of one log with ``since < score <= until``, in pages that resume from the
+    last score (an offset would make each page rescan the ones before it)."""
     low: float | None = None
     skip = 0  # records at score ``low`` already read
     while True:
         page: Any = client.zrangebyscore(
-            keys.AUDIT, f"({since}" if low is None else low, until,
+            key, f"({since}" if low is None else low, until,
             start=skip, num=_PAGE, withscores=True,
         )  # fmt: skip
         for raw, score in page:
-            yield str(raw), float(score)
+            yield float(score), str(raw)
         if len(page) < _PAGE:
             return
         last = float(page[-1][1])

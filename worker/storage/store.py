@@ -138,13 +138,14 @@ class Store:
         return out, in_
 
     def set_opt_out(self, person_id: str, entry: str) -> None:
-        pipe = self.client.pipeline()
+        # both keys carry the person's hash tag: one slot, so a transaction on a cluster too
+        pipe = self.client.pipeline(transaction=True)
         pipe.sadd(keys.opt_outs(person_id), entry)
         pipe.srem(keys.opt_ins(person_id), entry)
         pipe.execute()
 
     def set_opt_in(self, person_id: str, entry: str) -> None:
-        pipe = self.client.pipeline()
+        pipe = self.client.pipeline(transaction=True)
         pipe.srem(keys.opt_outs(person_id), entry)
         pipe.sadd(keys.opt_ins(person_id), entry)
         pipe.execute()

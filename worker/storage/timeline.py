@@ -1,14 +1,24 @@
-"""The timeline: one sorted set of accounts by the instant their pending step is due.
+"""The timeline: accounts by the instant their pending step is due, in ``keys.TIMELINE_SHARDS``
+sorted sets.
 
 Cadence delays live here rather than in dramatiq's delay queue (docs/integration.md, Cadence
-delays). Claiming is a Lua range + lease, so several scheduler replicas never claim the same
-entry, and an entry whose claimer died comes back when its lease runs out.
+delays). Claiming is a Lua range + lease on one shard at a time, so several scheduler replicas
+never claim the same entry, and an entry whose claimer died comes back when its lease runs out.
+
+Each shard has its own hash tag (``keys.timeline``), so on a Redis Cluster the shards spread over
+the primaries and every claim touches one slot. An account always lives on the shard
+``keys.shard_of`` gives its id. A claim walks the shards from a starting point that moves on
+with every call, so replicas ticking together start on different shards instead of queueing on
+the same one; order is earliest first within a shard, not across shards.
 """
 
 from __future__ import annotations
 
+import itertools
+import os
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import redis
 
@@ -30,34 +40,109 @@ class Claim:
 
 
 class Timeline:
-    """Place, remove and claim timeline entries."""
+    """Place, remove and claim timeline entries over every shard."""
 
-    def __init__(self, client: redis.Redis, key: str = keys.TIMELINE):
+    def __init__(self, client: redis.Redis):
         self.client = client
-        self.key = key
         self._claim = load_script(client, "claim")
+        # where this process's next claim starts: spread by process, then moved on per call
+        self._start = itertools.count(os.getpid())
+
+    @staticmethod
+    def key_of(account_id: str) -> str:
+        """The sorted set holding ``account_id``'s entry."""
+        return keys.timeline(keys.shard_of(account_id))
+
+    @staticmethod
+    def shard_keys() -> list[str]:
+        """Every shard's key, shard 0 first."""
+        return [keys.timeline(n) for n in range(keys.TIMELINE_SHARDS)]
 
     def place(
         self, account_id: str, due: datetime, pipe: redis.client.Pipeline | None = None
     ) -> None:
-        (pipe or self.client).zadd(self.key, {account_id: to_epoch(due)})
+        (pipe or self.client).zadd(self.key_of(account_id), {account_id: to_epoch(due)})
 
     def remove(self, account_id: str, pipe: redis.client.Pipeline | None = None) -> None:
-        (pipe or self.client).zrem(self.key, account_id)
+        (pipe or self.client).zrem(self.key_of(account_id), account_id)
 
     def due_at(self, account_id: str) -> datetime | None:
-        score = self.client.zscore(self.key, account_id)
+        score = self.client.zscore(self.key_of(account_id), account_id)
         return None if score is None else from_epoch(float(score))
 
     def claim(self, now: datetime, *, lease_seconds: float, limit: int = 500) -> list[Claim]:
-        """Claim up to ``limit`` entries due at ``now``; they stay invisible for the lease."""
-        flat = self._claim(keys=[self.key], args=[to_epoch(now), lease_seconds, limit])
-        return [Claim(flat[i], float(flat[i + 1])) for i in range(0, len(flat), 2)]
+        """Claim up to ``limit`` entries due at ``now``, shard by shard (each shard's claim is
+        atomic on its own); they stay invisible for the lease. Fewer than ``limit`` back means
+        no shard had more due when it was asked. The claims come earliest first; with a
+        ``limit`` below what is due they are the earliest of the shards visited, not of all."""
+        first = next(self._start) % keys.TIMELINE_SHARDS
+        epoch = to_epoch(now)
+        # one round trip says which shards have anything due; only those run the script
+        due = self._each(lambda pipe, key: pipe.zcount(key, "-inf", epoch))
+        claims: list[Claim] = []
+        for i in range(keys.TIMELINE_SHARDS):
+            shard = (first + i) % keys.TIMELINE_SHARDS
+            if not int(due[shard]):
+                continue
+            flat = self._claim(
+                keys=[keys.timeline(shard)], args=[epoch, lease_seconds, limit - len(claims)]
+            )
+            claims += [Claim(flat[j], float(flat[j + 1])) for j in range(0, len(flat), 2)]
+            if len(claims) >= limit:
+                break
+        claims.sort(key=lambda c: (c.due, c.account_id))  # earliest first, as one sorted set
+        return claims
+
+    def adopt_legacy(self, batch: int = 1000) -> int:
+        """Move the entries an older version left on its single timeline (``remind:timeline``)
+        to their shards; return how many. Each tick calls it; with nothing left it costs one
+        ``EXISTS``. An account re-placed on its shard since keeps its shard's entry (``NX``)."""
+        legacy, moved = keys.LEGACY_TIMELINE, 0
+        while self.client.exists(legacy):
+            entries: Any = self.client.zrange(legacy, 0, batch - 1, withscores=True)
+            pipe = self.client.pipeline(transaction=False)
+            for account_id, score in entries:
+                pipe.zadd(self.key_of(account_id), {account_id: score}, nx=True)
+            pipe.execute()
+            # removed only once on its shard: a crash in between moves it again, harmlessly
+            self.client.zrem(legacy, *(a for a, _ in entries))
+            moved += len(entries)
+        return moved
 
     def next_due(self) -> datetime | None:
         """The earliest due instant on the timeline (leased entries included)."""
-        first = self.client.zrange(self.key, 0, 0, withscores=True)
-        return from_epoch(float(first[0][1])) if first else None
+        firsts = self._each(lambda pipe, key: pipe.zrange(key, 0, 0, withscores=True))
+        scores = [float(first[0][1]) for first in firsts if first]
+        return from_epoch(min(scores)) if scores else None
+
+    def stats(self, now: datetime) -> tuple[int, int, float | None]:
+        """Entries in all, entries due at ``now`` and not claimed, and the earliest due score
+        (epoch seconds; None when the timeline is empty), for ``/metrics`` and ``remind status``."""
+        epoch = to_epoch(now)
+        replies = self._each(
+            lambda pipe, key: (
+                pipe.zcard(key),
+                pipe.zcount(key, "-inf", epoch),
+                pipe.zrange(key, 0, 0, withscores=True),
+            )
+        )
+        sizes, dues, firsts = replies[0::3], replies[1::3], replies[2::3]
+        scores = [float(first[0][1]) for first in firsts if first]
+        return sum(map(int, sizes)), sum(map(int, dues)), min(scores) if scores else None
+
+    def entries(self) -> dict[str, float]:
+        """Every entry, account id -> due score (tests and small timelines only)."""
+        merged: dict[str, float] = {}
+        for shard in self._each(lambda pipe, key: pipe.zrange(key, 0, -1, withscores=True)):
+            merged.update((str(a), float(s)) for a, s in shard)
+        return merged
 
     def __len__(self) -> int:
-        return int(self.client.zcard(self.key))
+        return sum(int(n) for n in self._each(lambda pipe, key: pipe.zcard(key)))
+
+    def _each(self, queue: Any) -> list[Any]:
+        """Queue ``queue(pipe, key)`` for every shard on one pipeline; the replies in order."""
+        pipe = self.client.pipeline(transaction=False)
+        for key in self.shard_keys():
+            queue(pipe, key)
+        return list(pipe.execute())

@@ -100,12 +100,8 @@ def outcome_families(client: redis.Redis) -> list[Family]:
 def timeline_families(app: App) -> list[Family]:
     """The timeline's size, its entries due now, and how late the oldest due entry is."""
     now = to_epoch(app.clock.now())
-    pipe = app.client.pipeline(transaction=False)
-    pipe.zcard(app.timeline.key)
-    pipe.zcount(app.timeline.key, "-inf", now)
-    pipe.zrange(app.timeline.key, 0, 0, withscores=True)
-    size, due, first = pipe.execute()
-    oldest = float(first[0][1]) if first else now
+    size, due, first = app.timeline.stats(app.clock.now())
+    oldest = first if first is not None else now
     entries = Family("remind_timeline_entries", "Accounts with a step on the timeline.", "gauge")
     entries.set(size)
     waiting = Family(

@@ -1,5 +1,5 @@
 -- A worker gives its lease back once the message is worked (or failed in Python).
--- KEYS[1]  leases hash
+-- KEYS[1]  the leases hash of the entry's timeline shard
 -- ARGV[1]  account id
 -- ARGV[2]  holder: only a lease this worker holds is dropped (another may have taken it since)
 -- Returns  1 if dropped, 0 if the lease was not this holder's
