@@ -121,7 +121,8 @@ def test_a_person_hears_the_script_the_menu_and_then_the_voicemail() -> None:
         '<Say language="en-US">Hello Sam.</Say>'
         '<Say language="en-US">Your payment is due.</Say>'
         '<Say language="en-US">To speak with someone now, press 1. To promise a payment, '
-        "press 2. To stop calls to this number, press 9.</Say>"
+        "press 2. To ask for a payment plan, press 3. To stop calls to this number, press 9."
+        "</Say>"
         "</Gather>"
         '<Say language="en-US">Please call us back.</Say>'
         "<Hangup />"
@@ -143,8 +144,8 @@ def test_a_chinese_call_is_said_in_chinese_and_offers_no_agent_without_an_agent_
     twiml = call_twiml(parts, keypress_url=f"{PUBLIC}/k", agent=False)
     assert '<Say language="zh-CN">您好。</Say>' in twiml
     assert (
-        '<Say language="zh-CN">如需承诺还款，请按2。如不想再接到打给此号码的电话，请按9。</Say>'
-        in twiml
+        '<Say language="zh-CN">如需承诺还款，请按2。如需申请分期还款方案，请按3。'
+        "如不想再接到打给此号码的电话，请按9。</Say>" in twiml
     )
     assert "按1" not in twiml
     assert '<Say language="zh-CN">请回电。</Say>' in twiml

@@ -55,7 +55,7 @@ def test_digits_that_are_no_date_give_none(digits: str, locale: str) -> None:
 
 def test_every_family_has_every_prompt_its_dates_need_and_no_stray_spaces() -> None:
     needed = {"not_an_option", "bad_date", "confirm", "promised", "connecting", "stopped",
-              "goodbye"}  # fmt: skip
+              "plan_requested", "goodbye"}  # fmt: skip
     assert set(PROMPTS["en"]) == needed | {"ask_date_MDY", "ask_date_DMY"}
     for family in ("zh-Hans", "zh-Hant"):
         assert set(PROMPTS[family]) == needed | {"ask_date_YMD"}  # type: ignore[index]

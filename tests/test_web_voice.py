@@ -40,7 +40,7 @@ SCRIPT = (
 )
 MENU = (
     "To speak with someone now, press 1. To promise a payment, press 2. "
-    "To stop calls to this number, press 9."
+    "To ask for a payment plan, press 3. To stop calls to this number, press 9."
 )
 VOICEMAIL = (
     '<Say language="en-US">Hello. This is Sam Carter calling from Northwind Lending. Please call '
@@ -246,8 +246,8 @@ def test_without_an_agent_number_1_is_not_offered_and_not_an_option(
     call = live_call(redis_url, tmp_path, clock, twilio, agent=False)
     _, twiml = call.post(TWIML_URL, call.call_form(AnsweredBy="human"))
     assert (
-        '<Say language="en-US">To promise a payment, press 2. To stop calls to this number, '
-        "press 9.</Say></Gather>" in twiml
+        '<Say language="en-US">To promise a payment, press 2. To ask for a payment plan, press '
+        "3. To stop calls to this number, press 9.</Say></Gather>" in twiml
     )
 
     status, again = call.post(KEYPRESS_URL, call.call_form(Digits="1"))
@@ -258,12 +258,27 @@ def test_without_an_agent_number_1_is_not_offered_and_not_an_option(
         + menu_gather(
             f"{KEYPRESS_URL}&amp;tries=1",
             '<Say language="en-US">Sorry, that is not an option.</Say>'
-            '<Say language="en-US">To promise a payment, press 2. To stop calls to this '
-            "number, press 9.</Say>",
+            '<Say language="en-US">To promise a payment, press 2. To ask for a payment plan, '
+            "press 3. To stop calls to this number, press 9.</Say>",
         )
         + f"{GOODBYE}</Response>",
     )
     assert "<Dial" not in again
+
+
+def test_key_3_asks_for_a_payment_plan_for_a_person_to_answer_and_holds_nothing(
+    call: LiveCall,
+) -> None:
+    before = len(call.recorded())
+    assert call.post(KEYPRESS_URL, call.call_form(Digits="3")) == (
+        200,
+        '<Response><Say language="en-US">Thank you. Someone will contact you about a payment '
+        "plan. Goodbye.</Say><Hangup /></Response>",
+    )
+    assert outcomes_after(call, before) == [("review", "voice", "plan_requested")]
+    assert call.recorded()[-1]["rule"].startswith("call_keypress@")
+    assert call.app.store.require("A-1").status == "active"  # nothing paused or held
+    assert call.app.store.opted_out(call.app.store.require("A-1").person_id) == set()
 
 
 def test_a_key_that_is_no_option_says_the_menu_again_twice_then_goodbye(call: LiveCall) -> None:
@@ -398,7 +413,7 @@ def test_a_chinese_call_takes_the_date_year_first_and_reads_it_back_in_chinese(
     _, twiml = call.post(TWIML_URL, call.call_form(AnsweredBy="human"))
     assert (
         '<Say language="zh-TW">如需專人服務，請按1。 如需承諾還款，請按2。'
-        "如不想再接到打給此號碼的電話，請按9。</Say></Gather>" in twiml
+        "如需申請分期還款方案，請按3。如不想再接到打給此號碼的電話，請按9。</Say></Gather>" in twiml
     )
 
     _, ask = call.post(KEYPRESS_URL, call.call_form(Digits="2"))

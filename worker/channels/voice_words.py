@@ -25,15 +25,16 @@ _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "Augu
 MENU: dict[Family, tuple[str, str]] = {
     "en": (
         "To speak with someone now, press 1.",
-        "To promise a payment, press 2. To stop calls to this number, press 9.",
+        "To promise a payment, press 2. To ask for a payment plan, press 3. "
+        "To stop calls to this number, press 9.",
     ),
     "zh-Hans": (
         "如需人工服务，请按1。",
-        "如需承诺还款，请按2。如不想再接到打给此号码的电话，请按9。",
+        "如需承诺还款，请按2。如需申请分期还款方案，请按3。如不想再接到打给此号码的电话，请按9。",
     ),
     "zh-Hant": (
         "如需專人服務，請按1。",
-        "如需承諾還款，請按2。如不想再接到打給此號碼的電話，請按9。",
+        "如需承諾還款，請按2。如需申請分期還款方案，請按3。如不想再接到打給此號碼的電話，請按9。",
     ),
 }
 
@@ -50,6 +51,7 @@ PROMPTS: dict[Family, dict[str, str]] = {
         "promised": "Thank you. Your promise to pay by {date} is recorded. Goodbye.",
         "connecting": "Please hold while we connect you.",
         "stopped": "You will get no more calls from us at this number. Goodbye.",
+        "plan_requested": "Thank you. Someone will contact you about a payment plan. Goodbye.",
         "goodbye": "Thank you. Goodbye.",
     },
     "zh-Hans": {
@@ -60,6 +62,7 @@ PROMPTS: dict[Family, dict[str, str]] = {
         "promised": "谢谢。您在{date}之前还款的承诺已记录。再见。",
         "connecting": "正在为您转接，请稍候。",
         "stopped": "我们不会再拨打此号码。再见。",
+        "plan_requested": "谢谢。我们会有专人就分期还款方案与您联系。再见。",
         "goodbye": "谢谢，再见。",
     },
     "zh-Hant": {
@@ -70,6 +73,7 @@ PROMPTS: dict[Family, dict[str, str]] = {
         "promised": "謝謝。您在{date}之前還款的承諾已記錄。再見。",
         "connecting": "正在為您轉接，請稍候。",
         "stopped": "我們不會再撥打此號碼。再見。",
+        "plan_requested": "謝謝。我們會有專人就分期還款方案與您聯絡。再見。",
         "goodbye": "謝謝，再見。",
     },
 }

@@ -49,6 +49,8 @@ MAX_RETRIES = 2
 MAX_PROMISE_DAYS = 30
 #: The outcome reason and rule name of an opt-out by key 9 (docs/contracts.md, Outcome).
 REASON = "call_keypress"
+#: The reason of the ``review`` outcome of key 3, as for a reply asking for a plan.
+PLAN_REASON = "plan_requested"
 #: The prefix of the ``AnsweredBy`` values that mean a machine (its greeting has ended).
 _MACHINE = "machine_"
 
@@ -117,6 +119,9 @@ def keypress(
         return twiml.dial_twiml(locale, call.agent_number, call.caller_id)
     if digits == "2":
         return twiml.date_twiml(locale, action=call.url(voice.PROMISE_PATH))
+    if digits == "3":
+        _ask_for_plan(app, call.state)
+        return twiml.goodbye_twiml(locale, "plan_requested")
     if digits == "9":
         _stop_calls(app, call.state, call.parts.to or form.get("To", ""))
         return twiml.goodbye_twiml(locale, "stopped")
@@ -217,6 +222,23 @@ def _stop_calls(app: App, state: AccountState, number: str) -> None:
             zone=primary_zone(state.account),
             channel="voice",
             reason=REASON,
+            rule=f"{REASON}@{schedule.version}",
+        )
+    )
+
+
+def _ask_for_plan(app: App, state: AccountState) -> None:
+    """Record the person's request for a repayment plan for a person (or an upstream system)
+    to answer with ``plan_agreed``, as a reply "PLAN" would; nothing is held or paused."""
+    schedule = app.pinned_schedule(state.schedule_ref)
+    app.results.publish(
+        make_outcome(
+            now=app.clock.now(),
+            state=state,
+            outcome="review",
+            zone=primary_zone(state.account),
+            channel="voice",
+            reason=PLAN_REASON,
             rule=f"{REASON}@{schedule.version}",
         )
     )
