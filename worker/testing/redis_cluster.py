@@ -8,8 +8,9 @@ the primaries, each replica following one primary) and waits until every node re
 ``kill(port)`` ends one node the hard way (SIGKILL: no AOF flush, no goodbye), for failover
 tests; ``wait_for_failover`` waits until a replica has taken over its slots. With
 ``app_user=True`` clients log in as ``APP_USER`` (``url`` carries it), which lets
-``cut_off_replicas(port)`` part a primary from its replicas, as a network partition would. ``stop`` ends
-every node still running. Waits poll a condition with a deadline; none sleeps for time to pass.
+``cut_off_replicas(port)`` part a primary from its replicas, as a network partition would.
+``stop`` ends every node still running. Waits poll a condition with a deadline; none sleeps for
+time to pass.
 """
 
 from __future__ import annotations
@@ -198,7 +199,11 @@ class LocalCluster:
             raise ConfigError("cut_off_replicas needs a LocalCluster(app_user=True)")
         with _node(primary) as c:
             info = c.info("replication")
-            cut = [int(v["port"]) for k, v in info.items() if k.startswith("slave") and isinstance(v, dict)]
+            cut = [
+                int(v["port"])
+                for k, v in info.items()
+                if k.startswith("slave") and isinstance(v, dict)
+            ]
             c.execute_command("ACL", "SETUSER", "default", "resetpass", ">cut-off-replicas")
             c.execute_command("CLIENT", "KILL", "TYPE", "replica")
         for port in cut:
