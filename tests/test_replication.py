@@ -1,22 +1,25 @@
 """``REMIND_REDIS_MIN_REPLICAS``: intake acknowledges an account or event only once Redis
 replicas hold it. The test server has no replica, so with 1 asked every write is refused: the
 error names the setting, the actor path does not turn it into a ``rejected`` outcome (dramatiq
-retries the message), and the HTTP intake answers 503. The failover this guards against runs on
+retries the message), the HTTP intake answers 503, and a dispatch gives its claim back and sends
+nothing. The failover this guards against runs on
 a real cluster in ``tests/test_cluster_failover.py``."""
 
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import redis
 
-from tests.pipeline_helpers import account, make_app
+from tests.pipeline_helpers import account, make_app, outbox
 from tests.web_helpers import AUTH, web_client
 from worker.app import App
 from worker.clock import SimulatedClock
 from worker.contracts.validation import parse_account, parse_event
+from worker.dispatch.pipeline import dispatch
 from worker.errors import ReplicationError
 from worker.intake import apply_event, apply_raw, enroll, enroll_raw
 from worker.providers import Replication
@@ -95,3 +98,19 @@ def test_the_http_intake_answers_503_when_no_replica_confirms(
     assert r.status_code == 503
     assert r.headers["Retry-After"] == "1"
     assert r.json() == {"error": "unavailable", "detail": REFUSAL}
+
+
+def test_a_dispatch_whose_claim_no_replica_confirms_sends_nothing_and_gives_the_claim_back(
+    app: App, redis_client: redis.Redis, clock: SimulatedClock
+) -> None:
+    enroll(app, parse_account(account()))
+    clock.set(datetime(2026, 3, 2, 15, tzinfo=UTC))  # day 1, 10:00 in New York: the first SMS
+
+    with pytest.raises(ReplicationError, match="REMIND_REDIS_MIN_REPLICAS asks for 1"):
+        dispatch(_asking(app, 1), "A-1")
+    assert outbox(app, "sms") == []
+    assert list(redis_client.scan_iter(match="*:sent:*")) == []  # the claim was given back
+
+    _asking(app, 0)
+    dispatch(app, "A-1")  # the entry comes back; now the claim holds and the step goes out
+    assert [line["dispatch_id"] for line in outbox(app, "sms")] == ["A-1:early.1:0"]

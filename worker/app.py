@@ -178,6 +178,13 @@ class App:
         ]
         replication.confirm(self.client, written, wanted.min_replicas, wanted.wait_ms)
 
+    def confirm_claim(self, person_id: str, dispatch_id: str) -> None:
+        """Return once the at-most-once claim of ``dispatch_id`` is on
+        ``REMIND_REDIS_MIN_REPLICAS`` replicas; ``ReplicationError`` if not (nothing is sent)."""
+        wanted = self.settings.redis_replication
+        claim = [keys.idempotency(person_id, dispatch_id)]
+        replication.confirm(self.client, claim, wanted.min_replicas, wanted.wait_ms)
+
     def rules(
         self, schedule: Schedule, account: Account, stated: Sequence[Place] = ()
     ) -> list[Rule]:
