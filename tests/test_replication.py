@@ -14,21 +14,25 @@ from pathlib import Path
 import pytest
 import redis
 
-from tests.pipeline_helpers import account, make_app, outbox
+from tests.pipeline_helpers import TEST_SCHEDULE, account, make_app, outbox
 from tests.web_helpers import AUTH, web_client
 from worker.app import App
 from worker.clock import SimulatedClock
+from worker.config import Settings
 from worker.contracts.validation import parse_account, parse_event
 from worker.dispatch.pipeline import dispatch
 from worker.errors import ReplicationError
 from worker.intake import apply_event, apply_raw, enroll, enroll_raw
 from worker.providers import Replication
+from worker.sim.simulate import simulate
 
 REFUSAL = (
     "Redis node server: 0 replica(s) confirmed the write within 1 ms, REMIND_REDIS_MIN_REPLICAS "
     "asks for 1; not acknowledged (retry, or lower REMIND_REDIS_MIN_REPLICAS while a replica is "
     "missing)"
 )
+
+START_SIM = datetime(2026, 3, 2, 12, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -114,3 +118,23 @@ def test_a_dispatch_whose_claim_no_replica_confirms_sends_nothing_and_gives_the_
     _asking(app, 0)
     dispatch(app, "A-1")  # the entry comes back; now the claim holds and the step goes out
     assert [line["dispatch_id"] for line in outbox(app, "sms")] == ["A-1:early.1:0"]
+
+
+def test_a_simulation_waits_for_no_replica_whatever_the_setting(
+    redis_client: redis.Redis, redis_url: str, tmp_path: Path
+) -> None:
+    """Its keys are thrown away after the run: a missing replica must not stop it."""
+    (tmp_path / "schedules").mkdir()
+    (tmp_path / "schedules" / "t.yaml").write_text(TEST_SCHEDULE)
+    settings = Settings(
+        redis_url=redis_url, schedules_dir=tmp_path / "schedules", data_dir=tmp_path / "var",
+        redis_replication=Replication(1, 1),
+    )  # fmt: skip
+    redis_client.config_resetstat()
+
+    result = simulate(
+        settings, redis_client, accounts=[("a:1", account())], start=START_SIM, days=1
+    )
+
+    assert result.enrolled == 1
+    assert _waits(redis_client) == 0
