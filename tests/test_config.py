@@ -10,6 +10,7 @@ import pytest
 
 from worker.config import Settings
 from worker.errors import ConfigError
+from worker.providers import Replication
 
 
 def test_an_empty_environment_gives_the_documented_defaults() -> None:
@@ -85,6 +86,13 @@ def test_blank_values_count_as_unset() -> None:
         ({"REMIND_TICK_SECONDS": "0.25"}, "tick_seconds", 0.25),
         ({"REMIND_LEASE_SECONDS": "120"}, "lease_seconds", 120.0),
         ({"REMIND_AUDIT_RETENTION_DAYS": "30"}, "audit_retention_days", 30),
+        ({}, "redis_replication", Replication(0, 1000)),
+        ({"REMIND_REDIS_MIN_REPLICAS": "1"}, "redis_replication", Replication(1, 1000)),
+        (
+            {"REMIND_REDIS_MIN_REPLICAS": "2", "REMIND_REDIS_WAIT_MS": "250"},
+            "redis_replication",
+            Replication(2, 250),
+        ),
         ({"REMIND_AUDIT_RETENTION_DAYS": " 1 "}, "audit_retention_days", 1),
         ({"REMIND_RESULTS_QUEUE": "results_v2"}, "results_queue", "results_v2"),
         ({"REMIND_RESULTS_ACTOR": "on_result"}, "results_actor", "on_result"),
@@ -236,6 +244,22 @@ def test_a_fixed_now_with_an_offset_is_the_same_instant_in_utc() -> None:
         (
             {"REMIND_AUDIT_RETENTION_DAYS": "-30"},
             "REMIND_AUDIT_RETENTION_DAYS must be a whole number of days greater than 0, got '-30'",
+        ),
+        (
+            {"REMIND_REDIS_MIN_REPLICAS": "-1"},
+            "REMIND_REDIS_MIN_REPLICAS must be a whole number from 0, got '-1'",
+        ),
+        (
+            {"REMIND_REDIS_MIN_REPLICAS": "one"},
+            "REMIND_REDIS_MIN_REPLICAS must be a whole number from 0, got 'one'",
+        ),
+        (
+            {"REMIND_REDIS_WAIT_MS": "0"},
+            "REMIND_REDIS_WAIT_MS must be a whole number from 1, got '0'",
+        ),
+        (
+            {"REMIND_REDIS_WAIT_MS": "1.5"},
+            "REMIND_REDIS_WAIT_MS must be a whole number from 1, got '1.5'",
         ),
         (
             {"REMIND_FIXED_NOW": "tomorrow"},

@@ -144,3 +144,19 @@ def test_the_audit_export_merges_every_shard_and_the_old_log_in_time_order(
 
     assert len(used) > 8  # the records really sit on many shards
     assert [r["account_id"] for r in records] == ["legacy", *reversed(accounts)]
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        keys.account_state("P-1", "A-1"),
+        keys.timeline(7),
+        keys.account_index("A-1"),
+        keys.phone_accounts("+12125550123"),
+    ],
+)
+def test_the_replication_marker_lands_on_the_slot_of_its_key(key: str) -> None:
+    marker = keys.beside(key, "replicated")
+
+    assert marker != key
+    assert key_slot(marker.encode()) == key_slot(key.encode())

@@ -34,7 +34,7 @@ from worker.gate.caps import Caps
 from worker.gate.packs.select import rules_for
 from worker.gate.rules import Rule
 from worker.rendering.renderer import Renderer
-from worker.storage import keys
+from worker.storage import keys, phones, replication
 from worker.storage.connection import decodes_responses, is_cluster
 from worker.storage.leases import Leases
 from worker.storage.results import Results, Sink
@@ -160,6 +160,30 @@ class App:
         else:
             self.timeline.remove(state.account_id, pipe)
         pipe.execute()
+
+    def confirm_replicated(self, *states: AccountState) -> None:
+        """Return once the nodes holding ``states`` (state, index, timeline shard, phone index)
+        have passed their writes to ``REMIND_REDIS_MIN_REPLICAS`` replicas; ``ReplicationError``
+        if not. Intake calls it before it acknowledges (``worker.storage.replication``)."""
+        wanted = self.settings.redis_replication
+        written = [
+            key
+            for s in states
+            for key in (
+                keys.account_state(s.person_id, s.account_id),
+                keys.account_index(s.account_id),
+                keys.timeline(keys.shard_of(s.account_id)),
+                *(keys.phone_accounts(n) for n in phones.listed(s)),
+            )
+        ]
+        replication.confirm(self.client, written, wanted.min_replicas, wanted.wait_ms)
+
+    def confirm_claim(self, person_id: str, dispatch_id: str) -> None:
+        """Return once the at-most-once claim of ``dispatch_id`` is on
+        ``REMIND_REDIS_MIN_REPLICAS`` replicas; ``ReplicationError`` if not (nothing is sent)."""
+        wanted = self.settings.redis_replication
+        claim = [keys.idempotency(person_id, dispatch_id)]
+        replication.confirm(self.client, claim, wanted.min_replicas, wanted.wait_ms)
 
     def rules(
         self, schedule: Schedule, account: Account, stated: Sequence[Place] = ()

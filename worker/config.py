@@ -21,8 +21,11 @@ from worker.providers import (
     DEFAULT_PROVIDER_TIMEOUT_SECONDS,
     DEFAULT_SMS_PER_SECOND,
     DEFAULT_TWILIO_API_BASE_URL,
+    Replication,
     check_url,
     live_channels,
+    redis_database,
+    redis_replication,
     without_password,
 )
 
@@ -103,6 +106,8 @@ class Settings:
     #: the answer to an SMS HELP when no schedule's ``caller`` says who writes
     #: (``REMIND_HELP_TEXT``): a message from a number no account lists
     help_text: str | None = None
+    #: replicas each written Redis node must confirm before intake acknowledges (docs/scaling.md)
+    redis_replication: Replication = field(default_factory=Replication)
 
     def __repr__(self) -> str:
         # A Redis, broker or SMTP URL may carry a password; repr() reaches logs, so it is
@@ -206,13 +211,14 @@ class Settings:
             results_actor=get("REMIND_RESULTS_ACTOR") or DEFAULT_RESULTS_ACTOR,
             fixed_now=_instant(get("REMIND_FIXED_NOW"), "REMIND_FIXED_NOW"),
             demo_clock=_demo_clock(get("REMIND_DEMO_CLOCK")),
-            simulation_db=_database(get("REMIND_SIMULATION_DB"), "REMIND_SIMULATION_DB"),
+            simulation_db=redis_database(get("REMIND_SIMULATION_DB"), "REMIND_SIMULATION_DB"),
             audit_retention_days=_positive_whole(
                 env, "REMIND_AUDIT_RETENTION_DAYS", DEFAULT_AUDIT_RETENTION_DAYS, unit="days"
             ),
             api_keys=_keys(get("REMIND_API_KEYS")),
             metrics_keys=_keys(get("REMIND_METRICS_KEYS")),
             help_text=get("REMIND_HELP_TEXT"),
+            redis_replication=redis_replication(get),
         )
 
 
@@ -258,15 +264,6 @@ def _port(env: Mapping[str, str], name: str, default: int) -> int:
         return default
     if not raw.isdigit() or int(raw) > 65535:
         raise ConfigError(f"{name} must be a port from 0 (any free port) to 65535, got {raw!r}")
-    return int(raw)
-
-
-def _database(raw: str | None, name: str) -> int | None:
-    """A Redis logical database number: a whole number from 0."""
-    if raw is None:
-        return None
-    if not (raw.isascii() and raw.isdigit()):
-        raise ConfigError(f"{name} must be a Redis database number such as 5, got {raw!r}")
     return int(raw)
 
 

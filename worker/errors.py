@@ -8,6 +8,7 @@
      ├── ScheduleError          a schedule file that cannot be loaded (file, line, field)
      ├── TemplateError          a template that is missing or fails to render
      ├── StateError             account state that does not allow the operation
+     ├── ReplicationError       too few Redis replicas confirmed a write: not acknowledged
      └── DeliveryError          a channel could not deliver; ``kind`` says what dispatch does
           ├── PermanentDeliveryError     recorded ``failed``, never retried
           │    └── RecipientOptedOut      the recipient told the provider STOP
@@ -62,6 +63,10 @@ class TemplateError(RemindError):
 
 class StateError(RemindError):
     """Stored state does not allow the requested operation (unknown account, for instance)."""
+
+
+class ReplicationError(RemindError):
+    """Fewer Redis replicas than ``REMIND_REDIS_MIN_REPLICAS`` confirmed a write in time."""
 
 
 class DeliveryError(RemindError):

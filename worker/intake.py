@@ -7,6 +7,10 @@ queue is recorded with its reason and never crashes a worker.
 A stop or hold is kept per person and debt as well as on the state (``Store.keep_stop``), so an
 enrolment of a stopped debt is refused (``EnrollmentRefused``, recorded as ``rejected`` with the
 stop reason) and one of a held debt starts held.
+
+``enroll`` and ``apply_event`` return (the acknowledgement) only once the Redis nodes they wrote
+have passed the writes to ``REMIND_REDIS_MIN_REPLICAS`` replicas; ``ReplicationError`` otherwise,
+and the account or event is delivered again (``App.confirm_replicated``, docs/scaling.md).
 """
 
 from __future__ import annotations
@@ -80,23 +84,30 @@ def enroll(app: App, account: Account) -> AccountState:
             existing.account = account  # same cadence: update contact data and variables
             app.commit(existing, now)
             phones.relink(app.client, existing, before)
-            return existing
-        stop, held = _debt_marks(app, account, existing)
-        if stop is not None:
-            raise _refused(app, account, schedule, stop, now)
-        app.store.pin_schedule(schedule.ref, schedule.source)
-        state = AccountState(
-            account=account,
-            schedule=schedule.name,
-            version=schedule.version,
-            enrolled_at=now,
-            updated_at=now,
-        )
-        lifecycle.start_cadence(state, schedule, now)
-        lifecycle.reimpose(state, None, held)
-        app.commit(state, now)
-        phones.relink(app.client, state, before)
-        return state
+        else:
+            existing = _start(app, account, existing, schedule, before, now)
+    app.confirm_replicated(existing)  # the acknowledgement: on REMIND_REDIS_MIN_REPLICAS replicas
+    return existing
+
+
+def _start(
+    app: App, account: Account, existing: AccountState | None, schedule: Schedule,
+    before: list[str], now: datetime,
+) -> AccountState:  # fmt: skip
+    """Start the account's new cadence (under its lock); ``EnrollmentRefused``: a stopped debt."""
+    stop, held = _debt_marks(app, account, existing)
+    if stop is not None:
+        raise _refused(app, account, schedule, stop, now)
+    app.store.pin_schedule(schedule.ref, schedule.source)
+    state = AccountState(
+        account=account, schedule=schedule.name, version=schedule.version, enrolled_at=now,
+        updated_at=now,
+    )  # fmt: skip
+    lifecycle.start_cadence(state, schedule, now)
+    lifecycle.reimpose(state, None, held)
+    app.commit(state, now)
+    phones.relink(app.client, state, before)
+    return state
 
 
 def _debt_marks(
@@ -186,9 +197,11 @@ def apply_event(app: App, event: Event) -> AccountState:
         on_plan_event(app.store, app.results, state, schedule, event, at)  # plans, payments
         app.commit(state, now)
         phones.relink(app.client, state, before, changes_only=True)  # contact_update, close
+    shared: list[AccountState] = []
     if t == "conversation" and event.channel is not None and event.debts:
         talk = Conversation(at=at, channel=event.channel)
-        _share_conversation(app, state, set(event.debts), talk)
+        shared = _share_conversation(app, state, set(event.debts), talk)
+    app.confirm_replicated(state, *shared)  # the acknowledgement (REMIND_REDIS_MIN_REPLICAS)
     return state
 
 
@@ -208,9 +221,10 @@ def _remember(
 
 def _share_conversation(
     app: App, state: AccountState, debts: set[str], conversation: Conversation
-) -> None:
-    """Record the conversation on the person's other accounts whose debt was discussed (F2)."""
+) -> list[AccountState]:
+    """Record the conversation on the other accounts whose debt was discussed (F2): those."""
     now = app.clock.now()
+    shared = []
     for other_id in app.store.accounts_of(state.person_id):
         if other_id == state.account_id:
             continue
@@ -219,6 +233,8 @@ def _share_conversation(
             if other is not None and other.account.debt in debts:
                 other.conversations.append(conversation)
                 app.commit(other, now)
+                shared.append(other)
+    return shared
 
 
 def _updated(account: Account, event: Event) -> Account:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from worker.errors import ConfigError
@@ -224,3 +225,39 @@ def without_password(url: str) -> str:
         return url
     host = parsed.netloc.rpartition("@")[2]
     return parsed._replace(netloc=f"{parsed.username or ''}:***@{host}").geturl()
+
+
+#: Milliseconds intake waits for replicas to confirm a write (``REMIND_REDIS_WAIT_MS``).
+DEFAULT_REDIS_WAIT_MS = 1000
+
+
+@dataclass(frozen=True)
+class Replication:
+    """What intake waits for before it acknowledges: ``min_replicas`` replicas of each Redis node
+    it wrote holding the write (``WAIT``), within ``wait_ms``; 0 replicas: no wait at all."""
+
+    min_replicas: int = 0
+    wait_ms: int = DEFAULT_REDIS_WAIT_MS
+
+
+def redis_replication(get: Get) -> Replication:
+    """``REMIND_REDIS_MIN_REPLICAS`` and ``REMIND_REDIS_WAIT_MS``; ``ConfigError`` naming either."""
+    values = []
+    for name, default, least in (
+        ("REMIND_REDIS_MIN_REPLICAS", 0, 0),
+        ("REMIND_REDIS_WAIT_MS", DEFAULT_REDIS_WAIT_MS, 1),
+    ):
+        raw = get(name)
+        if raw is not None and not (raw.isascii() and raw.isdigit() and int(raw) >= least):
+            raise ConfigError(f"{name} must be a whole number from {least}, got {raw!r}")
+        values.append(default if raw is None else int(raw))
+    return Replication(*values)
+
+
+def redis_database(raw: str | None, name: str) -> int | None:
+    """A Redis logical database number: a whole number from 0."""
+    if raw is None:
+        return None
+    if not (raw.isascii() and raw.isdigit()):
+        raise ConfigError(f"{name} must be a Redis database number such as 5, got {raw!r}")
+    return int(raw)

@@ -6,7 +6,9 @@ decides the rest (docs/integration.md, Provider errors): a receipt is ``sent``; 
 failure gives the reservation back and retries later, up to ``MAX_ATTEMPTS``; a configuration
 error gives it back and waits for the paused channel; an ambiguous one is ``unknown`` and never
 resent; a permanent one (or the last retry) is ``failed``, and the step's fallback channel is
-tried at once when the gate allows it there.
+tried at once when the gate allows it there. With ``REMIND_REDIS_MIN_REPLICAS`` the claim is on
+that many replicas before the provider hears of the message (``App.confirm_claim``), or it is
+given back and ``ReplicationError`` raised: nothing is sent.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from worker.errors import (
     DeliveryError,
     ProviderConfigurationError,
     RecipientOptedOut,
+    ReplicationError,
 )
 from worker.gate.calls import count_after_send
 from worker.gate.caps import Reservation
@@ -61,6 +64,13 @@ def allow(a: Attempt) -> list[Outcome]:
         return _claimed_before(a, res)
     if res.status == "cap":
         return _capped(a, res)
+    try:  # a claim a failover could forget would let the step go out twice
+        a.app.confirm_claim(a.state.person_id, a.dispatch_id)
+    except ReplicationError:  # as if the worker died before sending: the entry comes back
+        a.app.caps.release_keys(
+            person_id=a.state.person_id, dispatch_id=a.dispatch_id, cap_keys=[s.key for s in specs]
+        )
+        raise
     return _send(a, composed, [s.key for s in specs])
 
 

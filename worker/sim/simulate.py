@@ -27,6 +27,7 @@ from worker.dispatch.pipeline import dispatch
 from worker.errors import InvalidInput
 from worker.gate.calls import CallResults
 from worker.intake import apply_raw, enroll_raw
+from worker.providers import Replication
 from worker.runtime.scheduler import tick
 
 Progress = Callable[[datetime], None]
@@ -134,6 +135,8 @@ def simulate(
 
     # Outbox channels only, whatever REMIND_CHANNELS says: a simulation never reaches a person.
     outbox = default_channels(replace(settings, live_channels=frozenset()), clock)
+    # its keys are thrown away after the run: no replica need hold them (REMIND_REDIS_MIN_REPLICAS)
+    settings = replace(settings, redis_replication=Replication())
     app = App(settings, client, clock, channels=outbox, sinks=[sink], simulated_calls=call_results)
     try:
         for source, data in accounts:

@@ -214,3 +214,13 @@ SIMULATION_MARKER = f"{PREFIX}:simulation"
 """String: marks a logical database as ``remind simulate``'s own, to empty at every run
 (``worker.sim.scratch``); a database without it that holds keys is never emptied. Not under a
 simulation's prefix: on a Redis Cluster simulations own the ``remind-sim`` keys and need none."""
+
+
+def beside(key: str, name: str) -> str:
+    """A key called ``name`` on the Redis Cluster slot of ``key``: under its hash tag, or, for a
+    key without one, with the whole key as the tag (the slot hashes the same text; remind makes
+    no key with an empty tag ``{}``, the one case this cannot match)."""
+    start = key.find("{")
+    end = key.find("}", start + 1) if start != -1 else -1
+    tag = key[start + 1 : end] if end > start + 1 else key
+    return f"{_prefix}:{{{tag}}}:{name}"

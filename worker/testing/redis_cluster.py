@@ -6,8 +6,11 @@ servers on free ports, joins them with ``redis-cli --cluster create`` (slots spr
 the primaries, each replica following one primary) and waits until every node reports
 ``cluster_state:ok`` and sees every other, so a test starts on a cluster that routes every slot.
 ``kill(port)`` ends one node the hard way (SIGKILL: no AOF flush, no goodbye), for failover
-tests; ``wait_for_failover`` waits until a replica has taken over its slots. ``stop`` ends
-every node still running. Waits poll a condition with a deadline; none sleeps for time to pass.
+tests; ``wait_for_failover`` waits until a replica has taken over its slots. With
+``app_user=True`` clients log in as ``APP_USER`` (``url`` carries it), which lets
+``cut_off_replicas(port)`` part a primary from its replicas, as a network partition would.
+``stop`` ends every node still running. Waits poll a condition with a deadline; none sleeps for
+time to pass.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ from worker.storage.embedded import _in_use, redis_server_binary
 NODE_TIMEOUT_MS = 1000
 #: A node's cluster bus listens this many ports above its client port.
 BUS_OFFSET = 10_000
+#: The user and password ``url`` logs in with when the cluster has ``app_user``.
+APP_USER = ("remind-app", "local-cluster-app")
 #: Seconds to wait for a cluster to form, or to fail over.
 DEFAULT_TIMEOUT = 60.0
 
@@ -74,12 +79,13 @@ class LocalCluster:
 
     def __init__(
         self, directory: Path | str, *, primaries: int = 3, replicas: int = 0,
-        timeout: float = DEFAULT_TIMEOUT,
+        timeout: float = DEFAULT_TIMEOUT, app_user: bool = False,
     ):  # fmt: skip
         if primaries < 3:
             raise ConfigError("a Redis Cluster needs at least three primaries")
         self.directory = Path(directory).resolve()
         self.primaries, self.replicas, self.timeout = primaries, replicas, timeout
+        self.app_user = app_user
         self.procs: dict[int, subprocess.Popen[bytes]] = {}
 
     @property
@@ -90,7 +96,8 @@ class LocalCluster:
     @property
     def url(self) -> str:
         """``REDIS_URL`` for the cluster: every running node as a seed."""
-        return "redis+cluster://" + ",".join(f"127.0.0.1:{p}" for p in self.ports)
+        login = f"{APP_USER[0]}:{APP_USER[1]}@" if self.app_user else ""
+        return f"redis+cluster://{login}" + ",".join(f"127.0.0.1:{p}" for p in self.ports)
 
     def start(self) -> str:
         """Start, join and wait for the cluster; return its ``REDIS_URL``."""
@@ -98,6 +105,13 @@ class LocalCluster:
             for _ in range(self.primaries * (1 + self.replicas)):
                 self._spawn()
             self._join()
+            if self.app_user:
+                for port in self.ports:
+                    with _node(port) as c:
+                        c.acl_setuser(
+                            APP_USER[0], enabled=True, passwords=[f"+{APP_USER[1]}"],
+                            keys=["*"], channels=["*"], commands=["+@all"],
+                        )  # fmt: skip
         except BaseException:
             self.stop()
             raise
@@ -175,6 +189,27 @@ class LocalCluster:
             ):
                 return False
         return True
+
+    def cut_off_replicas(self, primary: int) -> list[int]:
+        """Part ``primary`` from its replicas for good: their links drop and cannot come back
+        (replicas log in as the default user, which gets a password here; clients of ``url``
+        log in as ``APP_USER`` and carry on). Each replica may still take over, however stale
+        (``cluster-replica-validity-factor 0``). Return the replicas' ports."""
+        if not self.app_user:
+            raise ConfigError("cut_off_replicas needs a LocalCluster(app_user=True)")
+        with _node(primary) as c:
+            info = c.info("replication")
+            cut = [
+                int(v["port"])
+                for k, v in info.items()
+                if k.startswith("slave") and isinstance(v, dict)
+            ]
+            c.execute_command("ACL", "SETUSER", "default", "resetpass", ">cut-off-replicas")
+            c.execute_command("CLIENT", "KILL", "TYPE", "replica")
+        for port in cut:
+            with _node(port) as r:
+                r.config_set("cluster-replica-validity-factor", 0)
+        return cut
 
     def kill(self, port: int) -> None:
         """End node ``port`` with SIGKILL, as a crash would."""

@@ -7,7 +7,7 @@ from fastapi.responses import JSONResponse
 
 from worker.app import App
 from worker.config import Settings
-from worker.errors import InvalidInput, StateError
+from worker.errors import InvalidInput, ReplicationError, StateError
 from worker.web.inbound import inbound_router
 from worker.web.intake_api import intake_router
 from worker.web.metrics import metrics_router
@@ -30,6 +30,7 @@ def create_app(app: App, settings: Settings) -> FastAPI:
     web.state.settings = settings
     web.add_exception_handler(InvalidInput, _invalid)  # type: ignore[arg-type]
     web.add_exception_handler(StateError, _conflict)  # type: ignore[arg-type]
+    web.add_exception_handler(ReplicationError, _unavailable)  # type: ignore[arg-type]
 
     @web.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:
@@ -56,3 +57,13 @@ def _invalid(_request: Request, e: InvalidInput) -> JSONResponse:
 def _conflict(_request: Request, e: StateError) -> JSONResponse:
     """An event the account's state cannot take (e.g. a stopped debt): 409."""
     return JSONResponse(status_code=409, content={"error": "conflict", "detail": str(e)})
+
+
+def _unavailable(_request: Request, e: ReplicationError) -> JSONResponse:
+    """Too few Redis replicas confirmed the write (REMIND_REDIS_MIN_REPLICAS): 503, not
+    acknowledged; the sender retries (the write may have been applied: intake is idempotent)."""
+    return JSONResponse(
+        status_code=503,
+        content={"error": "unavailable", "detail": str(e)},
+        headers={"Retry-After": "1"},
+    )
