@@ -42,11 +42,11 @@ from pathlib import Path
 from types import MappingProxyType
 
 import phonenumbers
-import yaml
 
 from worker.cadence.caller import Caller, read_caller
 from worker.cadence.challenger import Challenger, read_challenger
 from worker.cadence.events import DEFAULT_EVENTS, read_events
+from worker.cadence.licences import read_licences
 from worker.cadence.plan import PlanSection, read_plan
 from worker.cadence.policy import Policy
 from worker.cadence.policy_reader import read_policy
@@ -79,8 +79,6 @@ _TOP_OPTIONAL = (
     "locales", "challenger", "plan",
 )  # fmt: skip
 # ISO 3166-1 alpha-2 country, then an ISO 3166-2 subdivision code without the country.
-_LICENCE_KEY = re.compile(r"[A-Z]{2}-[A-Z0-9]{1,3}")
-_LICENCE_MAX = 64
 #: A ``licences`` value saying the collector needs no licence there (a checked exemption).
 LICENCE_EXEMPT = "exempt"
 _COUNTRY = re.compile(r"[A-Z]{2}")
@@ -223,7 +221,7 @@ def _parse(text: str, *, file: str, expected_name: str | None) -> Schedule:
         enforce_unverified=(
             fields["enforce_unverified"].boolean() if "enforce_unverified" in fields else False
         ),
-        licences=_read_licences(fields.get("licences")),
+        licences=read_licences(fields.get("licences")),
         country=_read_country(fields.get("country")),
         caller=read_caller(fields.get("caller")),
         sms_max_segments=_read_sms_max_segments(fields.get("sms_max_segments")),
@@ -271,31 +269,3 @@ def _read_country(node: Node | None) -> str | None:
     if not phonenumbers.country_code_for_region(country):
         raise node.error(f"{country!r} is not a country known to the phone number data")
     return country
-
-
-def _read_licences(node: Node | None) -> Mapping[str, str]:
-    """``{US-CA: "10012345"}``: a licence number (or ``exempt``) per COUNTRY-REGION code."""
-    if node is None:
-        return MappingProxyType({})
-    licences: dict[str, str] = {}
-    for key, value in node.mapping(required=_written_keys(node)).items():
-        if not _LICENCE_KEY.fullmatch(key):
-            raise value.error(f"must be keyed by COUNTRY-REGION such as US-CA, not {key!r}")
-        number = value.text()
-        if "\n" in number or len(number) > _LICENCE_MAX:
-            raise value.error(f"must be one line of at most {_LICENCE_MAX} characters")
-        licences[key] = number
-    return MappingProxyType(licences)
-
-
-def _written_keys(node: Node) -> list[str]:
-    """The keys of a mapping node as written, so ``Node.mapping`` accepts open-ended keys.
-
-    ``Node.mapping`` checks keys against a known list; here any key may appear (it is checked
-    after), and ``mapping`` still refuses duplicates, empty values and non-mappings.
-    """
-    # yamlnodes has no public reader for open-ended keys, so peek at the wrapped PyYAML node.
-    raw = node._node
-    if not isinstance(raw, yaml.MappingNode):
-        return []  # node.mapping() reports it
-    return [Node(key, path=node.path, file=node.file).text() for key, _ in raw.value]

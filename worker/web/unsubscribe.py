@@ -11,20 +11,16 @@ the address (``worker.channels.signing``); the address is found again on the acc
 from __future__ import annotations
 
 import html
-from typing import Any
 
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import HTMLResponse
 
-from worker.accounts.cursor import primary_zone
-from worker.accounts.outcomes import make_outcome
 from worker.accounts.state import AccountState
 from worker.accounts.zones import mask_email
 from worker.app import App
 from worker.channels.signing import UNSUBSCRIBE, address_digest, read_token
 from worker.config import Settings
-from worker.contracts.validation import parse_event
-from worker.intake import apply_event
+from worker.web.asked import opt_out_once
 
 #: The outcome reason of an unsubscribe by link (docs/contracts.md, Outcome).
 REASON = "unsubscribe_link"
@@ -59,25 +55,8 @@ def unsubscribe_router(app: App, settings: Settings) -> APIRouter:
         state, address = _target(app, settings, token)
         # An address no longer on the account cannot be named: the cautious reading of the
         # request is that email stops altogether rather than not at all.
-        data: dict[str, Any] = {"account_id": state.account_id, "type": "opt_out"}
-        data.update({"channel": "email"} | ({"address": address} if address else {}))
-        event = parse_event(data, "unsubscribe link")
-        entry = f"email:{event.address}" if event.address else "email"
-        if entry in app.store.opted_out(state.person_id):
-            return HTMLResponse(PAGE.format(title="Unsubscribed", text=DONE, form=""))
-        state = apply_event(app, event)
-        schedule = app.pinned_schedule(state.schedule_ref)
-        app.results.publish(
-            make_outcome(
-                now=app.clock.now(),
-                state=state,
-                outcome="opted_out",
-                zone=primary_zone(state.account),
-                channel="email",
-                reason=REASON,
-                rule=f"unsubscribe@{schedule.version}",
-            )
-        )
+        opt_out_once(app, state, "email", address, source="unsubscribe link", reason=REASON,
+                     rule="unsubscribe")  # fmt: skip
         return HTMLResponse(PAGE.format(title="Unsubscribed", text=DONE, form=""))
 
     return router

@@ -22,11 +22,9 @@ from __future__ import annotations
 
 import logging
 from datetime import date, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from worker.accounts.cursor import primary_zone
-from worker.accounts.outcomes import make_outcome
 from worker.accounts.state import AccountState
 from worker.app import App
 from worker.channels import twiml, voice
@@ -37,6 +35,7 @@ from worker.contracts.validation import parse_event
 from worker.errors import InvalidInput, StateError
 from worker.storage import keys
 from worker.storage.call_parts import CallParts, load_call_parts
+from worker.web.asked import opt_out_once, record
 from worker.web.callbacks import call_result
 from worker.web.patience import apply_patiently
 
@@ -205,40 +204,11 @@ def _record_promise(app: App, state: AccountState, promised: date) -> bool:
 def _stop_calls(app: App, state: AccountState, number: str) -> None:
     """Opt the number out of calls, as an ``opt_out`` event would, and record ``opted_out``
     once (pressing 9 again changes nothing)."""
-    data: dict[str, Any] = {"account_id": state.account_id, "type": "opt_out", "channel": "voice"}
-    if number:
-        data["address"] = number
-    event = parse_event(data, "call keypress")
-    entry = f"voice:{number}" if number else "voice"
-    if entry in app.store.opted_out(state.person_id):
-        return
-    state = apply_patiently(app, event)
-    schedule = app.pinned_schedule(state.schedule_ref)
-    app.results.publish(
-        make_outcome(
-            now=app.clock.now(),
-            state=state,
-            outcome="opted_out",
-            zone=primary_zone(state.account),
-            channel="voice",
-            reason=REASON,
-            rule=f"{REASON}@{schedule.version}",
-        )
-    )
+    opt_out_once(app, state, "voice", number or None, source="call keypress", reason=REASON,
+                 rule=REASON)  # fmt: skip
 
 
 def _ask_for_plan(app: App, state: AccountState) -> None:
     """Record the person's request for a repayment plan for a person (or an upstream system)
     to answer with ``plan_agreed``, as a reply "PLAN" would; nothing is held or paused."""
-    schedule = app.pinned_schedule(state.schedule_ref)
-    app.results.publish(
-        make_outcome(
-            now=app.clock.now(),
-            state=state,
-            outcome="review",
-            zone=primary_zone(state.account),
-            channel="voice",
-            reason=PLAN_REASON,
-            rule=f"{REASON}@{schedule.version}",
-        )
-    )
+    record(app, state, "review", "voice", PLAN_REASON, REASON)
