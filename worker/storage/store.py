@@ -28,6 +28,12 @@ DEFAULT_LOCK_MS = 30_000
 #: Outcomes kept per account for ``remind explain``.
 RECENT_OUTCOMES = 50
 
+#: Delete a lock only if it still holds our token: it may have expired and been taken by another
+#: holder. Registered once per ``Store``, so an unlock sends its SHA (EVALSHA), not this text.
+_UNLOCK = (
+    "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
+)
+
 
 class AccountBusy(StateError):
     """Another process holds this account's lock; try again shortly."""
@@ -38,6 +44,7 @@ class Store:
 
     def __init__(self, client: redis.Redis):
         self.client = client
+        self._unlock = client.register_script(_UNLOCK)
 
     # -- accounts -----------------------------------------------------------------------------
     def person_of(self, account_id: str) -> str | None:
@@ -99,13 +106,7 @@ class Store:
             yield
         finally:
             # delete only our own lock: it may have expired and been taken by another holder
-            self.client.eval(
-                "if redis.call('GET', KEYS[1]) == ARGV[1] then "
-                "return redis.call('DEL', KEYS[1]) end return 0",
-                1,
-                key,
-                token,
-            )
+            self._unlock(keys=[key], args=[token])
 
     # -- stops and holds of debts ---------------------------------------------------------------
     def debt_marks(self, person_id: str, debt: str) -> tuple[DebtMark | None, DebtMark | None]:
