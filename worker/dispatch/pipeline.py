@@ -52,7 +52,8 @@ def dispatch(
             due = claimed_due if claimed_due is not None else to_epoch(state.due_at or now)
             app.leases.hold(state.person_id, account_id, holder, due, now)
         try:
-            state = app.store.require(account_id)  # re-read under the lock
+            # re-read under the lock, the index with the state: one round trip
+            state = app.store.require(account_id, state.person_id)
             outcomes, checks = _dispatch_locked(app, state, claimed_due, holder)
         finally:
             if holder is not None:

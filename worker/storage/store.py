@@ -28,6 +28,12 @@ DEFAULT_LOCK_MS = 30_000
 #: Outcomes kept per account for ``remind explain``.
 RECENT_OUTCOMES = 50
 
+#: Delete a lock only if it still holds our token: it may have expired and been taken by another
+#: holder. Registered once per ``Store``, so an unlock sends its SHA (EVALSHA), not this text.
+_UNLOCK = (
+    "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
+)
+
 
 class AccountBusy(StateError):
     """Another process holds this account's lock; try again shortly."""
@@ -38,20 +44,28 @@ class Store:
 
     def __init__(self, client: redis.Redis):
         self.client = client
+        self._unlock = client.register_script(_UNLOCK)
 
     # -- accounts -----------------------------------------------------------------------------
     def person_of(self, account_id: str) -> str | None:
         return cast("str | None", self.client.get(keys.account_index(account_id)))
 
-    def load(self, account_id: str) -> AccountState | None:
-        """The account's state, with any stop or hold of its debt put back on it."""
-        person = self.person_of(account_id)
+    def load(self, account_id: str, person: str | None = None) -> AccountState | None:
+        """The account's state, with any stop or hold of its debt put back on it.
+
+        ``person``: the person the caller last read for the account (the one whose lock it
+        holds). The index is then read in the same round trip as the state; if it names another
+        person now, the read is done again the ordinary way, so the answer is the same.
+        """
         if person is None:
-            return None
-        pipe = self.client.pipeline(transaction=False)
-        pipe.get(keys.account_state(person, account_id))
-        pipe.hgetall(keys.debt_stops(person))
-        raw, marks = pipe.execute()
+            person = self.person_of(account_id)
+            if person is None:
+                return None
+            raw, marks = self._state_and_marks(person, account_id)
+        else:
+            indexed, raw, marks = self._state_and_marks(person, account_id, with_index=True)
+            if indexed != person:
+                return self.load(account_id)
         if raw is None:
             return None
         state = AccountState.model_validate_json(raw)
@@ -61,8 +75,18 @@ class Store:
         )
         return state
 
-    def require(self, account_id: str) -> AccountState:
-        state = self.load(account_id)
+    def _state_and_marks(self, person: str, account_id: str, *, with_index: bool = False) -> Any:
+        # the index key is on another slot: a plain pipeline, which a cluster client splits
+        pipe = self.client.pipeline(transaction=False)
+        if with_index:
+            pipe.get(keys.account_index(account_id))
+        pipe.get(keys.account_state(person, account_id))
+        pipe.hgetall(keys.debt_stops(person))
+        return pipe.execute()
+
+    def require(self, account_id: str, person: str | None = None) -> AccountState:
+        """``load``, or ``StateError`` if the account is not enrolled."""
+        state = self.load(account_id, person)
         if state is None:
             raise StateError(f"account {account_id!r} is not enrolled")
         return state
@@ -99,13 +123,7 @@ class Store:
             yield
         finally:
             # delete only our own lock: it may have expired and been taken by another holder
-            self.client.eval(
-                "if redis.call('GET', KEYS[1]) == ARGV[1] then "
-                "return redis.call('DEL', KEYS[1]) end return 0",
-                1,
-                key,
-                token,
-            )
+            self._unlock(keys=[key], args=[token])
 
     # -- stops and holds of debts ---------------------------------------------------------------
     def debt_marks(self, person_id: str, debt: str) -> tuple[DebtMark | None, DebtMark | None]:
