@@ -18,6 +18,10 @@ from tests.pipeline_helpers import ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = ROOT / "out" / "screenshots"
+#: How long an ``expect`` waits for the page (Playwright's default is 5 s). A preview render
+#: lints the whole templates directory, over a second on a quiet machine, several on a loaded
+#: one: the wait is for the page to show it, never a sleep.
+EXPECT_TIMEOUT_MS = 30_000
 
 
 def need_browser(chromium: Path = CHROMIUM) -> None:

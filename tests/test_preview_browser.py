@@ -20,7 +20,7 @@ import pytest
 import redis
 import uvicorn
 
-from tests.browser_helpers import CHROMIUM, keep_screenshot, need_browser
+from tests.browser_helpers import CHROMIUM, EXPECT_TIMEOUT_MS, keep_screenshot, need_browser
 from tests.web_helpers import KEY, web_client
 from worker.clock import SimulatedClock
 
@@ -53,6 +53,8 @@ def test_the_page_shows_a_chinese_sms_as_ucs2_with_its_segments(
 ) -> None:
     need_browser()
     from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True)

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tests.browser_helpers import CHROMIUM, keep_screenshot, need_browser
+from tests.browser_helpers import CHROMIUM, EXPECT_TIMEOUT_MS, keep_screenshot, need_browser
 from tests.test_cli import env, remind  # noqa: F401  (env is the CLI tests' fixture)
 from worker.cadence.schedule import find_schedule
 from worker.sim.report import funnel_counts, law_link, render_report, rule_anchor
@@ -112,6 +112,8 @@ def test_the_demo_report_shows_labelled_accounts_and_every_channel_in_a_browser(
     assert channels == {"sms", "email", "voice", "visit"}
     need_browser()
     from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True)
