@@ -20,13 +20,11 @@ from worker.app import App
 from worker.channels.visit import QUEUE as VISIT_QUEUE
 from worker.clock import to_epoch
 from worker.config import Settings
-from worker.storage import connection
+from worker.storage import connection, stats
 from worker.storage.metrics import outcome_counts
 from worker.web.auth import known
 from worker.web.exposition import CONTENT_TYPE, Family, render
 
-#: The dramatiq namespace of the broker's keys (dramatiq's default).
-NAMESPACE = "dramatiq"
 #: Queues reported even while empty (an empty queue's keys do not exist in Redis).
 QUEUES = ("intake", "dispatch", VISIT_QUEUE)
 #: Outcome kinds that carry a provider's error code (or the cause of an unknown result).
@@ -119,26 +117,12 @@ def timeline_families(app: App) -> list[Family]:
 
 def queue_family(broker: redis.Redis, names: tuple[str, ...]) -> Family:
     """Messages on each dramatiq queue of the Redis broker: ready (waiting for a worker),
-    in_flight (fetched, not acknowledged), delayed (retry backoff) and dead (dead-lettered)."""
-    found = set(names)
-    for key in broker.scan_iter(match=f"{NAMESPACE}:*.msgs", count=1000):
-        queue = str(key)[len(NAMESPACE) + 1 : -len(".msgs")]
-        if not queue.endswith(".XQ"):
-            found.add(queue.removesuffix(".DQ"))
-    queues = sorted(found)
-    pipe = broker.pipeline(transaction=False)
-    for q in queues:
-        base = f"{NAMESPACE}:{q}"
-        pipe.llen(base)
-        pipe.hlen(f"{base}.msgs")
-        pipe.hlen(f"{base}.DQ.msgs")
-        pipe.zcard(f"{base}.XQ")
-    replies = pipe.execute()
+    in_flight (fetched, not acknowledged), delayed (retry backoff) and dead (dead-lettered);
+    the same figures as ``remind status`` (``worker.storage.stats.queue_depths``)."""
     family = Family("remind_queue_messages", "Messages on each dramatiq queue, by state.", "gauge")
-    for i, q in enumerate(queues):
-        ready, held, delayed, dead = replies[4 * i : 4 * i + 4]
-        family.set(ready, queue=q, state="ready")
-        family.set(max(0, held - ready), queue=q, state="in_flight")
-        family.set(delayed, queue=q, state="delayed")
-        family.set(dead, queue=q, state="dead")
+    for q in stats.queue_depths(broker, names):
+        family.set(q.ready, queue=q.queue, state="ready")
+        family.set(q.in_flight, queue=q.queue, state="in_flight")
+        family.set(q.delayed, queue=q.queue, state="delayed")
+        family.set(q.dead, queue=q.queue, state="dead")
     return family
