@@ -67,11 +67,19 @@ class Results:
     def publish(self, outcome: Outcome, checks: Sequence[Any] = ()) -> dict[str, Any]:
         """Send ``outcome`` everywhere and append it, with the rule checks behind it, to the
         audit log (kept ``audit_retention_days``, then trimmed)."""
+        pipe = self.client.pipeline(transaction=False)
+        record = self.stage(pipe, outcome, checks)
+        self.finish(record, pipe.execute()[0])
+        return record
+
+    def stage(self, pipe: Any, outcome: Outcome, checks: Sequence[Any] = ()) -> dict[str, Any]:
+        """Add the writes of ``publish`` to ``pipe`` (a caller's pipeline, so they share its
+        round trip), the stream's ``XADD`` first; after executing it, the caller passes the
+        ``XADD``'s reply and the record returned here to ``finish``."""
         record = outcome.to_json_dict()
         line = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
         audit = {**record, "checks": [_check_dict(c) for c in checks]}
         at = datetime.fromisoformat(record["at"].replace("Z", "+00:00")).timestamp()
-        pipe = self.client.pipeline(transaction=False)
         pipe.xadd(keys.RESULTS_STREAM, {"outcome": line}, minid=self._trim_before, approximate=True)
         shard = keys.shard_of(outcome.account_id)
         pipe.zadd(
@@ -88,12 +96,14 @@ class Results:
             pipe.lpush(recent, line)
             pipe.ltrim(recent, 0, RECENT_OUTCOMES - 1)
         metrics.count(pipe, record)  # /metrics: in the same round trip
-        entry_id = pipe.execute()[0]
+        return record
+
+    def finish(self, record: dict[str, Any], entry_id: str | bytes) -> None:
+        """After the staged writes ran: note the stream's trim point, then call the sinks."""
         self._trim_before = trim_before(entry_id, self.retention_seconds)
         for sink in self.sinks:
             with self._lock:
                 sink(record)
-        return record
 
 
 def trim_before(entry_id: str | bytes, retention_seconds: float) -> str:
