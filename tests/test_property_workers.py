@@ -48,7 +48,7 @@ from worker.storage.store import Store
 from .breach import find_breaches
 from .broker_helpers import BROKERS, ENQUEUED, SETTLED, broker_url_for, delete_queues
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.faults]
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Tuesday 3 March 2026, 12:00 in Boston: inside every contact window, not a holiday.

@@ -43,7 +43,7 @@ from .test_worker_process import _wait_for
 from .twilio_helpers import FROM, SID, TOKEN
 
 NOW = datetime(2026, 3, 2, 15, tzinfo=UTC)  # day 1 at 10:00 in New York: early.1 (SMS) is due
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.faults]
 
 
 class HangingProvider:
