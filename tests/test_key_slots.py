@@ -52,9 +52,12 @@ def test_each_script_is_given_keys_of_one_slot() -> None:
         "lease_hold": [keys.leases(shard), keys.timeline(shard)],
         "lease_drop": [keys.leases(shard)],
         "lock_read": [
-            keys.account_lock(person, "A-1"), keys.account_state(person, "A-1"),
-            keys.debt_stops(person), keys.opt_outs(person), keys.opt_ins(person),
-        ],  # fmt: skip
+            keys.account_lock(person, "A-1"),
+            keys.account_state(person, "A-1"),
+            keys.debt_stops(person),
+            keys.opt_outs(person),
+            keys.opt_ins(person),
+        ],
         "lease_recover": [keys.leases(shard), keys.timeline(shard)],
         "reserve": [
             keys.idempotency(person, dispatch),

@@ -158,7 +158,9 @@ class App:
         """
         state.updated_at = now
         target = self.writes() if batch is None else batch
-        self.store.save(state, target.pipe)
+        # a dispatch (``batch``) found the account through its index, under the lock: the
+        # index and the person's set of accounts stand, only the state is written
+        self.store.save(state, target.pipe, indexed=batch is not None)
         if state.due_at is not None:  # a collection step, a plan step or a queued plan message
             self.timeline.place(state.account_id, state.due_at, target.pipe)
         else:
@@ -213,7 +215,7 @@ class App:
             target.pipe.zrange(key, 0, -1, withscores=True)
         return {
             key: [float(score) for _, score in entries]
-            for key, entries in zip(cap_keys, target.execute()[first:], strict=True)
+            for key, entries in zip(cap_keys, target.execute(atomic=False)[first:], strict=True)
         }
 
 

@@ -60,16 +60,23 @@ class Batch:
             self._scripts[len(self.pipe) - 1] = (script, list(keys), list(args))
         return index
 
-    def execute(self) -> list[Any]:
-        """Send what is staged (nothing: no round trip); the replies, in staging order."""
-        replies, self._done = self._done + self._send(), []
+    def execute(self, *, atomic: bool = True) -> list[Any]:
+        """Send what is staged (nothing: no round trip); the replies, in staging order.
+        ``atomic=False``: a plain pipeline this once, even if the batch's is a transaction (a
+        trip of reads, which ``MULTI``/``EXEC`` would only make dearer)."""
+        replies, self._done = self._done + self._send(atomic), []
         return replies
 
-    def _send(self) -> list[Any]:
+    def _send(self, atomic: bool = True) -> list[Any]:
         scripts, self._scripts = self._scripts, {}
         if not len(self.pipe):
             return []
-        replies: list[Any] = self.pipe.execute(raise_on_error=False)
+        transaction = self.pipe.transaction
+        self.pipe.transaction = transaction and atomic
+        try:
+            replies: list[Any] = self.pipe.execute(raise_on_error=False)
+        finally:
+            self.pipe.transaction = transaction
         for i, reply in enumerate(replies):
             if isinstance(reply, NoScriptError) and i in scripts:
                 script, keys, args = scripts[i]

@@ -100,11 +100,21 @@ class Store:
             raise StateError(f"account {account_id!r} is not enrolled")
         return state
 
-    def save(self, state: AccountState, pipe: redis.client.Pipeline | None = None) -> None:
+    def save(
+        self,
+        state: AccountState,
+        pipe: redis.client.Pipeline | None = None,
+        *,
+        indexed: bool = False,
+    ) -> None:
+        """Write the state, its index entry and the person's set of accounts; ``indexed``: the
+        caller read the index naming this person under the account's lock, so the state alone."""
         target = pipe or self.client
-        target.set(keys.account_index(state.account_id), state.person_id)
+        if not indexed:
+            target.set(keys.account_index(state.account_id), state.person_id)
         target.set(keys.account_state(state.person_id, state.account_id), state.model_dump_json())
-        target.sadd(keys.person_accounts(state.person_id), state.account_id)
+        if not indexed:
+            target.sadd(keys.person_accounts(state.person_id), state.account_id)
 
     def account_ids(self) -> list[str]:
         """Every enrolled account id, sorted (a SCAN of the index: for commands such as
