@@ -15,6 +15,8 @@ import pytest
 from worker.clock import SimulatedClock
 from worker.contracts.validation import parse_account, parse_event
 from worker.intake import apply_event, enroll
+from worker.storage.auditarchive import archive_once
+from worker.storage.auditfiles import FileArchive
 from worker.storage.results import audit_export
 
 from .pipeline_helpers import ROOT, account, make_app, run_until
@@ -61,27 +63,32 @@ def test_the_export_range_is_inclusive_of_since_and_exclusive_of_until(
     ] == ["2026-03-02T15:00:00Z"]
 
 
-def test_records_older_than_the_retention_period_are_trimmed(
+def test_records_older_than_the_retention_period_are_dropped_from_the_archive(
     redis_url, redis_client, tmp_path
 ) -> None:  # type: ignore[no-untyped-def]
     clock = SimulatedClock(datetime(2026, 3, 2, 12, tzinfo=UTC))
     app = make_app(redis_url, tmp_path, clock)
-    app.results.audit_retention_days = 2
     enroll(app, parse_account(account()))
     run_until(app, clock, datetime(2026, 3, 20, tzinfo=UTC))
+    archive = FileArchive(tmp_path / "audit")
+    last = datetime.fromisoformat(app.recorded[-1]["at"].replace("Z", "+00:00"))
+    run = archive_once(redis_client, archive, now=last, retention_days=2, redis_days=2)
+    kept = (last - timedelta(days=2)).date().isoformat()
     ats = [
         r["at"]
         for r in audit_export(
             redis_client,
             since=datetime(2026, 1, 1, tzinfo=UTC),
             until=datetime(2026, 4, 1, tzinfo=UTC),
+            archive=archive,
         )
     ]
-    last = datetime.fromisoformat(ats[-1].replace("Z", "+00:00"))
-    assert all(
-        datetime.fromisoformat(a.replace("Z", "+00:00")) > last - timedelta(days=2) for a in ats
-    )
+    # whole UTC days are dropped: what is left was decided on the cutoff's day or later
+    assert run.dropped > 0
+    assert ats and all(a >= kept for a in ats)
     assert len(ats) < len(app.recorded)
+    days = sorted(p.name for p in (tmp_path / "audit").iterdir() if not p.name.startswith("."))
+    assert days[0] >= kept
 
 
 def test_a_call_result_event_is_recorded_as_an_outcome(app, clock) -> None:  # type: ignore[no-untyped-def]

@@ -29,6 +29,7 @@ from worker.gate.calls import CallResults
 from worker.intake import apply_raw, enroll_raw
 from worker.providers import Replication
 from worker.runtime.scheduler import tick
+from worker.storage.auditarchive import archive_settings
 
 Progress = Callable[[datetime], None]
 
@@ -175,6 +176,8 @@ def simulate(
         clock.set(max(end, clock.now()))
         if progress:
             progress(clock.now())
+        # the audit log leaves Redis as the scheduler's archiver would move it (docs/audit.md)
+        archive_settings(settings, client, clock.now())
     finally:
         if out_file:
             out_file.close()
