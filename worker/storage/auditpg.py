@@ -116,8 +116,11 @@ class PostgresArchive:
     def read(self, since: float, until: float) -> Iterator[Found]:
         """Archived records with ``since <= at < until`` by (at, shard, id), through a
         server-side cursor (a page at a time)."""
-        with psycopg.connect(self.url) as conn, conn.transaction():
-            cur = conn.cursor(name="remind_audit_export")
+        with (
+            psycopg.connect(self.url) as conn,
+            conn.transaction(),
+            conn.cursor(name="remind_audit_export") as cur,
+        ):
             cur.itersize = 1000
             cur.execute(
                 "SELECT extract(epoch FROM at)::float8, shard, stream_id, record::text "
