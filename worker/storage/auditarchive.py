@@ -8,8 +8,9 @@ from the stream. A run that dies anywhere leaves every record either on the stre
 archive (both, at worst, until the next run trims it); the cursor keeps the next run from
 storing it twice. Then the archive drops the days past ``REMIND_AUDIT_RETENTION_DAYS``.
 
-``remind scheduler`` runs it every ``REMIND_AUDIT_ARCHIVE_SECONDS``, ``remind simulate`` and
-``remind demo`` at their end, ``remind audit archive`` on demand.
+``remind scheduler`` runs it every ``REMIND_AUDIT_ARCHIVE_SECONDS``, ``remind audit archive`` on
+demand; ``remind simulate`` and ``remind demo`` at their end, into a folder of their own
+(``archive_simulation``).
 
 ``audit_export`` reads the archive and what is still in Redis, merged by decision instant.
 """
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import heapq
 import json
+import shutil
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -120,6 +122,21 @@ def archive_settings(settings: Settings, client: redis.Redis, now: datetime) -> 
         archive.close()
 
 
+def archive_simulation(settings: Settings, client: redis.Redis, now: datetime) -> ArchiveRun:
+    """The archiver at the end of ``remind simulate`` / ``remind demo``: the run's decisions go
+    to ``<data_dir>/audit-simulated`` (beside the run's outbox), replaced at every run, never to
+    the production archive or ``AUDIT_DATABASE_URL``: simulated decisions are not records."""
+    root = settings.data_dir / "audit-simulated"
+    shutil.rmtree(root, ignore_errors=True)
+    return archive_once(
+        client,
+        FileArchive(root),
+        now=now,
+        retention_days=settings.audit_retention_days,
+        redis_days=settings.audit_redis_days,
+    )
+
+
 def audit_export(
     client: redis.Redis, archive: Archive | None, *, since: datetime, until: datetime
 ) -> Iterator[dict[str, Any]]:
@@ -171,5 +188,3 @@ def _scored(client: redis.Redis, key: str, lo: float, hi: float) -> Iterator[tup
             return
         offset += page
 
-
-__all__ = ["Archive", "ArchiveRun", "archive_once", "archive_settings", "audit_export", "day_of"]
