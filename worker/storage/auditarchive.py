@@ -30,7 +30,7 @@ import redis
 
 from worker.config import Settings
 from worker.storage import auditlog, keys
-from worker.storage.auditfiles import Entry, FileArchive, Found, day_of
+from worker.storage.auditfiles import Entry, FileArchive, Found
 
 #: Stream entries stored per batch (one gzip member per day file, or one transaction).
 BATCH = 1000
@@ -187,4 +187,3 @@ def _scored(client: redis.Redis, key: str, lo: float, hi: float) -> Iterator[tup
         if len(batch) < page:
             return
         offset += page
-
