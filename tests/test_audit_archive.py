@@ -331,3 +331,21 @@ def test_postgres_archive_partitions_by_day_and_survives_a_retry(
     )  # fmt: skip
     assert run.dropped == 1  # the partition of 2026-03-02
     assert export_all(redis_client, pg_archive)[0]["at"] == "2026-03-03T00:00:00Z"
+
+
+def test_the_archiver_moves_every_shard_and_the_old_sets_on_a_redis_cluster(
+    cluster_client: redis.Redis, tmp_path: Path
+) -> None:
+    old = '{"account_id":"old-1","at":"2025-06-01T10:00:00Z","checks":[]}'
+    cluster_client.zadd(keys.audit(4), {old: auditlog.instant("2025-06-01T10:00:00Z")})
+    cluster_client.zadd(keys.LEGACY_AUDIT, {old.replace("old-1", "old-2"): 1748772000.5})
+    publish_many(cluster_client, 40)
+    expected = export_all(cluster_client, None)
+    archive = FileArchive(tmp_path / "audit")
+
+    run = archive_once(cluster_client, archive, now=NOW, retention_days=1096, redis_days=2)
+
+    assert (run.adopted, run.archived) == (2, 42)
+    assert [r["account_id"] for r in expected[:2]] == ["old-1", "old-2"]
+    assert export_all(cluster_client, archive) == expected
+    assert stream_lengths(cluster_client) == 0
