@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import heapq
 import json
+import logging
 import shutil
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
@@ -31,6 +32,8 @@ import redis
 from worker.config import Settings
 from worker.storage import auditlog, keys
 from worker.storage.auditfiles import Entry, FileArchive, Found
+
+log = logging.getLogger(__name__)
 
 #: Stream entries stored per batch (one gzip member per day file, or one transaction).
 BATCH = 1000
@@ -111,7 +114,7 @@ def archive_settings(settings: Settings, client: redis.Redis, now: datetime) -> 
     """One archiver run into the archive ``settings`` name, with its retention."""
     archive = open_archive(settings)
     try:
-        return archive_once(
+        run = archive_once(
             client,
             archive,
             now=now,
@@ -120,6 +123,13 @@ def archive_settings(settings: Settings, client: redis.Redis, now: datetime) -> 
         )
     finally:
         archive.close()
+    if run.archived or run.dropped:
+        log.info(
+            "audit: archived %d record(s) to %s (%d from an older version's log), dropped %d "
+            "day(s) past the retention", run.archived, archive.describe(), run.adopted,
+            run.dropped,
+        )  # fmt: skip
+    return run
 
 
 def archive_simulation(settings: Settings, client: redis.Redis, now: datetime) -> ArchiveRun:
