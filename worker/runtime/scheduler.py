@@ -15,6 +15,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 
 from worker.app import App
 from worker.clock import SystemClock
+from worker.storage.auditarchive import archive_settings
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +25,8 @@ DEFAULT_BATCH = 500
 Send = Callable[[str, float], None]
 #: The id of the tick job in the scheduler.
 TICK_JOB = "tick"
+#: The id of the job that moves the audit log from Redis to its archive (docs/audit.md).
+ARCHIVE_JOB = "audit-archive"
 
 
 def tick(app: App, send: Send, *, batch: int = DEFAULT_BATCH) -> int:
@@ -106,4 +109,12 @@ def build_scheduler(app: App, send: Send) -> BlockingScheduler:
         max_instances=1,
         coalesce=True,
     )
+    scheduler.add_job(
+        lambda: archive_settings(app.settings, app.client, app.clock.now()),
+        "interval",
+        seconds=app.settings.audit_archive_seconds,
+        id=ARCHIVE_JOB,
+        max_instances=1,
+        coalesce=True,
+    )  # its own job, so a slow disk or database never holds up a tick
     return scheduler

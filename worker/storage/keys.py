@@ -87,10 +87,22 @@ def leases(shard: int) -> str:
 
 
 def audit(shard: int) -> str:
-    """Sorted set of one shard of the audit log: decision records (score = decision instant) of
-    the accounts of timeline shard ``shard``, kept for the retention period. Its own hash tag,
-    so the log's writes spread over the cluster apart from the timeline's."""
+    """Sorted set of one shard of the audit log of older versions: whole decision records (score
+    = decision instant), read only to move them to the archive (``worker.storage.auditlog``)."""
     return f"{_prefix}:{{au:{shard}}}:audit"
+
+
+def audit_log(shard: int) -> str:
+    """Stream of one shard of the audit log: each decision record (``r``) of the accounts of
+    timeline shard ``shard`` until the archiver has stored it durably and trimmed it. Its own
+    hash tag, so the log's writes spread over the cluster apart from the timeline's."""
+    return f"{_prefix}:{{au:{shard}}}:audit:log"
+
+
+def audit_recent(shard: int) -> str:
+    """Sorted set of one shard's recent decisions without their rule checks (score = decision
+    instant), kept ``REMIND_AUDIT_REDIS_DAYS`` for ``remind status``; same slot as its stream."""
+    return f"{_prefix}:{{au:{shard}}}:audit:recent"
 
 
 def person_tag(person_id: str) -> str:
