@@ -220,6 +220,7 @@ def test_calls_through_the_failing_twilio_follow_the_same_rules(
 def test_a_twilio_that_keeps_answering_429_costs_at_most_nine_requests_a_step(
     faulty: Any, clock: SimulatedClock
 ) -> None:
+    assert (DEFAULT_ATTEMPTS, MAX_ATTEMPTS) == (3, 3)  # the bound docs/reliability-vendor.md states
     app, twilio = faulty(Faults(rate=0.85, seed=4, kinds=("429",)), sms=12)
     run_until(app, clock, DAY1_END)
 
