@@ -5,6 +5,8 @@ an email never reaches the terminal whole."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 import typer
@@ -12,7 +14,7 @@ import typer
 from worker.channels.visit import QUEUE as VISIT_QUEUE
 from worker.cli.common import console, load_settings
 from worker.errors import InvalidInput
-from worker.runtime.dlq import DeadLetter, dead_letters
+from worker.runtime.dlq import DeadLetter, DeadLetters, dead_letters
 
 dlq_app = typer.Typer(help="Dead-lettered messages: list them, put them back on their queue.")
 
@@ -40,10 +42,15 @@ def _queues(chosen: list[str] | None) -> tuple[str, ...]:
     return tuple(chosen)
 
 
-def _url() -> str:
-    from worker.storage.connection import broker_url
+@contextmanager
+def _store(chosen: list[str] | None) -> Iterator[DeadLetters]:
+    """The dead letters of the chosen queues, on the broker the settings name (starting the
+    embedded Redis for the block when it is the broker and ``REDIS_URL`` is not set)."""
+    from worker.storage.connection import broker_url, serving
 
-    return broker_url(load_settings())
+    queues = _queues(chosen)
+    with serving(load_settings()) as settings, dead_letters(broker_url(settings), queues) as s:
+        yield s
 
 
 def _line(d: DeadLetter) -> str:
@@ -58,7 +65,7 @@ def list_(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON array.")] = False,
 ) -> None:
     """Show every dead letter: queue, actor, message id, reason, when, arguments (masked)."""
-    with dead_letters(_url(), _queues(queue)) as store:
+    with _store(queue) as store:
         letters = store.letters()
     if as_json:
         console.print_json(json.dumps([d.as_json() for d in letters]))
@@ -85,7 +92,7 @@ def redrive(
     again, with its reason."""
     if bool(ids) == every:
         raise InvalidInput("name the message ids to redrive, or --all (not both)", field="IDS")
-    with dead_letters(_url(), _queues(queue)) as store:
+    with _store(queue) as store:
         letters = store.letters()
         chosen = letters if every else [d for d in letters if d.message_id in set(ids or ())]
         missing = sorted(set(ids or ()) - {d.message_id for d in chosen})
