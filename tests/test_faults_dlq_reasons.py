@@ -74,6 +74,7 @@ def test_the_note_is_written_once_on_the_clock_of_its_first_dead_lettering() -> 
         "actor": "dispatch",
     }
     later = SimulatedClock(datetime(2026, 3, 3, tzinfo=UTC))
+    assert "traceback" not in message.options
     assert annotate(message, later) == first
     assert json.loads(message._message.encode())["options"][DEAD_LETTER] == first
 
@@ -144,3 +145,10 @@ def test_a_dead_letter_is_read_from_its_note_else_from_what_the_broker_says() ->
         None,
     )
     assert raw.message_id.startswith("raw:") and len(raw.message_id) == 16
+
+
+def test_the_traceback_dramatiq_kept_is_masked_in_the_dead_letter() -> None:
+    message = proxy("dispatch", "A-1", retries=10, traceback="ValueError: +12125550123 refused")
+    message.stuff_exception(ValueError("+12125550123 refused"))
+    annotate(message, SimulatedClock(AT))
+    assert message.options["traceback"] == "ValueError: +*********23 refused"

@@ -111,7 +111,8 @@ def why(message: Any) -> str:
 
 
 def annotate(message: Any, clock: Clock) -> dict[str, Any]:
-    """Write ``DEAD_LETTER`` into a failed message's options (once) and return it."""
+    """Write ``DEAD_LETTER`` into a failed message's options (once) and return it; the
+    traceback dramatiq kept in them is masked."""
     note: dict[str, Any] = message.options.get(DEAD_LETTER) or {}
     if "at" not in note:
         note = {
@@ -121,6 +122,9 @@ def annotate(message: Any, clock: Clock) -> dict[str, Any]:
             "actor": message.actor_name,
         }
         message.options[DEAD_LETTER] = note
+        if isinstance(message.options.get("traceback"), str):
+            # dramatiq's Retries keeps the last failure's traceback, which may quote a number
+            message.options["traceback"] = mask(message.options["traceback"])
     return note
 
 
