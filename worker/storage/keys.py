@@ -107,7 +107,15 @@ def account_state(person_id: str, account_id: str) -> str:
 
 
 def person_accounts(person_id: str) -> str:
-    """Set of the account ids of one person (a conversation can cover several of its debts)."""
+    """Hash whose fields are the account ids of one person, values empty (a conversation can
+    cover several of its debts). A hash, not a set: Redis keeps a small hash as a listpack
+    (~100 B) and a set of strings as a hash table (~250 B) whatever its size."""
+    return f"{_prefix}:{person_tag(person_id)}:accts"
+
+
+def legacy_person_accounts(person_id: str) -> str:
+    """Set of a person's account ids as older versions kept it: read along with
+    ``person_accounts``, never written."""
     return f"{_prefix}:{person_tag(person_id)}:accounts"
 
 
@@ -198,10 +206,17 @@ def channel_paused(channel: str) -> str:
 
 
 def phone_accounts(number: str) -> str:
-    """Set of the ids of the accounts that list ``number`` (E.164), for inbound SMS.
+    """Hash whose fields are the ids of the accounts that list ``number`` (E.164), values
+    empty, for inbound SMS (a hash for the reason ``person_accounts`` is one).
 
     Global like the account index: an inbound message names only the number it came from.
     """
+    return f"{_prefix}:phones:{number}"
+
+
+def legacy_phone_accounts(number: str) -> str:
+    """Set of the ids of the accounts listing ``number`` as older versions kept it: read along
+    with ``phone_accounts``; an account that stops listing the number is taken out of both."""
     return f"{_prefix}:phone:{number}"
 
 

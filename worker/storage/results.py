@@ -30,6 +30,7 @@ from typing import Any
 import dramatiq
 import redis
 
+from worker.accounts.recent_codec import encode_outcome
 from worker.config import (
     DEFAULT_AUDIT_RETENTION_DAYS,
     DEFAULT_RESULTS_QUEUE_MAX,
@@ -93,7 +94,7 @@ class Results:
             pipe.zremrangebyscore(key, "-inf", old)
         if outcome.person_id:
             recent = keys.recent_outcomes(outcome.person_id, outcome.account_id)
-            pipe.lpush(recent, line)
+            pipe.lpush(recent, encode_outcome(record))
             pipe.ltrim(recent, 0, RECENT_OUTCOMES - 1)
         metrics.count(pipe, record)  # /metrics: in the same round trip
         return record
