@@ -14,6 +14,7 @@ one database only, runs under its own prefix instead of a database number (``use
 
 from __future__ import annotations
 
+import math
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -186,8 +187,17 @@ def pinned_schedule(ref: str) -> str:
 
 
 def call_counts(person_id: str, dispatch_id: str) -> str:
-    """Hash: cap log key -> "score|counts" for a placed call whose result moves it between logs."""
+    """Hash: cap log key -> "score|counts" for a placed call whose result moves it between logs
+    (kept ``call_counts_ttl``)."""
     return f"{_prefix}:{person_tag(person_id)}:call:{dispatch_id}"
+
+
+def call_counts_ttl(keep_seconds: float) -> int:
+    """Seconds a call's ``call_counts`` hash is kept, given the longest time its logs keep an
+    entry (``CapSpec.keep_seconds``, from the call's instant): past it the call counts in none
+    of them (the reservation trims what is older), so a result moving it in or out of a log
+    changes no count. It was 40 days, whatever the logs; a week for the usual 7-day caps."""
+    return math.ceil(keep_seconds) + 1
 
 
 def pace_sender(provider: str, sender: str) -> str:
