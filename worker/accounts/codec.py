@@ -19,8 +19,9 @@ their own field names: they are rare and their models are free to grow.
 
 from __future__ import annotations
 
-import json
 from typing import Any
+
+from pydantic_core import from_json, to_json
 
 from worker.accounts.state import AccountState
 from worker.errors import StateError
@@ -100,7 +101,7 @@ def encode_state(state: AccountState) -> str:
     if data.get("schedule") == data["account"]["schedule"]:
         del data["schedule"]
     body = _shorten(data, STATE)
-    return json.dumps({"~": FORMAT, **body}, ensure_ascii=False, separators=(",", ":"))
+    return to_json({"~": FORMAT, **body}).decode()
 
 
 def decode_state(raw: str | bytes) -> AccountState:
@@ -109,7 +110,7 @@ def decode_state(raw: str | bytes) -> AccountState:
     text = raw.decode() if isinstance(raw, bytes) else raw
     if not text.startswith(_HEAD):
         return AccountState.model_validate_json(text)
-    data = json.loads(text)
+    data = from_json(text)
     written = data.pop("~")
     if written != FORMAT:
         raise StateError(

@@ -14,10 +14,11 @@ record always reads back equal. A JSON object is a record as older versions wrot
 from __future__ import annotations
 
 import base64
-import json
 import re
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
+
+from pydantic_core import from_json, to_json
 
 from worker.errors import StateError
 
@@ -29,7 +30,7 @@ OUTCOME_FIELDS = (
     "channel", "outcome", "reason", "rule", "next_attempt_at", "provider", "provider_id",
     "template", "locale",
 )  # fmt: skip
-_UTC_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+_UTC_TEXT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 _HEX_ID = re.compile(r"[0-9a-f]{32}")
 
 
@@ -66,16 +67,16 @@ def encode_outcome(record: dict[str, Any]) -> str:
     out: list[Any] = [RECENT_FORMAT, *short.values()]
     while out[-1] is None:
         out.pop()
-    return json.dumps(out, ensure_ascii=False, separators=(",", ":"))
+    return to_json(out).decode()
 
 
 def decode_outcome(raw: str | bytes, person_id: str, account_id: str) -> dict[str, Any]:
     """A record of the recent list of ``person_id``'s ``account_id``, as it was published."""
     raw = raw.decode() if isinstance(raw, bytes) else raw
     if not raw.startswith("["):
-        whole: dict[str, Any] = json.loads(raw)
+        whole: dict[str, Any] = from_json(raw)
         return whole
-    values = json.loads(raw)
+    values = from_json(raw)
     if values[0] != RECENT_FORMAT:
         raise StateError(f"recent outcome in format {values[0]!r}: this version reads 1")
     values = values[1:] + [None] * (len(OUTCOME_FIELDS) + 1 - len(values))
@@ -120,17 +121,16 @@ def _long_id(value: Any) -> Any:
 
 def _epoch(text: Any) -> int | None:
     """Epoch seconds of a UTC instant written ``YYYY-MM-DDTHH:MM:SSZ``; None for another text."""
-    if not isinstance(text, str):
+    if not isinstance(text, str) or not _UTC_TEXT.fullmatch(text):
         return None
     try:
-        at = int(datetime.strptime(text, _UTC_FORMAT).replace(tzinfo=UTC).timestamp())
-    except ValueError:
+        return int(datetime.fromisoformat(text[:-1] + "+00:00").timestamp())
+    except ValueError:  # no such day or time
         return None
-    return at if _utc(at) == text else None
 
 
 def _utc(at: int) -> str:
-    return datetime.fromtimestamp(at, UTC).strftime(_UTC_FORMAT)
+    return datetime.fromtimestamp(at, UTC).isoformat()[:-6] + "Z"
 
 
 def _offset(at: int, local: Any) -> Any:

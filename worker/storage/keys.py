@@ -173,6 +173,14 @@ def call_parts(dispatch_id: str) -> str:
 
 
 def idempotency(person_id: str, dispatch_id: str) -> str:
+    """String: the at-most-once claim of one send (``Caps``), kept 90 days.
+
+    It may go only when its dispatch id can never come up again, and it can: in the same
+    cadence on a redelivered message or a dead worker's recovered entry, and whenever
+    ``remind schedules migrate`` looks for an attempt never claimed; in a new cadence, since an
+    enrolment with a new due date restarts the schedule under dispatch ids of the same form. Only
+    a debt stopped for good never runs a step again, and its claims cannot be found without a
+    scan: hence no shorter TTL (benchmarks/RESULTS.md, Memory, 2026-11-29)."""
     return f"{_prefix}:{person_tag(person_id)}:sent:{dispatch_id}"
 
 
