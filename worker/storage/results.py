@@ -31,6 +31,7 @@ from typing import Any
 import dramatiq
 import redis
 
+from worker.accounts.recent_codec import encode_outcome
 from worker.config import (
     DEFAULT_AUDIT_REDIS_DAYS,
     DEFAULT_AUDIT_RETENTION_DAYS,
@@ -97,7 +98,7 @@ class Results:
         )  # fmt: skip
         if outcome.person_id:
             recent = keys.recent_outcomes(outcome.person_id, outcome.account_id)
-            pipe.lpush(recent, line)
+            pipe.lpush(recent, encode_outcome(record))
             pipe.ltrim(recent, 0, RECENT_OUTCOMES - 1)
         metrics.count(pipe, record)  # /metrics: in the same round trip
         return record
