@@ -19,7 +19,7 @@ from worker.config import Settings
 from worker.errors import ConfigError
 from worker.logs import MaskingFilter
 from worker.runtime.deadletter import MalformedMessages, RemindRedisBroker
-from worker.storage.connection import broker_url
+from worker.storage.connection import broker_url, bytes_client
 from worker.storage.results import dramatiq_sink
 
 #: URL schemes that mean RabbitMQ rather than Redis.
@@ -50,8 +50,9 @@ def rabbitmq_broker(url: str, *, confirm: bool = True) -> Any:
 
 
 def redis_broker(url: str) -> Any:
-    """A Redis broker for ``url`` (its own logical database; see the module docstring)."""
-    return RemindRedisBroker(url=url)  # type: ignore[no-untyped-call]  # untyped upstream
+    """A Redis broker for ``url`` (its own logical database; see the module docstring), whose
+    client rides out a Redis restart as remind's own do (``connection.retry_policy``)."""
+    return RemindRedisBroker(client=bytes_client(url))  # type: ignore[no-untyped-call]  # untyped
 
 
 def make_broker(url: str, *, confirm: bool = True) -> Any:
