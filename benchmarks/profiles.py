@@ -151,6 +151,11 @@ def memory_by_family(bench: Bench, n: int, top: int) -> str:
     lines = [
         f"{n} demo accounts after 60 simulated days: {total / n:,.0f} B per account "
         f"({figures['redis_keys_per_account_steady']:.1f} keys)",
+        f"without the audit log: {figures['redis_bytes_per_account_steady_no_audit']:,.0f} B per "
+        f"account; results stream as its retention leaves it: "
+        f"{figures['results_stream_entries_per_account']:.1f} entries per account (before the "
+        f"trim {figures['results_stream_entries_per_account_untrimmed']:.1f}, everything "
+        f"{figures['redis_bytes_per_account_steady_untrimmed']:,.0f} B per account)",
         f"{'key family':<52} {'B/account':>10} {'share':>6} {'keys':>7}",
     ]
     for family, (used, count) in sorted(sizes.items(), key=lambda kv: -kv[1][0])[:top]:

@@ -15,6 +15,10 @@ import pytest
 from worker.clock import SimulatedClock
 from worker.contracts.validation import parse_account, parse_event
 from worker.intake import apply_event, enroll
+from worker.runtime.scheduler import ARCHIVE_JOB, build_scheduler
+from worker.storage import keys
+from worker.storage.auditarchive import archive_once
+from worker.storage.auditfiles import FileArchive
 from worker.storage.results import audit_export
 
 from .pipeline_helpers import ROOT, account, make_app, run_until
@@ -61,27 +65,32 @@ def test_the_export_range_is_inclusive_of_since_and_exclusive_of_until(
     ] == ["2026-03-02T15:00:00Z"]
 
 
-def test_records_older_than_the_retention_period_are_trimmed(
+def test_records_older_than_the_retention_period_are_dropped_from_the_archive(
     redis_url, redis_client, tmp_path
 ) -> None:  # type: ignore[no-untyped-def]
     clock = SimulatedClock(datetime(2026, 3, 2, 12, tzinfo=UTC))
     app = make_app(redis_url, tmp_path, clock)
-    app.results.audit_retention_days = 2
     enroll(app, parse_account(account()))
     run_until(app, clock, datetime(2026, 3, 20, tzinfo=UTC))
+    archive = FileArchive(tmp_path / "audit")
+    last = datetime.fromisoformat(app.recorded[-1]["at"].replace("Z", "+00:00"))
+    run = archive_once(redis_client, archive, now=last, retention_days=2, redis_days=2)
+    kept = (last - timedelta(days=2)).date().isoformat()
     ats = [
         r["at"]
         for r in audit_export(
             redis_client,
             since=datetime(2026, 1, 1, tzinfo=UTC),
             until=datetime(2026, 4, 1, tzinfo=UTC),
+            archive=archive,
         )
     ]
-    last = datetime.fromisoformat(ats[-1].replace("Z", "+00:00"))
-    assert all(
-        datetime.fromisoformat(a.replace("Z", "+00:00")) > last - timedelta(days=2) for a in ats
-    )
+    # whole UTC days are dropped: what is left was decided on the cutoff's day or later
+    assert run.dropped > 0
+    assert ats and all(a >= kept for a in ats)
     assert len(ats) < len(app.recorded)
+    days = sorted(p.name for p in (tmp_path / "audit").iterdir() if not p.name.startswith("."))
+    assert days[0] >= kept
 
 
 def test_a_call_result_event_is_recorded_as_an_outcome(app, clock) -> None:  # type: ignore[no-untyped-def]
@@ -134,3 +143,91 @@ def test_remind_audit_export_writes_json_lines(redis_url, redis_client, tmp_path
     lines = [json.loads(x) for x in out.read_text().splitlines()]
     assert [x["outcome"] for x in lines] == ["sent", "sent"]
     assert all(x["checks"] for x in lines)
+
+
+def _remind(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "worker.cli", *args],
+        env=env, capture_output=True, text=True, timeout=60, cwd=cwd,
+    )  # fmt: skip
+
+
+def test_remind_audit_archive_moves_the_log_and_export_reads_it_back(
+    redis_url, redis_client, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    clock = SimulatedClock(datetime(2026, 3, 2, 12, tzinfo=UTC))
+    app = make_app(redis_url, tmp_path, clock)
+    enroll(app, parse_account(account()))
+    run_until(app, clock, datetime(2026, 3, 5, tzinfo=UTC))
+    env = {
+        **os.environ,
+        "REDIS_URL": redis_url,
+        "REMIND_DATA_DIR": str(tmp_path / "data"),
+        "REMIND_FIXED_NOW": "2026-03-05T00:00:00Z",
+        "REMIND_SCHEDULES_DIR": str(tmp_path / "schedules"),
+        "REMIND_TEMPLATES_DIR": str(ROOT / "templates"),
+    }
+    env.pop("AUDIT_DATABASE_URL", None)
+    export = ("audit", "export", "--since", "2026-03-01", "--until", "2026-03-06")
+    before = _remind(env, tmp_path, *export)
+
+    archived = _remind(env, tmp_path, "audit", "archive")
+    after = _remind(env, tmp_path, *export)
+
+    assert archived.returncode == 0, archived.stderr
+    assert f"archived 3 decision record(s) to {tmp_path / 'data' / 'audit'}" in archived.stdout
+    assert sorted(p.name for p in (tmp_path / "data" / "audit").glob("2026-*")) == [
+        "2026-03-02", "2026-03-03", "2026-03-04",
+    ]  # fmt: skip
+    assert all(redis_client.xlen(keys.audit_log(n)) == 0 for n in range(keys.TIMELINE_SHARDS))
+    assert after.returncode == 0, after.stderr
+    assert after.stdout == before.stdout
+    assert [json.loads(x)["step"] for x in after.stdout.splitlines()] == [
+        "early.1", "early.2", "early.3",
+    ]  # fmt: skip
+
+
+def test_the_scheduler_runs_the_archiver_as_a_job_of_its_own(
+    redis_url, redis_client, tmp_path, clock
+) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(redis_url, tmp_path, clock)
+    enroll(app, parse_account(account()))
+    run_until(app, clock, datetime(2026, 3, 4, tzinfo=UTC))
+    job = build_scheduler(app, lambda account_id, due: None).get_job(ARCHIVE_JOB)
+    assert job is not None
+    assert job.trigger.interval == timedelta(seconds=app.settings.audit_archive_seconds)
+
+    job.func()
+
+    archive = FileArchive(app.settings.audit_dir)
+    since, until = datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 3, 6, tzinfo=UTC)
+    assert [r["step"] for r in archive_export(redis_client, archive, since, until)] == [
+        "early.1", "early.2",
+    ]  # fmt: skip
+    assert sum(redis_client.xlen(keys.audit_log(n)) for n in range(keys.TIMELINE_SHARDS)) == 0
+
+
+def archive_export(client, archive, since, until):  # type: ignore[no-untyped-def]
+    return list(audit_export(client, since=since, until=until, archive=archive))
+
+
+def test_a_simulation_archives_its_decisions_beside_its_outbox_not_in_the_archive(
+    redis_url, redis_client, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    from worker.config import Settings
+    from worker.sim.simulate import simulate
+
+    settings = Settings(
+        redis_url=redis_url, schedules_dir=tmp_path / "schedules",
+        templates_dir=ROOT / "templates", data_dir=tmp_path / "out",
+        audit_database_url="postgresql://nobody@127.0.0.1:1/never",  # never used by a simulation
+    )  # fmt: skip
+    make_app(redis_url, tmp_path, SimulatedClock(datetime(2026, 3, 2, tzinfo=UTC)))  # the schedule
+    start = datetime(2026, 3, 2, tzinfo=UTC)
+    for _ in range(2):  # a second run replaces the first one's archive
+        result = simulate(settings, redis_client, accounts=[("a", account())], start=start, days=4)
+        redis_client.flushdb()
+    archive = FileArchive(tmp_path / "out" / "audit-simulated")
+    records = archive_export(redis_client, archive, start, start + timedelta(days=5))
+    assert [r["at"] for r in records] == [o["at"] for o in result.outcomes]
+    assert not (tmp_path / "out" / "audit").exists()

@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 import redis
 
+from worker.accounts.codec import decode_state
+
 from .pipeline_helpers import ROOT, TEST_SCHEDULE, account
 
 
@@ -196,8 +198,8 @@ def test_an_account_enrolled_again_after_a_cease_is_refused_and_stays_stopped(
     ]
     shown = remind(env, "explain", "E-1")
     assert "status stopped (ceased)" in shown.stdout
-    stored = json.loads(redis_client.get("remind:{p:E-1}:acct:E-1") or "{}")
-    assert (stored["status"], stored["account"]["due_date"]) == ("stopped", "2026-03-01")
+    stored = decode_state(redis_client.get("remind:{p:E-1}:acct:E-1"))
+    assert (stored.status, stored.account.due_date.isoformat()) == ("stopped", "2026-03-01")
 
 
 def test_schedules_check_refuses_a_debt_collector_that_does_not_hold_on_a_dispute(

@@ -86,6 +86,13 @@ def test_blank_values_count_as_unset() -> None:
         ({"REMIND_TICK_SECONDS": "0.25"}, "tick_seconds", 0.25),
         ({"REMIND_LEASE_SECONDS": "120"}, "lease_seconds", 120.0),
         ({"REMIND_AUDIT_RETENTION_DAYS": "30"}, "audit_retention_days", 30),
+        ({"REMIND_AUDIT_REDIS_DAYS": "7"}, "audit_redis_days", 7),
+        ({"REMIND_AUDIT_ARCHIVE_SECONDS": "5.5"}, "audit_archive_seconds", 5.5),
+        (
+            {"AUDIT_DATABASE_URL": "postgresql://audit@db:5432/remind"},
+            "audit_database_url",
+            "postgresql://audit@db:5432/remind",
+        ),
         ({}, "redis_replication", Replication(0, 1000)),
         ({"REMIND_REDIS_MIN_REPLICAS": "1"}, "redis_replication", Replication(1, 1000)),
         (
@@ -334,3 +341,39 @@ def test_metrics_keys_and_the_help_text_are_read_and_the_keys_stay_out_of_repr()
     assert settings.help_text == "Acme: 800 555 0111"
     assert "scrape-1" not in repr(settings)
     assert "help_text='Acme: 800 555 0111'" in repr(settings)
+
+
+def test_the_audit_archive_settings_default_to_files_and_two_days_in_redis() -> None:
+    settings = Settings.from_env({"REMIND_DATA_DIR": "/srv/remind"})
+
+    assert (settings.audit_redis_days, settings.audit_archive_seconds) == (2, 60)
+    assert settings.audit_database_url is None
+    assert settings.audit_dir == Path("/srv/remind/audit")
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        (
+            {"AUDIT_DATABASE_URL": "mysql://u:hunter2@db/remind"},
+            "AUDIT_DATABASE_URL must be a PostgreSQL URL such as postgresql://user@host:5432/db, "
+            "got a value with scheme 'mysql'",
+        ),
+        (
+            {"REMIND_AUDIT_REDIS_DAYS": "0"},
+            "REMIND_AUDIT_REDIS_DAYS must be a whole number of days greater than 0, got '0'",
+        ),
+    ],
+)
+def test_bad_audit_archive_settings_name_the_variable(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        Settings.from_env(env)
+    assert str(error.value) == message
+    assert "hunter2" not in str(error.value)
+
+
+def test_the_audit_database_password_is_masked_in_repr() -> None:
+    text = repr(Settings.from_env({"AUDIT_DATABASE_URL": "postgresql://u:hunter2@db/remind"}))
+
+    assert "hunter2" not in text
+    assert "audit_database_url='postgresql://u:***@db/remind'" in text

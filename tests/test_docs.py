@@ -121,7 +121,9 @@ def test_the_compliance_tables_list_every_shipped_rule_as_its_pack_file_says() -
     assert _documented_rules() == shipped
 
 
-@pytest.mark.parametrize("name", ["architecture", "contracts", "compliance", "integration"])
+@pytest.mark.parametrize(
+    "name", ["architecture", "contracts", "compliance", "integration", "reliability"]
+)
 def test_each_document_exists_and_opens_with_a_title(name: str) -> None:
     text = (DOCS / f"{name}.md").read_text(encoding="utf-8")
     assert text.startswith("# ")

@@ -80,6 +80,7 @@ def test_each_transaction_is_on_one_slot() -> None:
     assert len(slots(keys.opt_outs(person), keys.opt_ins(person))) == 1
     personal = [
         keys.account_state(person, "A-1"), keys.person_accounts(person),
+        keys.legacy_person_accounts(person),
         keys.account_lock(person, "A-1"), keys.debt_stops(person),
         keys.recent_outcomes(person, "A-1"), keys.call_counts(person, "A-1:late.1:0"),
     ]  # fmt: skip
@@ -103,11 +104,13 @@ def test_the_global_keys_stand_alone_and_the_shards_spread() -> None:
     assert {
         keys.RESULTS_STREAM, keys.SMS_OPTED_OUT_NUMBERS, keys.METRICS_OUTCOMES, keys.WORKERS,
         keys.account_index("A-1"), keys.phone_accounts("+16175550101"),
-        keys.inbound_message("SM1"), keys.call_parts("A-1:late.1:0"),
+        keys.legacy_phone_accounts("+16175550101"), keys.inbound_message("SM1"),
+        keys.call_parts("A-1:late.1:0"),
         keys.pinned_schedule("t@1"), keys.channel_paused("sms"),
     } == {
         "remind:results", "remind:optout:sms", "remind:metrics:outcomes", "remind:workers",
-        "remind:idx:A-1", "remind:phone:+16175550101", "remind:inbound:SM1",
+        "remind:idx:A-1", "remind:phones:+16175550101", "remind:phone:+16175550101",
+        "remind:inbound:SM1",
         "remind:call:parts:A-1:late.1:0", "remind:schedule:t@1", "remind:paused:sms",
     }  # fmt: skip
     assert len(slots(*(keys.timeline(n) for n in range(keys.TIMELINE_SHARDS)))) == 16

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from worker.accounts import lifecycle
+from worker.accounts.codec import decode_state
 from worker.accounts.state import AccountState
 from worker.cadence.schedule import parse_schedule
 from worker.clock import SimulatedClock
@@ -316,6 +317,4 @@ def test_an_account_closed_before_the_upgrade_is_still_suppressed_as_closed(app,
     assert brief(app.recorded)[0][3:5] == ("suppressed", "closed")
     after = app.store.require("A-1")
     assert (after.status_reason, after.close_reason, after.cursor) == ("closed", "bankrupt", None)
-    assert (
-        json.loads(app.client.get(keys.account_state("A-1", "A-1")))["close_reason"] == "bankrupt"
-    )
+    assert decode_state(app.client.get(keys.account_state("A-1", "A-1"))).close_reason == "bankrupt"

@@ -98,17 +98,24 @@ def env(
     }
 
 
-def start_worker(env: dict[str, str], now: datetime) -> subprocess.Popen[bytes]:
-    cmd = worker_command(processes=1, threads=1)  # what `remind worker` runs
+def start_worker(
+    env: dict[str, str], now: datetime, *, threads: int = 1, log: Path | None = None
+) -> subprocess.Popen[bytes]:
+    cmd = worker_command(processes=1, threads=threads)  # what `remind worker` runs
     # and the test's count of settled messages (tests/settle_counter.py)
     cmd.insert(cmd.index("worker.runtime.actors") + 1, "tests.settle_counter")
-    return subprocess.Popen(
-        cmd,
-        env={**env, "REMIND_FIXED_NOW": isoformat_utc(now)},
-        cwd=ROOT,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,  # its own group: SIGKILL reaches the forked worker process too
-    )
+    out = log.open("ab") if log else None  # the child keeps its own copy of the descriptor
+    try:
+        return subprocess.Popen(
+            cmd,
+            env={**env, "REMIND_FIXED_NOW": isoformat_utc(now)},
+            cwd=ROOT,
+            stderr=out or subprocess.DEVNULL,
+            start_new_session=True,  # its own group: SIGKILL reaches the forked worker too
+        )
+    finally:
+        if out is not None:
+            out.close()
 
 
 def stop(proc: subprocess.Popen[bytes], sig: int) -> None:

@@ -77,6 +77,7 @@ class App:
             client,
             sinks=sinks,
             audit_retention_days=settings.audit_retention_days,
+            audit_redis_days=settings.audit_redis_days,
             retention_seconds=settings.results_retention_days * 86400,
         )
         self.channels: dict[str, Channel] = dict(

@@ -7,14 +7,13 @@ in ``repr`` so they never reach a log line.
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from pathlib import Path
 
-from worker.errors import ConfigError
+from worker import envvalues
 from worker.providers import (
     DEFAULT_CALLS_PER_SECOND,
     DEFAULT_PROVIDER_CONCURRENCY,
@@ -40,6 +39,11 @@ DEFAULT_RESULTS_ACTOR = "reminder_result"
 DEFAULT_LEASE_SECONDS = 600
 #: Days decision records are kept in the audit log: 3 years (Reg F 1006.100) and a leap day.
 DEFAULT_AUDIT_RETENTION_DAYS = 1096
+#: Days decision records also stay in Redis (``remind status`` counts the last day from there);
+#: older ones are only in the archive (docs/audit.md).
+DEFAULT_AUDIT_REDIS_DAYS = 2
+#: Seconds between two runs of the scheduler's audit archiver.
+DEFAULT_AUDIT_ARCHIVE_SECONDS = 60
 #: Seconds a worker may stay silent before its claims are recovered (it beats every third).
 DEFAULT_WORKER_HEARTBEAT_SECONDS = 30
 #: Days an outcome stays on the results stream at least (trimmed by age, never by count).
@@ -97,6 +101,13 @@ class Settings:
     #: (``REMIND_SIMULATION_DB``); None: ``worker.storage.connection.DEFAULT_SIMULATION_DB``
     simulation_db: int | None = None
     audit_retention_days: int = DEFAULT_AUDIT_RETENTION_DAYS
+    #: days of decisions kept in Redis besides the archive (``REMIND_AUDIT_REDIS_DAYS``)
+    audit_redis_days: int = DEFAULT_AUDIT_REDIS_DAYS
+    #: seconds between archiver runs in ``remind scheduler`` (``REMIND_AUDIT_ARCHIVE_SECONDS``)
+    audit_archive_seconds: float = DEFAULT_AUDIT_ARCHIVE_SECONDS
+    #: PostgreSQL archive of the audit log (``AUDIT_DATABASE_URL``); None: daily files under
+    #: ``<data_dir>/audit``. Its password is masked in repr.
+    audit_database_url: str | None = None
     #: bearer keys the HTTP intake API accepts (``REMIND_API_KEYS``, comma-separated); none:
     #: the API refuses every request
     api_keys: tuple[str, ...] = field(default=(), repr=False)
@@ -117,7 +128,10 @@ class Settings:
             if not f.repr:
                 continue
             value = getattr(self, f.name)
-            if f.name in ("redis_url", "broker_url", "smtp_url") and value is not None:
+            if (
+                f.name in ("redis_url", "broker_url", "smtp_url", "audit_database_url")
+                and value is not None
+            ):
                 value = without_password(value)
             elif isinstance(value, frozenset):
                 value = tuple(sorted(value))
@@ -132,6 +146,11 @@ class Settings:
     @property
     def outbox_dir(self) -> Path:
         return self.data_dir / "outbox"
+
+    @property
+    def audit_dir(self) -> Path:
+        """Where the audit archive's daily files go when no ``AUDIT_DATABASE_URL`` is set."""
+        return self.data_dir / "audit"
 
     @property
     def redis_dir(self) -> Path:
@@ -183,115 +202,53 @@ class Settings:
             secret_key=get("REMIND_SECRET_KEY"),
             visit_webhook_url=get("REMIND_VISIT_WEBHOOK_URL") if "visit" in live else None,
             agent_number=get("REMIND_AGENT_NUMBER") if "voice" in live else None,
-            sms_per_second=_positive_number(
+            sms_per_second=envvalues.positive_number(
                 env, "REMIND_SMS_PER_SECOND", DEFAULT_SMS_PER_SECOND, unit="messages a second"
             ),
-            calls_per_second=_positive_number(
+            calls_per_second=envvalues.positive_number(
                 env, "REMIND_CALLS_PER_SECOND", DEFAULT_CALLS_PER_SECOND, unit="calls a second"
             ),
-            provider_concurrency=_positive_whole(
+            provider_concurrency=envvalues.positive_whole(
                 env, "REMIND_PROVIDER_CONCURRENCY", DEFAULT_PROVIDER_CONCURRENCY, unit="requests"
             ),
-            provider_timeout_seconds=_positive_number(
+            provider_timeout_seconds=envvalues.positive_number(
                 env, "REMIND_PROVIDER_TIMEOUT_SECONDS", DEFAULT_PROVIDER_TIMEOUT_SECONDS
             ),
-            tick_seconds=_positive_number(env, "REMIND_TICK_SECONDS", DEFAULT_TICK_SECONDS),
-            lease_seconds=_positive_number(env, "REMIND_LEASE_SECONDS", DEFAULT_LEASE_SECONDS),
-            worker_heartbeat_seconds=_positive_number(
+            tick_seconds=envvalues.positive_number(
+                env, "REMIND_TICK_SECONDS", DEFAULT_TICK_SECONDS
+            ),
+            lease_seconds=envvalues.positive_number(
+                env, "REMIND_LEASE_SECONDS", DEFAULT_LEASE_SECONDS
+            ),
+            worker_heartbeat_seconds=envvalues.positive_number(
                 env, "REMIND_WORKER_HEARTBEAT_SECONDS", DEFAULT_WORKER_HEARTBEAT_SECONDS
             ),
-            results_retention_days=_positive_whole(
+            results_retention_days=envvalues.positive_whole(
                 env, "REMIND_RESULTS_RETENTION_DAYS", DEFAULT_RESULTS_RETENTION_DAYS, unit="days"
             ),
-            results_queue_max=_positive_whole(
+            results_queue_max=envvalues.positive_whole(
                 env, "REMIND_RESULTS_QUEUE_MAX", DEFAULT_RESULTS_QUEUE_MAX, unit="messages"
             ),
-            redis_port=_port(env, "REMIND_REDIS_PORT", DEFAULT_REDIS_PORT),
+            redis_port=envvalues.port(env, "REMIND_REDIS_PORT", DEFAULT_REDIS_PORT),
             results_queue=get("REMIND_RESULTS_QUEUE") or DEFAULT_RESULTS_QUEUE,
             results_actor=get("REMIND_RESULTS_ACTOR") or DEFAULT_RESULTS_ACTOR,
-            fixed_now=_instant(get("REMIND_FIXED_NOW"), "REMIND_FIXED_NOW"),
-            demo_clock=_demo_clock(get("REMIND_DEMO_CLOCK")),
+            fixed_now=envvalues.instant(get("REMIND_FIXED_NOW"), "REMIND_FIXED_NOW"),
+            demo_clock=envvalues.demo_clock(get("REMIND_DEMO_CLOCK")),
             simulation_db=redis_database(get("REMIND_SIMULATION_DB"), "REMIND_SIMULATION_DB"),
-            audit_retention_days=_positive_whole(
+            audit_retention_days=envvalues.positive_whole(
                 env, "REMIND_AUDIT_RETENTION_DAYS", DEFAULT_AUDIT_RETENTION_DAYS, unit="days"
             ),
-            api_keys=_keys(get("REMIND_API_KEYS")),
-            metrics_keys=_keys(get("REMIND_METRICS_KEYS")),
+            audit_redis_days=envvalues.positive_whole(
+                env, "REMIND_AUDIT_REDIS_DAYS", DEFAULT_AUDIT_REDIS_DAYS, unit="days"
+            ),
+            audit_archive_seconds=envvalues.positive_number(
+                env, "REMIND_AUDIT_ARCHIVE_SECONDS", DEFAULT_AUDIT_ARCHIVE_SECONDS
+            ),
+            audit_database_url=envvalues.database_url(
+                get("AUDIT_DATABASE_URL"), "AUDIT_DATABASE_URL"
+            ),
+            api_keys=envvalues.keys_list(get("REMIND_API_KEYS")),
+            metrics_keys=envvalues.keys_list(get("REMIND_METRICS_KEYS")),
             help_text=get("REMIND_HELP_TEXT"),
             redis_replication=redis_replication(get),
         )
-
-
-def _keys(raw: str | None) -> tuple[str, ...]:
-    """A comma-separated list of keys, blanks dropped."""
-    return tuple(k.strip() for k in (raw or "").split(",") if k.strip())
-
-
-def _positive_number(
-    env: Mapping[str, str], name: str, default: float, *, unit: str = "seconds"
-) -> float:
-    raw = (env.get(name) or "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a number of {unit}, got {raw!r}") from None
-    if not math.isfinite(value) or value <= 0:
-        raise ConfigError(f"{name} must be a finite number greater than 0, got {raw!r}")
-    return value
-
-
-def _positive_whole(env: Mapping[str, str], name: str, default: int, *, unit: str) -> int:
-    # Whole units only: int(float("0.5")) would be 0, which for the audit log means every
-    # publish trims everything.
-    raw = (env.get(name) or "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a whole number of {unit}, got {raw!r}") from None
-    if value <= 0:
-        raise ConfigError(f"{name} must be a whole number of {unit} greater than 0, got {raw!r}")
-    return value
-
-
-def _port(env: Mapping[str, str], name: str, default: int) -> int:
-    """A TCP port, or 0 for any free port the system picks."""
-    raw = (env.get(name) or "").strip()
-    if not raw:
-        return default
-    if not raw.isdigit() or int(raw) > 65535:
-        raise ConfigError(f"{name} must be a port from 0 (any free port) to 65535, got {raw!r}")
-    return int(raw)
-
-
-def _instant(raw: str | None, name: str) -> datetime | None:
-    if raw is None:
-        return None
-    try:
-        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        raise ConfigError(f"{name} must be an ISO 8601 instant, got {raw!r}") from None
-    if value.tzinfo is None:
-        raise ConfigError(f"{name} must carry a UTC offset, got {raw!r}")
-    return value
-
-
-def _demo_clock(raw: str | None) -> tuple[datetime, float, float] | None:
-    """``START,ANCHOR,SCALE``: an ISO instant, real epoch seconds, a speed above 0."""
-    if raw is None:
-        return None
-    form = "REMIND_DEMO_CLOCK must be START,ANCHOR,SCALE (ISO instant, epoch seconds, speed)"
-    parts = [p.strip() for p in raw.split(",")]
-    if len(parts) != 3:
-        raise ConfigError(f"{form}, got {raw!r}")
-    start = _instant(parts[0], "REMIND_DEMO_CLOCK (START)")
-    try:
-        anchor, scale = float(parts[1]), float(parts[2])
-    except ValueError:
-        raise ConfigError(f"{form}, got {raw!r}") from None
-    if start is None or not (math.isfinite(anchor) and math.isfinite(scale) and scale > 0):
-        raise ConfigError(f"{form}, got {raw!r}")
-    return start, anchor, scale

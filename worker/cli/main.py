@@ -3,7 +3,7 @@
 This module only assembles the command from one module per command group and turns user
 mistakes into exit code 2; the commands themselves live next to it:
 ``run`` (demo, simulate, run, worker, scheduler), ``intake`` (enroll, event), ``records``
-(explain, results, audit), ``status``, ``schedules``, ``templates`` and ``packs``.
+(explain, results, audit), ``status``, ``schedules``, ``templates``, ``packs`` and ``dlq``.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import typer
 
 from worker.cli import intake, records, run, status
 from worker.cli.common import err
+from worker.cli.dlq import dlq_app
 from worker.cli.packs import packs_app
 from worker.cli.schedules import schedules_app
 from worker.cli.templates import templates_app
@@ -41,6 +42,7 @@ app.add_typer(schedules_app, name="schedules")
 app.add_typer(templates_app, name="templates")
 app.add_typer(records.audit_app, name="audit")
 app.add_typer(packs_app, name="packs")
+app.add_typer(dlq_app, name="dlq")
 
 
 def main() -> None:

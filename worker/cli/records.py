@@ -94,21 +94,43 @@ def audit_export(
 ) -> None:
     """Every decision with the rules evaluated for it, as JSON Lines, oldest first."""
     # Lazy: redis costs a tenth of a second at import and `remind --help` does not need it.
+    from worker.storage.auditarchive import audit_export as export
+    from worker.storage.auditarchive import open_archive
     from worker.storage.connection import connected
-    from worker.storage.results import audit_export as export
 
     lo, hi = parse_instant(since, "--since"), parse_instant(until, "--until")
     if hi <= lo:
         raise InvalidInput("must be after --since", field="--until")
     n = 0
-    with connected(load_settings()) as (_, client):
+    with connected(load_settings()) as (settings, client):
+        archive = open_archive(settings)
         sink = open(out, "w", encoding="utf-8") if out else sys.stdout  # noqa: SIM115
         try:
-            for record in export(client, since=lo, until=hi):
+            for record in export(client, archive, since=lo, until=hi):
                 sink.write(json.dumps(record, ensure_ascii=False) + "\n")
                 n += 1
         finally:
+            archive.close()
             if out:
                 sink.close()
     if out:
         console.print(f"exported {n} decision record(s) to {out}")
+
+
+@audit_app.command("archive")
+def audit_archive() -> None:
+    """Move the decision records Redis holds to the archive now (the scheduler does it every
+    REMIND_AUDIT_ARCHIVE_SECONDS) and drop the archive's days past the retention."""
+    from worker.runtime.instance import clock_for
+    from worker.storage.auditarchive import archive_settings, open_archive
+    from worker.storage.connection import connected
+
+    with connected(load_settings()) as (settings, client):
+        run = archive_settings(settings, client, clock_for(settings).now())
+        where = open_archive(settings).describe()
+    console.print(
+        f"archived {run.archived} decision record(s) to {where}"
+        + (f", moved {run.adopted} from an older version's log" if run.adopted else "")
+        + (f", dropped {run.dropped} day(s) past the retention" if run.dropped else "")
+        + (f"; {run.busy} shard(s) were being archived by another process" if run.busy else "")
+    )

@@ -46,15 +46,18 @@ def count_after_send(
         pipe.expire(spec.key, int(spec.keep_seconds) + 1)
     if channel == "voice":
         state.last_call = dispatch_id
-        fields = {
-            spec.key: f"{to_epoch(now)}|{','.join(sorted(rule.counts))}"
+        moved = [
+            (rule, spec)
             for rule, spec in (*j.specs, *j.unverified_specs)
             if rule.counts != frozenset({"sent"})
+        ]
+        fields = {
+            spec.key: f"{to_epoch(now)}|{','.join(sorted(rule.counts))}" for rule, spec in moved
         }
         if fields:
             key = keys.call_counts(state.person_id, dispatch_id)
             pipe.hset(key, mapping=cast("dict[Any, Any]", fields))
-            pipe.expire(key, 40 * 86400)
+            pipe.expire(key, keys.call_counts_ttl(max(spec.keep_seconds for _, spec in moved)))
     pipe.execute()
     if channel == "voice" and simulated_calls != "unknown":
         record_call_result(client, state.person_id, dispatch_id, simulated_calls)

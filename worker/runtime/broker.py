@@ -9,16 +9,17 @@ brokers use their own logical DB, because dramatiq's maintenance runs ``KEYS`` o
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import dramatiq
-from dramatiq.brokers.redis import RedisBroker
 from dramatiq.middleware import CurrentMessage
 
 from worker.config import Settings
 from worker.errors import ConfigError
-from worker.runtime.deadletter import MalformedMessages
-from worker.storage.connection import broker_url
+from worker.logs import MaskingFilter
+from worker.runtime.deadletter import MalformedMessages, RemindRedisBroker
+from worker.storage.connection import broker_url, bytes_client
 from worker.storage.results import dramatiq_sink
 
 #: URL schemes that mean RabbitMQ rather than Redis.
@@ -49,8 +50,9 @@ def rabbitmq_broker(url: str, *, confirm: bool = True) -> Any:
 
 
 def redis_broker(url: str) -> Any:
-    """A Redis broker for ``url`` (its own logical database; see the module docstring)."""
-    return RedisBroker(url=url)  # type: ignore[no-untyped-call]  # untyped upstream
+    """A Redis broker for ``url`` (its own logical database; see the module docstring), whose
+    client rides out a Redis restart as remind's own do (``connection.retry_policy``)."""
+    return RemindRedisBroker(client=bytes_client(url))  # type: ignore[no-untyped-call]  # untyped
 
 
 def make_broker(url: str, *, confirm: bool = True) -> Any:
@@ -87,7 +89,13 @@ def is_configured() -> bool:
 
 
 def setup() -> None:
-    """Entry point for the dramatiq CLI: settings from the environment, then the broker."""
+    """Entry point for the dramatiq CLI: settings from the environment, then the broker.
+
+    dramatiq has set up its own logging by then, and logs a failed or skipped message with its
+    arguments (an enrolment's numbers and emails): its handlers get remind's masking filter."""
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, MaskingFilter) for f in handler.filters):
+            handler.addFilter(MaskingFilter())
     setup_broker(Settings.from_env())
 
 

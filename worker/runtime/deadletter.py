@@ -7,6 +7,15 @@ times with growing backoff, for hours, before reaching the dead-letter queue. ``
 checks the arguments against the actor's signature before it runs and sends such a message to the
 dead-letter queue (``<queue>.XQ``) straight away, without a retry. Argument values are never
 logged: an enrolment carries phone numbers and addresses.
+
+Every message a worker dead-letters, whatever the cause (arguments that do not fit, an actor this
+worker does not have, retries used up), carries why in its options under ``DEAD_LETTER``:
+``{"reason", "at", "queue", "actor"}``, ``at`` read from remind's clock. On Redis the copy in the
+dead-letter queue is rewritten with it after dramatiq moved it there; on RabbitMQ, where a
+rejected message is dead-lettered as it arrived, the consumer publishes the annotated message to
+the dead-letter queue and acknowledges the original (``worker.runtime.rabbitmq``). ``remind dlq``
+reads it (``worker.runtime.dlq``). The reason never quotes argument values; an exception's text
+is masked.
 """
 
 from __future__ import annotations
@@ -18,9 +27,21 @@ from collections.abc import Callable
 from typing import Any
 
 from dramatiq import Middleware
+from dramatiq.brokers.redis import RedisBroker, _RedisConsumer
+from dramatiq.common import q_name, xq_name
+from dramatiq.errors import ActorNotFound, DecodeError
 from dramatiq.middleware import SkipMessage
 
+from worker.clock import Clock, SystemClock, isoformat_utc
+from worker.errors import RemindError
+from worker.logs import mask
+
 log = logging.getLogger(__name__)
+
+#: The message option that says why, when and from where a message was dead-lettered.
+DEAD_LETTER = "remind_dead_letter"
+#: The longest exception text kept in a reason.
+MAX_DETAIL = 200
 
 #: The JSON types an annotated actor parameter may arrive as, by annotation.
 _ACCEPTS: dict[Any, tuple[type, ...]] = {
@@ -74,8 +95,57 @@ def _json_name(t: type) -> str:
     }.get(t, t.__name__)
 
 
+def why(message: Any) -> str:
+    """The reason a failed message is dead-lettered, from what the worker stuffed into it."""
+    error = getattr(message, "_exception", None)
+    if isinstance(error, SkipMessage) and str(error).startswith(_MALFORMED):
+        return f"malformed: {str(error).removeprefix(_MALFORMED)}"
+    if isinstance(error, ActorNotFound):
+        return f"unknown actor: {message.actor_name}"
+    if error is not None:
+        detail = mask(str(error))[:MAX_DETAIL]
+        said = f"{type(error).__name__}: {detail}" if detail else type(error).__name__
+        retries = message.options.get("retries")
+        return f"failed after {retries} tries: {said}" if retries else said
+    return "failed by middleware (age or time limit)"
+
+
+def annotate(message: Any, clock: Clock) -> dict[str, Any]:
+    """Write ``DEAD_LETTER`` into a failed message's options (once) and return it; the
+    traceback dramatiq kept in them is masked."""
+    note: dict[str, Any] = message.options.get(DEAD_LETTER) or {}
+    if "at" not in note:
+        note = {
+            "reason": why(message),
+            "at": isoformat_utc(clock.now()),
+            "queue": q_name(message.queue_name),
+            "actor": message.actor_name,
+        }
+        message.options[DEAD_LETTER] = note
+        if isinstance(message.options.get("traceback"), str):
+            # dramatiq's Retries keeps the last failure's traceback, which may quote a number
+            message.options["traceback"] = mask(message.options["traceback"])
+    return note
+
+
+def _app_clock() -> Clock:
+    try:  # imported here: the app's module imports the broker, which imports this one
+        from worker.runtime.instance import get_app
+
+        return get_app().clock
+    except RemindError:  # a process without remind's settings: the wall clock
+        return SystemClock()
+
+
+_MALFORMED = "malformed message: "
+
+
 class MalformedMessages(Middleware):
-    """Fails (dead-letters) a message whose arguments do not fit its actor, before it runs."""
+    """Fails (dead-letters) a message whose arguments do not fit its actor, before it runs, and
+    writes why into every message a worker dead-letters (``DEAD_LETTER``)."""
+
+    def __init__(self, clock: Callable[[], Clock] = _app_clock) -> None:
+        self.clock = clock
 
     def before_process_message(self, broker: Any, message: Any) -> None:
         """Check the arguments; on a misfit, fail the message and skip it (no retry)."""
@@ -91,4 +161,55 @@ class MalformedMessages(Middleware):
             reason,
         )
         message.fail()
-        raise SkipMessage(f"malformed message: {message.actor_name}: {reason}")
+        raise SkipMessage(f"{_MALFORMED}{reason}")
+
+    def before_nack(self, broker: Any, message: Any) -> None:
+        """Say why: RabbitMQ's consumer publishes the annotated message in place of the nack."""
+        annotate(message, self.clock())
+
+    def after_nack(self, broker: Any, message: Any) -> None:
+        """On Redis, rewrite the dead-lettered copy (dramatiq moved it as it was enqueued)."""
+        redis_id = message.options.get("redis_message_id")
+        client = getattr(broker, "client", None)
+        if redis_id is None or client is None:
+            return
+        dead = f"{broker.namespace}:{xq_name(q_name(message.queue_name))}.msgs"
+        if client.hexists(dead, redis_id):
+            client.hset(dead, redis_id, message._message.encode())
+
+
+class DeadLetteringRedisConsumer(_RedisConsumer):
+    """dramatiq's Redis consumer, except that a body that is not a dramatiq message is
+    dead-lettered at once, as RabbitMQ's consumer does, instead of crashing the consumer (which
+    then drops the messages it had prefetched until the worker restarts, and meets the same
+    body again when they come back)."""
+
+    def __next__(self) -> Any:
+        while True:
+            try:
+                return super().__next__()  # type: ignore[no-untyped-call]
+            except DecodeError as e:
+                self._dead_letter_raw(e.data)
+
+    def _dead_letter_raw(self, data: Any) -> None:
+        broker = self.broker
+        acks = f"{broker.namespace}:__acks__.{broker.broker_id}.{self.queue_name}"
+        bodies = f"{broker.namespace}:{self.queue_name}.msgs"
+        for rid in broker.client.smembers(acks):
+            if broker.client.hget(bodies, rid) == data:
+                log.error(
+                    "dead-lettering a body on queue %s that is not a dramatiq message (%d bytes)",
+                    self.queue_name,
+                    len(data),
+                )
+                broker.do_nack(self.queue_name, rid.decode())
+                return
+
+
+class RemindRedisBroker(RedisBroker):
+    """``RedisBroker`` whose consumers dead-letter a body that is not a dramatiq message."""
+
+    @property
+    def consumer_class(self) -> type[DeadLetteringRedisConsumer]:
+        """The consumer every queue gets."""
+        return DeadLetteringRedisConsumer

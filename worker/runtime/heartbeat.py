@@ -6,6 +6,11 @@
 ``dispatch`` actor passes ``current_worker()`` to the pipeline, which leases the entry and signs
 the at-most-once claim with it (``worker/storage/leases.py``). Outside a worker process (the
 scheduler, a producer, a test on a stub broker) ``current_worker()`` is None and nothing leases.
+
+A beat that cannot reach Redis (a restart, an outage) is logged and the thread goes on beating
+at its pace; the first beat that works again says how many were missed. A worker silent past
+the timeout only loses its leases' entries to the scheduler: its claims keep its steps from
+going out twice (docs/reliability.md).
 """
 
 from __future__ import annotations
@@ -44,6 +49,8 @@ class Heartbeat(Middleware):
     def __init__(self) -> None:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        #: beats missed in a row (Redis unreachable)
+        self.missed = 0
 
     def after_worker_boot(self, broker: Any, worker: Any) -> None:
         global _worker_id
@@ -86,4 +93,9 @@ class Heartbeat(Middleware):
             app.leases.beat(worker_id, app.clock.now())
         except redis.RedisError as e:
             # a missed beat costs at most a recovered lease; the worker keeps running
-            log.warning("heartbeat of %s failed: %s", worker_id, e)
+            self.missed += 1
+            log.warning("heartbeat of %s failed (%d in a row): %s", worker_id, self.missed, e)
+            return
+        if self.missed:
+            log.warning("heartbeat of %s works again after %d missed", worker_id, self.missed)
+            self.missed = 0

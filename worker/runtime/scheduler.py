@@ -2,6 +2,12 @@
 
 One ``BlockingScheduler`` per replica with an in-memory job (APScheduler cannot share a job store
 between processes); replicas are safe because claiming is atomic (``Timeline.claim``).
+
+A Redis restart does not stop it: each command is retried for a few seconds on a new connection
+(``worker.storage.connection.retry_policy``); a tick that still fails is logged in one line and
+the next tick, ``REMIND_TICK_SECONDS`` later, tries again, for as long as it takes. Claims a
+failed tick could not hand out are put back on the timeline when Redis lets it, else they come
+back when their lease ends: a step is deferred, never dropped (docs/reliability.md).
 """
 
 from __future__ import annotations
@@ -11,10 +17,13 @@ import signal
 from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
+import redis
 from apscheduler.schedulers.blocking import BlockingScheduler
+from dramatiq.errors import BrokerError
 
 from worker.app import App
-from worker.clock import SystemClock
+from worker.clock import SystemClock, from_epoch
+from worker.storage.auditarchive import archive_settings
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +33,10 @@ DEFAULT_BATCH = 500
 Send = Callable[[str, float], None]
 #: The id of the tick job in the scheduler.
 TICK_JOB = "tick"
+#: The id of the job that moves the audit log from Redis to its archive (docs/audit.md).
+ARCHIVE_JOB = "audit-archive"
+#: What a tick survives (the next tick tries again): Redis or the broker unreachable.
+OUTAGES: tuple[type[Exception], ...] = (redis.ConnectionError, redis.TimeoutError, BrokerError)
 
 
 def tick(app: App, send: Send, *, batch: int = DEFAULT_BATCH) -> int:
@@ -43,11 +56,57 @@ def tick(app: App, send: Send, *, batch: int = DEFAULT_BATCH) -> int:
         claims = app.timeline.claim(
             app.clock.now(), lease_seconds=app.settings.lease_seconds, limit=batch
         )
-        for c in claims:
-            send(c.account_id, c.due)
+        for n, c in enumerate(claims):
+            try:
+                send(c.account_id, c.due)
+            except OUTAGES:
+                _put_back(app, [(u.account_id, u.due) for u in claims[n:]])
+                raise
         total += len(claims)
         if len(claims) < batch:
             return total
+
+
+def _put_back(app: App, unsent: list[tuple[str, float]]) -> None:
+    """Return claims whose message could not be sent to the timeline at their due instant, so
+    the next tick claims them again; if Redis cannot be reached either, their lease brings them
+    back."""
+    try:
+        for account_id, due in unsent:
+            app.timeline.place(account_id, from_epoch(due))
+    except OUTAGES as e:
+        log.warning("%d claims not sent; they come back when their lease ends (%s)", len(unsent), e)
+    else:
+        log.warning("%d claims not sent were put back on the timeline", len(unsent))
+
+
+class TickJob:
+    """The scheduler's job: a tick, which a Redis or broker outage fails without stopping the
+    scheduler. A failure is logged in one line (not a traceback a tick); the first tick that
+    works again says how many failed before it."""
+
+    def __init__(self, app: App, send: Send) -> None:
+        self.app, self.send = app, send
+        self.failures = 0
+
+    def __call__(self) -> None:
+        try:
+            n = tick(self.app, self.send)
+        except OUTAGES as e:
+            self.failures += 1
+            log.warning(
+                "tick failed (%d in a row), next try in %ss: %s: %s",
+                self.failures,
+                self.app.settings.tick_seconds,
+                type(e).__name__,
+                e,
+            )
+            return
+        if self.failures:
+            log.warning("tick works again after %d failed ticks", self.failures)
+            self.failures = 0
+        if n:
+            log.info("tick enqueued %d dispatch messages", n)
 
 
 def _exit_on_sigterm(_signum: int, _frame: object) -> None:
@@ -90,15 +149,9 @@ def build_scheduler(app: App, send: Send) -> BlockingScheduler:
     instant decides what is due at each tick, but a future one must not postpone the first tick
     to that day (a past one would be dropped as a misfire).
     """
-
-    def job() -> None:
-        n = tick(app, send)
-        if n:
-            log.info("tick enqueued %d dispatch messages", n)
-
     scheduler = BlockingScheduler(timezone=ZoneInfo("UTC"))
     scheduler.add_job(
-        job,
+        TickJob(app, send),
         "interval",
         seconds=app.settings.tick_seconds,
         id=TICK_JOB,
@@ -106,4 +159,12 @@ def build_scheduler(app: App, send: Send) -> BlockingScheduler:
         max_instances=1,
         coalesce=True,
     )
+    scheduler.add_job(
+        lambda: archive_settings(app.settings, app.client, app.clock.now()),
+        "interval",
+        seconds=app.settings.audit_archive_seconds,
+        id=ARCHIVE_JOB,
+        max_instances=1,
+        coalesce=True,
+    )  # its own job, so a slow disk or database never holds up a tick
     return scheduler

@@ -29,6 +29,7 @@ from worker.gate.calls import CallResults
 from worker.intake import apply_raw, enroll_raw
 from worker.providers import Replication
 from worker.runtime.scheduler import tick
+from worker.storage.auditarchive import archive_simulation
 
 Progress = Callable[[datetime], None]
 
@@ -175,6 +176,9 @@ def simulate(
         clock.set(max(end, clock.now()))
         if progress:
             progress(clock.now())
+        # the audit log leaves Redis as the scheduler's archiver moves it, into a folder of the
+        # run's own (<out>/audit-simulated), never the production archive (docs/audit.md)
+        archive_simulation(settings, client, clock.now())
     finally:
         if out_file:
             out_file.close()

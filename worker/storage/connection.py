@@ -12,6 +12,12 @@ nodes: the client is redis-py's ``RedisCluster``, which finds the other nodes it
 has one database only, so a simulation runs under its own key prefix (``SIMULATION_PREFIX``)
 instead of ``DEFAULT_SIMULATION_DB``, and dramatiq, which does not run on a cluster, needs a
 ``BROKER_URL`` of its own.
+
+Clients ride out a Redis restart: a command that meets a dropped connection (``ConnectionError``,
+``TimeoutError``) is tried again on a new one, waiting 50 ms, 100 ms, ... up to 1 s between
+tries, for about ``RETRY_BUDGET_SECONDS`` in all (``retry_policy``), before the error reaches the
+caller. A command whose reply was lost with the connection may run twice; remind's writes are
+idempotent or guarded by the dispatch claim (docs/reliability.md, Redis restart).
 """
 
 from __future__ import annotations
@@ -23,7 +29,9 @@ from typing import cast
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 import redis
+from redis.backoff import ExponentialBackoff
 from redis.cluster import ClusterNode, RedisCluster
+from redis.retry import Retry
 
 from worker.config import Settings
 from worker.errors import ConfigError
@@ -37,6 +45,24 @@ DEFAULT_BROKER_DB = 1
 DEFAULT_SIMULATION_DB = 2
 #: Key prefix of ``remind simulate`` / ``remind demo`` on a Redis Cluster (one database only).
 SIMULATION_PREFIX = "remind-sim"
+#: Tries of a command after a dropped connection, and the backoff between them (seconds): about
+#: about 10 s in all, longer than a redis-server takes to restart and load its AOF.
+RETRIES = 12
+RETRY_BACKOFF_BASE = 0.05
+RETRY_BACKOFF_CAP = 1.0
+RETRY_BUDGET_SECONDS = sum(
+    min(RETRY_BACKOFF_CAP, RETRY_BACKOFF_BASE * 2**n) for n in range(1, RETRIES + 1)
+)
+
+
+def retry_policy() -> Retry:
+    """A fresh redis-py ``Retry``: ``RETRIES`` tries, exponential backoff capped at 1 s, on
+    ``ConnectionError`` and ``TimeoutError`` (a restarting or unreachable server)."""
+    return Retry(
+        ExponentialBackoff(cap=RETRY_BACKOFF_CAP, base=RETRY_BACKOFF_BASE),
+        RETRIES,
+        supported_errors=(redis.ConnectionError, redis.TimeoutError),
+    )
 
 
 def is_cluster_url(url: str) -> bool:
@@ -57,7 +83,7 @@ def client(url: str) -> redis.Redis:
     ``worker/storage/keys.py``). It is typed as ``redis.Redis``, the interface every caller uses.
     """
     if not is_cluster_url(url):
-        return redis.Redis.from_url(url, decode_responses=True)
+        return redis.Redis.from_url(url, decode_responses=True, retry=retry_policy())
     scheme, _, rest = url.partition("://")
     userinfo = rest.split("/", 1)[0].rpartition("@")[0]
     username, _, password = userinfo.partition(":")
@@ -71,6 +97,11 @@ def client(url: str) -> redis.Redis:
         ssl=scheme.startswith("rediss"),
     )
     return cast("redis.Redis", cluster)
+
+
+def bytes_client(url: str) -> redis.Redis:
+    """A client for ``url`` replying ``bytes`` (dramatiq's broker), retrying as ``client``."""
+    return redis.Redis.from_url(url, retry=retry_policy())
 
 
 def decodes_responses(redis_client: redis.Redis) -> bool:

@@ -5,6 +5,13 @@ One server per data directory. ``start`` reuses a server already running for tha
 commands share it; ``stop`` shuts down only a server this object started. Data lives under the
 directory with AOF on, so a restart keeps queued messages and account state.
 
+``appendfsync everysec`` (Redis's default, passed explicitly): every write reaches the AOF file
+(the kernel) before the client gets its reply, so a killed or crashed redis-server loses nothing
+it acknowledged; the file is fsynced once a second, so a machine crash or power loss can lose
+the last second or so of acknowledged writes. ``appendfsync="always"`` fsyncs before every reply
+and loses nothing even then, at the cost of a disk sync per write batch (several times fewer
+writes per second on most disks); docs/reliability.md, Redis restart.
+
 The server listens on a fixed loopback port (``REMIND_REDIS_PORT``, 6390 by default), so a
 producer on the same machine reaches it at ``redis://127.0.0.1:6390`` without reading
 ``embedded.json``; port 0 picks any free port (tests, several data directories side by side).
@@ -29,6 +36,8 @@ from worker.errors import ConfigError
 #: Seconds to wait for a freshly started server to answer PING.
 DEFAULT_START_TIMEOUT = 20.0
 _STATE_FILE = "embedded.json"
+#: The embedded server's ``appendfsync``: ``everysec``, ``always`` or ``no``.
+DEFAULT_APPENDFSYNC = "everysec"
 
 
 def redis_server_binary() -> Path:
@@ -90,7 +99,11 @@ class EmbeddedRedis:
         *,
         port: int = 0,
         start_timeout: float = DEFAULT_START_TIMEOUT,
+        appendfsync: str = DEFAULT_APPENDFSYNC,
     ):
+        if appendfsync not in ("everysec", "always", "no"):
+            raise ConfigError(f"appendfsync: {appendfsync!r} is not everysec, always or no")
+        self.appendfsync = appendfsync
         self.directory = Path(directory).resolve()
         #: the port to listen on; 0: any free port
         self.port = port
@@ -148,6 +161,7 @@ class EmbeddedRedis:
                 "--dir", str(self.directory),
                 "--appendonly", "yes",
                 "--appendfilename", "remind.aof",
+                "--appendfsync", self.appendfsync,
                 "--save", "",
                 "--daemonize", "no",
                 "--logfile", str(self.directory / "redis.log"),

@@ -14,6 +14,7 @@ one database only, runs under its own prefix instead of a database number (``use
 
 from __future__ import annotations
 
+import math
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -87,10 +88,22 @@ def leases(shard: int) -> str:
 
 
 def audit(shard: int) -> str:
-    """Sorted set of one shard of the audit log: decision records (score = decision instant) of
-    the accounts of timeline shard ``shard``, kept for the retention period. Its own hash tag,
-    so the log's writes spread over the cluster apart from the timeline's."""
+    """Sorted set of one shard of the audit log of older versions: whole decision records (score
+    = decision instant), read only to move them to the archive (``worker.storage.auditlog``)."""
     return f"{_prefix}:{{au:{shard}}}:audit"
+
+
+def audit_log(shard: int) -> str:
+    """Stream of one shard of the audit log: each decision record (``r``) of the accounts of
+    timeline shard ``shard`` until the archiver has stored it durably and trimmed it. Its own
+    hash tag, so the log's writes spread over the cluster apart from the timeline's."""
+    return f"{_prefix}:{{au:{shard}}}:audit:log"
+
+
+def audit_recent(shard: int) -> str:
+    """Sorted set of one shard's recent decisions without their rule checks (score = decision
+    instant), kept ``REMIND_AUDIT_REDIS_DAYS`` for ``remind status``; same slot as its stream."""
+    return f"{_prefix}:{{au:{shard}}}:audit:recent"
 
 
 def person_tag(person_id: str) -> str:
@@ -107,7 +120,15 @@ def account_state(person_id: str, account_id: str) -> str:
 
 
 def person_accounts(person_id: str) -> str:
-    """Set of the account ids of one person (a conversation can cover several of its debts)."""
+    """Hash whose fields are the account ids of one person, values empty (a conversation can
+    cover several of its debts). A hash, not a set: Redis keeps a small hash as a listpack
+    (~100 B) and a set of strings as a hash table (~250 B) whatever its size."""
+    return f"{_prefix}:{person_tag(person_id)}:accts"
+
+
+def legacy_person_accounts(person_id: str) -> str:
+    """Set of a person's account ids as older versions kept it: read along with
+    ``person_accounts``, never written."""
     return f"{_prefix}:{person_tag(person_id)}:accounts"
 
 
@@ -164,6 +185,14 @@ def call_parts(dispatch_id: str) -> str:
 
 
 def idempotency(person_id: str, dispatch_id: str) -> str:
+    """String: the at-most-once claim of one send (``Caps``), kept 90 days.
+
+    It may go only when its dispatch id can never come up again, and it can: in the same
+    cadence on a redelivered message or a dead worker's recovered entry, and whenever
+    ``remind schedules migrate`` looks for an attempt never claimed; in a new cadence, since an
+    enrolment with a new due date restarts the schedule under dispatch ids of the same form. Only
+    a debt stopped for good never runs a step again, and its claims cannot be found without a
+    scan: hence no shorter TTL (benchmarks/RESULTS.md, Memory, 2026-11-29)."""
     return f"{_prefix}:{person_tag(person_id)}:sent:{dispatch_id}"
 
 
@@ -178,8 +207,17 @@ def pinned_schedule(ref: str) -> str:
 
 
 def call_counts(person_id: str, dispatch_id: str) -> str:
-    """Hash: cap log key -> "score|counts" for a placed call whose result moves it between logs."""
+    """Hash: cap log key -> "score|counts" for a placed call whose result moves it between logs
+    (kept ``call_counts_ttl``)."""
     return f"{_prefix}:{person_tag(person_id)}:call:{dispatch_id}"
+
+
+def call_counts_ttl(keep_seconds: float) -> int:
+    """Seconds a call's ``call_counts`` hash is kept, given the longest time its logs keep an
+    entry (``CapSpec.keep_seconds``, from the call's instant): past it the call counts in none
+    of them (the reservation trims what is older), so a result moving it in or out of a log
+    changes no count. It was 40 days, whatever the logs; a week for the usual 7-day caps."""
+    return math.ceil(keep_seconds) + 1
 
 
 def pace_sender(provider: str, sender: str) -> str:
@@ -198,10 +236,17 @@ def channel_paused(channel: str) -> str:
 
 
 def phone_accounts(number: str) -> str:
-    """Set of the ids of the accounts that list ``number`` (E.164), for inbound SMS.
+    """Hash whose fields are the ids of the accounts that list ``number`` (E.164), values
+    empty, for inbound SMS (a hash for the reason ``person_accounts`` is one).
 
     Global like the account index: an inbound message names only the number it came from.
     """
+    return f"{_prefix}:phones:{number}"
+
+
+def legacy_phone_accounts(number: str) -> str:
+    """Set of the ids of the accounts listing ``number`` as older versions kept it: read along
+    with ``phone_accounts``; an account that stops listing the number is taken out of both."""
     return f"{_prefix}:phone:{number}"
 
 

@@ -2,7 +2,7 @@
 number said STOP.
 
 An inbound SMS names only the number it came from, so intake keeps, for each number (E.164), the
-set of accounts that list it (``keys.phone_accounts``):
+accounts that list it (``keys.phone_accounts``):
 
 - an enrolment or a ``contact_update`` links the account to the numbers it lists now and unlinks
   it from the numbers it no longer lists (a number that changed hands stops finding the account);
@@ -24,7 +24,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import cast
 
 import phonenumbers
 import redis
@@ -66,9 +65,10 @@ def relink(
     joining = sorted(new - old)
     pipe = client.pipeline(transaction=False)
     for number in old - new:
-        pipe.srem(keys.phone_accounts(number), account_id)
+        pipe.hdel(keys.phone_accounts(number), account_id)
+        pipe.srem(keys.legacy_phone_accounts(number), account_id)
     for number in sorted(new):
-        pipe.sadd(keys.phone_accounts(number), account_id)
+        pipe.hset(keys.phone_accounts(number), account_id, "")
     if joining:
         pipe.hmget(keys.SMS_OPTED_OUT_NUMBERS, joining)
     replies = pipe.execute()
@@ -78,8 +78,12 @@ def relink(
 
 
 def accounts_for(client: redis.Redis, number: str) -> list[str]:
-    """The ids of the accounts that list ``number``, sorted."""
-    return sorted(cast("set[str]", client.smembers(keys.phone_accounts(e164(number)))))
+    """The ids of the accounts that list ``number``, sorted (an older version's set too)."""
+    pipe = client.pipeline(transaction=False)
+    pipe.hkeys(keys.phone_accounts(e164(number)))
+    pipe.smembers(keys.legacy_phone_accounts(e164(number)))
+    ids, legacy = pipe.execute()
+    return sorted({*ids, *legacy})
 
 
 def opt_out_number(client: redis.Redis, number: str, at: datetime) -> bool:

@@ -8,8 +8,10 @@ most ``max_messages``; past that an outcome goes to the stream only, where a con
 behind finds it again (``remind results tail --from``).
 
 The audit log is split like the timeline: an account's decisions go to the shard
-``keys.audit(keys.shard_of(account))``, each its own hash tag, so on a Redis Cluster its writes
-spread over the primaries; ``audit_export`` merges the shards in time order. The results stream
+``keys.shard_of(account)`` of the audit streams and recent windows (``worker.storage.auditlog``),
+each its own hash tag, so on a Redis Cluster its writes spread over the primaries; the archiver
+moves them to the archive (``worker.storage.auditarchive``), and ``audit_export`` merges the
+archive and the shards in time order. The results stream
 stays one key (one slot, allowed): its ids and consumer groups are the consumers' contract, an
 ``XADD`` is O(1), and one primary takes far more of them a second than remind publishes
 (docs/scaling.md, Extrapolation).
@@ -17,7 +19,6 @@ stays one key (one slot, allowed): its ids and consumer groups are the consumers
 
 from __future__ import annotations
 
-import heapq
 import itertools
 import json
 import logging
@@ -31,13 +32,15 @@ from typing import Any
 import dramatiq
 import redis
 
+from worker.accounts.recent_codec import encode_outcome
 from worker.config import (
+    DEFAULT_AUDIT_REDIS_DAYS,
     DEFAULT_AUDIT_RETENTION_DAYS,
     DEFAULT_RESULTS_QUEUE_MAX,
     DEFAULT_RESULTS_RETENTION_DAYS,
 )
 from worker.contracts.outcome import Outcome
-from worker.storage import keys, metrics
+from worker.storage import auditarchive, auditlog, keys, metrics
 from worker.storage.store import RECENT_OUTCOMES
 
 Sink = Callable[[dict[str, Any]], None]
@@ -57,10 +60,14 @@ class Results:
         sinks: list[Sink] | None = None,
         audit_retention_days: int = DEFAULT_AUDIT_RETENTION_DAYS,
         retention_seconds: float = DEFAULT_RESULTS_RETENTION_DAYS * 86400,
+        audit_redis_days: int = DEFAULT_AUDIT_REDIS_DAYS,
     ):
         self.client = client
         self.sinks = list(sinks or [])
+        #: kept for callers that set it; the archive applies the retention (docs/audit.md)
         self.audit_retention_days = audit_retention_days
+        #: days a decision stays in Redis's recent window (``REMIND_AUDIT_REDIS_DAYS``)
+        self.audit_redis_days = audit_redis_days
         self.retention_seconds = retention_seconds
         #: stream entries before this id are past their retention (from the last id written)
         self._trim_before: str | None = None
@@ -69,7 +76,7 @@ class Results:
 
     def publish(self, outcome: Outcome, checks: Sequence[Any] = ()) -> dict[str, Any]:
         """Send ``outcome`` everywhere and append it, with the rule checks behind it, to the
-        audit log (kept ``audit_retention_days``, then trimmed)."""
+        audit log (its stream, until archived, and its recent window)."""
         pipe = self.client.pipeline(transaction=False)
         record = self.stage(pipe, outcome, checks)
         self.finish(record, pipe.execute()[0])
@@ -81,22 +88,20 @@ class Results:
         ``XADD``'s reply and the record returned here to ``finish``."""
         record = outcome.to_json_dict()
         line = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
-        audit = {**record, "checks": [_check_dict(c) for c in checks]}
         at = datetime.fromisoformat(record["at"].replace("Z", "+00:00")).timestamp()
         pipe.xadd(keys.RESULTS_STREAM, {"outcome": line}, minid=self._trim_before, approximate=True)
-        shard = keys.shard_of(outcome.account_id)
-        pipe.zadd(
-            keys.audit(shard), {json.dumps(audit, ensure_ascii=False, separators=(",", ":")): at}
+        # the record with its checks, without serialising the outcome a second time
+        checks_json = json.dumps(
+            [_check_dict(c) for c in checks], ensure_ascii=False, separators=(",", ":")
         )
-        # trim the shard written and one more in turn, so a shard nobody writes to is trimmed too
-        old = f"({at - self.audit_retention_days * 86400}"
-        turn = next(self._trim_turn) % (keys.TIMELINE_SHARDS + 1)
-        for key in {keys.audit(shard), keys.audit(turn) if turn < keys.TIMELINE_SHARDS
-                    else keys.LEGACY_AUDIT}:  # fmt: skip
-            pipe.zremrangebyscore(key, "-inf", old)
+        auditlog.stage(
+            pipe, keys.shard_of(outcome.account_id), at, line,
+            f'{line[:-1]},"checks":{checks_json}}}',
+            window_seconds=self.audit_redis_days * 86400, turn=next(self._trim_turn),
+        )  # fmt: skip
         if outcome.person_id:
             recent = keys.recent_outcomes(outcome.person_id, outcome.account_id)
-            pipe.lpush(recent, line)
+            pipe.lpush(recent, encode_outcome(record))
             pipe.ltrim(recent, 0, RECENT_OUTCOMES - 1)
         metrics.count(pipe, record)  # /metrics: in the same round trip
         return record
@@ -197,26 +202,12 @@ def _check_dict(check: Any) -> dict[str, Any]:
 
 
 def audit_export(
-    client: redis.Redis, *, since: datetime, until: datetime
+    client: redis.Redis,
+    *,
+    since: datetime,
+    until: datetime,
+    archive: auditarchive.Archive | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Decision records with ``since <= at < until``, oldest first, merged from every shard of
-    the log (and the single log of older versions, until it is trimmed away), in pages."""
-    lo, hi = since.timestamp(), until.timestamp()
-    logs = [keys.audit(n) for n in range(keys.TIMELINE_SHARDS)] + [keys.LEGACY_AUDIT]
-    # a sorted set orders equal scores by member: merging on (score, member) keeps that order
-    for _, raw in heapq.merge(*(_scored(client, key, lo, hi) for key in logs)):
-        yield json.loads(raw)
-
-
-def _scored(client: redis.Redis, key: str, lo: float, hi: float) -> Iterator[tuple[float, str]]:
-    """(score, member) of ``key`` with ``lo <= score < hi``, ascending, a page at a time."""
-    offset, page = 0, 1000
-    while True:
-        batch: Any = client.zrangebyscore(
-            key, lo, f"({hi}", start=offset, num=page, withscores=True
-        )
-        for member, score in batch:
-            yield float(score), str(member)
-        if len(batch) < page:
-            return
-        offset += page
+    """Decision records with ``since <= at < until``, oldest first: from ``archive`` (when
+    given) and what Redis still holds (``auditarchive.audit_export``)."""
+    return auditarchive.audit_export(client, archive, since=since, until=until)

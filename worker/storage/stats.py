@@ -10,7 +10,8 @@ them writes. The sources:
   and how long the oldest has waited, which is the scheduler's lag;
 - worker heartbeats (``remind:workers``) and the leases workers hold (each shard's
   ``remind:{tl:<n>}:leases``), in the layout of ``worker/storage/leases.py``;
-- activity: the audit log (its shards ``remind:{au:<n>}:audit``, merged), whose score is the
+- activity: the audit log's recent window (its shards ``remind:{au:<n>}:audit:recent``, and
+  an older version's sorted sets until the archiver has moved them, merged), whose score is the
   decision instant on remind's clock, so "the last hour" means the same thing in a drill, a
   simulation and production. The results stream's ids are the Redis server's wall clock and
   would not.
@@ -184,9 +185,10 @@ def activity(client: redis.Redis, now: datetime) -> list[Activity]:
 
 
 def _audit_since(client: redis.Redis, since: float, until: float) -> Iterator[tuple[str, float]]:
-    """Audit records with ``since < score <= until`` from every shard of the log (and an older
-    version's single log), merged in score order."""
-    logs = [keys.audit(n) for n in range(keys.TIMELINE_SHARDS)] + [keys.LEGACY_AUDIT]
+    """Audit records with ``since < score <= until`` from every shard's recent window (and an
+    older version's logs, until moved to the archive), merged in score order."""
+    logs = [keys.audit_recent(n) for n in range(keys.TIMELINE_SHARDS)]
+    logs += [keys.audit(n) for n in range(keys.TIMELINE_SHARDS)] + [keys.LEGACY_AUDIT]
     scored = heapq.merge(*(_log_since(client, key, since, until) for key in logs))
     for score, raw in scored:
         yield raw, score

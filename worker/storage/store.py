@@ -18,7 +18,9 @@ from typing import Any, cast
 import redis
 
 from worker.accounts import lifecycle
+from worker.accounts.codec import decode_state, encode_state
 from worker.accounts.lifecycle import DebtMark
+from worker.accounts.recent_codec import decode_outcome
 from worker.accounts.state import AccountState
 from worker.errors import StateError
 from worker.storage import keys
@@ -26,8 +28,8 @@ from worker.storage.scripts import Batch, load_script
 
 #: Milliseconds an account lock is held at most (a crashed holder frees it by expiry).
 DEFAULT_LOCK_MS = 30_000
-#: Outcomes kept per account for ``remind explain``.
-RECENT_OUTCOMES = 50
+#: Outcomes kept per account: as many as ``remind explain`` and ``GET /v1/accounts/{id}`` show.
+RECENT_OUTCOMES = 20
 
 #: Delete a lock only if it still holds our token: it may have expired and been taken by another
 #: holder. Registered once per ``Store``, so an unlock sends its SHA (EVALSHA), not this text.
@@ -112,9 +114,9 @@ class Store:
         target = pipe or self.client
         if not indexed:
             target.set(keys.account_index(state.account_id), state.person_id)
-        target.set(keys.account_state(state.person_id, state.account_id), state.model_dump_json())
+        target.set(keys.account_state(state.person_id, state.account_id), encode_state(state))
         if not indexed:
-            target.sadd(keys.person_accounts(state.person_id), state.account_id)
+            target.hset(keys.person_accounts(state.person_id), state.account_id, "")
 
     def account_ids(self) -> list[str]:
         """Every enrolled account id, sorted (a SCAN of the index: for commands such as
@@ -128,8 +130,12 @@ class Store:
         return bool(self.client.exists(keys.idempotency(person_id, dispatch_id)))
 
     def accounts_of(self, person_id: str) -> list[str]:
-        """The account ids enrolled for ``person_id``, sorted."""
-        return sorted(cast("set[str]", self.client.smembers(keys.person_accounts(person_id))))
+        """The account ids enrolled for ``person_id``, sorted (an older version's set too)."""
+        pipe = self.client.pipeline(transaction=False)
+        pipe.hkeys(keys.person_accounts(person_id))
+        pipe.smembers(keys.legacy_person_accounts(person_id))
+        ids, legacy = pipe.execute()
+        return sorted({*ids, *legacy})
 
     @contextmanager
     def locked(self, person_id: str, account_id: str, ms: int = DEFAULT_LOCK_MS) -> Iterator[None]:
@@ -256,14 +262,14 @@ class Store:
     # -- outcomes ---------------------------------------------------------------------------------
     def recent_outcomes(self, person_id: str, account_id: str, n: int = 20) -> list[dict[str, Any]]:
         raw = self.client.lrange(keys.recent_outcomes(person_id, account_id), 0, n - 1)
-        return [json.loads(r) for r in raw]
+        return [decode_outcome(r, person_id, account_id) for r in raw]
 
 
 def _state(raw: str | None, marks: dict[str, str]) -> AccountState | None:
     """The state stored as ``raw``, with the stop or hold of its debt in ``marks`` put back."""
     if raw is None:
         return None
-    state = AccountState.model_validate_json(raw)
+    state = decode_state(raw)
     debt = state.account.debt
     lifecycle.reimpose(state, _mark(marks.get(f"stop:{debt}")), _mark(marks.get(f"hold:{debt}")))
     return state

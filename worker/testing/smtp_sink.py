@@ -8,7 +8,9 @@
         assert received.message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
 
 ``refuse={"nobody@example.com": "550 5.1.1 No such user"}`` answers that recipient with the
-given reply, as a real server refuses an unknown mailbox.
+given reply, as a real server refuses an unknown mailbox. ``stop()`` then ``start()`` takes the
+server down and brings it back on the same port, keeping what it received (the fault suite's
+outage, docs/reliability-vendor.md).
 """
 
 from __future__ import annotations
@@ -46,13 +48,14 @@ class SmtpSink:
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
         self.port = _free_port()
+        self._controller: Controller | None = None  # made at each start: a stopped one is spent
+
+    def _new_controller(self) -> Controller:
         kwargs: dict[str, Any] = {}
         if self.login is not None:
             # AUTH without TLS: loopback only, and the sink holds no real secret
             kwargs.update(authenticator=self._authenticate, auth_require_tls=False)
-        self._controller = Controller(
-            _Handler(self), hostname="127.0.0.1", port=self.port, **kwargs
-        )
+        return Controller(_Handler(self), hostname="127.0.0.1", port=self.port, **kwargs)
 
     @property
     def url(self) -> str:
@@ -61,13 +64,17 @@ class SmtpSink:
         return f"smtp://{user}127.0.0.1:{self.port}"
 
     def start(self) -> SmtpSink:
-        """Serve in a background thread."""
-        self._controller.start()
+        """Serve in a background thread (again, on the same port, after a ``stop``)."""
+        if self._controller is None:
+            self._controller = self._new_controller()
+            self._controller.start()
         return self
 
     def stop(self) -> None:
-        """Stop serving."""
-        self._controller.stop()
+        """Stop serving: connections are refused until ``start``."""
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
 
     def __enter__(self) -> SmtpSink:
         return self.start()

@@ -15,6 +15,9 @@ a call's ``Url``, keypresses and status callback. A reply's ``fate`` scripts the
 (``delivered()``, ``undelivered(30005)``, ``answered("machine_end_beep")``,
 ``answered(digits=("2",))``, ``busy()``, ``no_answer()``); ``wait_callbacks(n, timeout)`` waits
 until ``n`` were made and ``callbacks`` lists them with the answers they got.
+
+``TwilioEmulator(faults=Faults(rate=0.3, seed=7))`` answers a seeded share of the requests with a
+429, a 500 or a hang past the client's timeout; each ``Received`` says what it was answered.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ import re
 import threading
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
@@ -37,82 +40,44 @@ from worker.testing.twilio_callbacks import (
     call_flow,
     message_flow,
 )
+from worker.testing.twilio_replies import (
+    Faults,
+    Reply,
+    accepted,
+    answered,
+    busy,
+    delivered,
+    drop,
+    error,
+    hang,
+    label,
+    no_answer,
+    server_error,
+    throttled,
+    undelivered,
+)
+
+__all__ = [
+    "Faults",
+    "Received",
+    "Reply",
+    "TwilioEmulator",
+    "accepted",
+    "answered",
+    "busy",
+    "delivered",
+    "drop",
+    "error",
+    "hang",
+    "no_answer",
+    "server_error",
+    "throttled",
+    "undelivered",
+]
 
 _PATH = re.compile(
     r"^/2010-04-01/Accounts/(?P<sid>AC[0-9a-fA-F]{32})/(?P<kind>Messages|Calls)\.json$"
 )
-
-
-@dataclass(frozen=True)
-class Reply:
-    """One scripted answer: status, JSON body (None: the resource), headers; ``hang`` holds the
-    answer that many seconds (past the client's timeout); ``drop`` closes without answering;
-    ``fate`` says which callbacks follow a created resource (None: delivered, or a person
-    answers and presses nothing)."""
-
-    status: int = 201
-    body: dict[str, Any] | None = None
-    headers: dict[str, str] = field(default_factory=dict)
-    hang: float = 0.0
-    drop: bool = False
-    fate: Fate | None = None
-
-
-def accepted(fate: Fate | None = None) -> Reply:
-    """201 with the created message or call; ``fate`` scripts its callbacks."""
-    return Reply(fate=fate)
-
-
-def delivered() -> Reply:
-    """A message created, then queued, sent and delivered."""
-    return accepted(Fate("delivered"))
-
-
-def undelivered(code: int = 30003, *, status: str = "undelivered") -> Reply:
-    """A message created, then ``undelivered`` (or ``failed``) with Twilio error ``code``."""
-    return accepted(Fate(status, error_code=code))
-
-
-def answered(by: str = "human", digits: tuple[str, ...] = (), duration: int = 42) -> Reply:
-    """A call created and answered by ``by`` (``human``, ``machine_end_beep``, ...), who presses
-    ``digits``, one per gather in turn; it completes after ``duration`` seconds."""
-    return accepted(Fate("completed", answered_by=by, digits=digits, duration=duration))
-
-
-def busy() -> Reply:
-    """A call created that finds the line busy: its status callback only."""
-    return accepted(Fate("busy"))
-
-
-def no_answer() -> Reply:
-    """A call created that nobody answers: its status callback only."""
-    return accepted(Fate("no-answer"))
-
-
-def error(code: int, status: int = 400, message: str = "refused") -> Reply:
-    """A Twilio error answer, e.g. ``error(21211)`` (invalid 'To' number)."""
-    return Reply(status, {"code": code, "message": message, "status": status})
-
-
-def throttled(retry_after: float = 1) -> Reply:
-    """429 Too Many Requests (error 20429) with a Retry-After header."""
-    body = {"code": 20429, "message": "Too Many Requests", "status": 429}
-    return Reply(429, body, {"Retry-After": f"{retry_after:g}"})
-
-
-def server_error(status: int = 500) -> Reply:
-    """A 5xx answer without a Twilio error code."""
-    return Reply(status, {"message": "Internal Server Error", "status": status})
-
-
-def hang(seconds: float = 5.0) -> Reply:
-    """Create the resource but answer only after ``seconds``: the client's read times out."""
-    return Reply(hang=seconds)
-
-
-def drop() -> Reply:
-    """Read the request, then close the connection without an answer."""
-    return Reply(drop=True)
 
 
 @dataclass(frozen=True)
@@ -123,6 +88,8 @@ class Received:
     account_sid: str
     form: dict[str, list[str]]
     headers: dict[str, str]
+    answer: str = ""  # the reply's ``label``: 201, 429, 500, hang, drop
+    retry_after: float | None = None  # the Retry-After it was answered with
 
     @property
     def fields(self) -> dict[str, str]:
@@ -135,7 +102,8 @@ class TwilioEmulator:
 
     Callbacks are signed with ``auth_token``, else the token of ``auth``; with neither they go
     unsigned (and remind's web service refuses them). ``on_request`` is told of each request
-    received and ``on_callback`` of each callback once answered, on the thread that has it."""
+    received and ``on_callback`` of each callback once answered, on the thread that has it.
+    ``faults`` answers a share of the requests no reply was scripted for with a fault."""
 
     def __init__(
         self,
@@ -144,8 +112,10 @@ class TwilioEmulator:
         auth_token: str | None = None,
         on_request: Callable[[Received], None] | None = None,
         on_callback: Callable[[Callback], None] | None = None,
+        faults: Faults | None = None,
     ) -> None:
         self.auth = auth
+        self._fault = faults.source() if faults is not None else None
         self.on_request = on_request
         token = auth_token or (auth[1] if auth else None)
         self._callbacks = CallbackSender(token, on_callback)
@@ -212,15 +182,24 @@ class TwilioEmulator:
             return error(20404, 404, "The requested resource was not found"), None
         if self.auth is not None and headers.get("Authorization") != _basic(*self.auth):
             return error(20003, 401, "Authenticate"), None
-        received = Received(match["kind"], match["sid"], form, headers)
-        if self.on_request is not None:
-            self.on_request(received)
         with self._lock:
-            self.requests.append(received)
             queue = self._replies[match["kind"]] or self._replies[None]
-            reply = queue.popleft() if queue else accepted()
+            fault = self._fault() if self._fault is not None else None
+            reply = queue.popleft() if queue else fault or accepted()
+            wait = reply.headers.get("Retry-After")
+            received = Received(
+                match["kind"],
+                match["sid"],
+                form,
+                headers,
+                label(reply),
+                float(wait) if wait is not None else None,
+            )
+            self.requests.append(received)
             self._count += 1
             n = self._count
+        if self.on_request is not None:
+            self.on_request(received)
         if reply.body is None and not reply.drop:
             resource = _resource(match["kind"], match["sid"], n, form)
             fields = {k: v[-1] for k, v in form.items()}
