@@ -160,3 +160,18 @@ def test_the_results_queue_depth_is_asked_once_a_second_or_when_it_may_be_full(
     sink({"n": 6})
     assert (asked(), redis_client.hlen(msgs)) == (4, 3)
     broker.close()
+
+
+def test_the_lock_script_sent_again_with_its_token_reads_again_and_another_finds_it_busy(
+    app: App,
+) -> None:
+    script = app.store._lock_read
+    lock = keys.account_lock("A-1", "A-1")
+    given = [lock, keys.account_state("A-1", "A-1"), keys.debt_stops("A-1"),
+             keys.opt_outs("A-1"), keys.opt_ins("A-1")]  # fmt: skip
+    first = script(keys=given, args=["tok-1", 30_000])
+    again = script(keys=given, args=["tok-1", 30_000])  # a retry after a lost reply
+    other = script(keys=given, args=["tok-2", 30_000])
+    assert (first[0], again[0], other) == (1, 1, [0])
+    assert first[1] is not None and again[1] == first[1]
+    assert app.client.get(lock) == "tok-1"

@@ -9,8 +9,12 @@
 -- ARGV[2]  milliseconds the lock lives at most (a crashed holder frees it by expiry)
 -- Returns  {0} if another holder has the lock (nothing read), else
 --          {1, state or nil, stops as a flat field/value array, opt-outs, opt-ins}
+-- The lock already holding ARGV[1] is ours: the same call sent again after its reply was lost
+-- with the connection (the client retries it) reads again instead of finding the lock busy.
 if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
-  return {0}
+  if redis.call('GET', KEYS[1]) ~= ARGV[1] then
+    return {0}
+  end
 end
 return {
   1,
