@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from worker.accounts.state import AccountState
 from worker.cadence.policy import BlockedDays, Window, combine_windows
+from worker.gate.caps import CapSpec
 from worker.gate.counters import cap_key, cap_retry, cap_spec, cap_text, local_midnight
 from worker.gate.hours import earliest_allowed
 from worker.gate.notes import info_check
@@ -40,6 +41,7 @@ __all__ = [
 #: Searches that need more rounds than this are treated as finding no contact window.
 MAX_ROUNDS = 40
 _ALL_DAY = Window(time(0, 0), time(23, 59, 59, 999999))
+_NO_DAYS = BlockedDays()
 
 
 def enforced(rule: Rule, enforce_unverified: bool) -> bool:
@@ -68,37 +70,51 @@ def _applies(rule: Rule, ctx: Context) -> bool:
     return not (rule.number_kinds and ctx.target.kind not in rule.number_kinds)
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """What the time checks need of the rules, worked out once per decision: it does not change
+    from one instant of the deferral search to the next."""
+
+    clock: tuple[tuple[Rule, bool], ...]  # hours, days and cooldown rules, enforced or not
+    window: Window | None  # the enforced windows combined (the whole day when none)
+    blocked: BlockedDays  # the enforced blocked days combined
+    excluded: tuple[Window, ...]  # the person's enforced inconvenient hours
+    caps: tuple[tuple[Rule, str, bool], ...]  # cap rules, their counters, enforced or not
+
+
 def judge(rules: Sequence[Rule], ctx: Context, now: datetime, read_logs: LogReader) -> Judgement:
     """Evaluate ``rules`` (and the stated constraints) for ``ctx`` at ``now``."""
     rules = [r for r in (*rules, *stated_rules(ctx.state, now)) if _applies(r, ctx)]
-    on = [r for r in rules if enforced(r, ctx.enforce_unverified)]
-    off = [r for r in rules if not enforced(r, ctx.enforce_unverified)]
+    # (rule, enforced): whether a rule is enforced is a property of the rule, computed once
+    flags = [(r, enforced(r, ctx.enforce_unverified)) for r in rules]
     checks: list[Check] = []
 
     # Blocks: consent rules (F12, stated refusals).
     blocks: list[Check] = []
-    for r in rules:
+    for r, on in flags:
         if r.kind != "consent":
             continue
         ok = _consent_ok(r, ctx.target)
-        verdict: Verdict = "allow" if ok else ("block" if r in on else "warn")
+        verdict: Verdict = "allow" if ok else ("block" if on else "warn")
         reason = None if ok else ("stated_constraint" if r.pack == "person" else "no_consent")
         check = Check(r.ref, r.kind, verdict, reason, detail=r.title)
         checks.append(check)
         if verdict == "block":
             blocks.append(check)
 
-    caps: list[tuple[Rule, str]] = []
-    for r in rules:
+    caps: list[tuple[Rule, str, bool]] = []
+    for r, on in flags:
         if r.kind == "cap":
             key = cap_key(r, ctx.state, ctx.target)
             if key is not None:
-                caps.append((r, key))
-    logs = read_logs([k for _, k in caps]) if caps else {}
+                caps.append((r, key, on))
+    logs = read_logs([k for _, k, _ in caps]) if caps else {}
 
-    first = _time_checks(rules, on, ctx, now, caps, logs)
+    plan = _plan(flags, caps)
+    at_now = [cap_spec(r, k, now, ctx.zone) for r, k, _ in caps]  # counted as of now
+    first = _time_checks(plan, ctx, now, logs, at_now)
     checks.extend(first)
-    content = tuple(r for r in on if r.kind == "content")
+    content = tuple(r for r, on in flags if on and r.kind == "content")
     checks.extend(
         Check(r.ref, r.kind, "allow", detail=f"checked when rendering: {r.content}")
         for r in rules
@@ -109,8 +125,8 @@ def judge(rules: Sequence[Rule], ctx: Context, now: datetime, read_logs: LogRead
         for r in rules
         if r.kind in ("note", "keywords", "retention")
     )
-    specs = tuple((r, cap_spec(r, k, now, ctx.zone)) for r, k in caps if r in on)
-    loose = tuple((r, cap_spec(r, k, now, ctx.zone)) for r, k in caps if r in off)
+    specs = tuple((r, s) for (r, _, on), s in zip(caps, at_now, strict=True) if on)
+    loose = tuple((r, s) for (r, _, on), s in zip(caps, at_now, strict=True) if not on)
     if blocks:
         return Judgement("suppress", tuple(checks), blocks[0], None, specs, loose, content)
     waiting = [c for c in first if c.verdict == "defer"]
@@ -120,22 +136,20 @@ def judge(rules: Sequence[Rule], ctx: Context, now: datetime, read_logs: LogRead
     if empty is not None:
         return Judgement("suppress", tuple(checks), empty, None, specs, loose, content)
     # Move forward until every time rule agrees; the deciding rule is the latest blocker now.
+    # Later rounds only ask whether and until when each rule defers: no texts are built.
     deciding = max(waiting, key=lambda c: c.at or now)
     t = deciding.at
     for _ in range(MAX_ROUNDS):
         assert t is not None
-        later = [c for c in _time_checks(rules, on, ctx, t, caps, logs) if c.verdict == "defer"]
+        at_t = _time_checks(plan, ctx, t, logs, None, explain=False)
+        later = [c for c in at_t if c.verdict == "defer"]
         if not later:
             return Judgement("defer", tuple(checks), deciding, t, specs, loose, content)
         if any(c.at is None for c in later):
             break
         t = max(c.at for c in later if c.at is not None)
-    gone = replace(
-        deciding,
-        reason="no_contact_window",
-        at=None,
-        detail="no instant satisfies every rule together",
-    )
+    detail = "no instant satisfies every rule together"
+    gone = replace(deciding, reason="no_contact_window", at=None, detail=detail)
     return Judgement("suppress", tuple(checks), gone, None, specs, loose, content)
 
 
@@ -147,37 +161,54 @@ def _consent_ok(rule: Rule, target: Target) -> bool:
     return True
 
 
-def _time_checks(
-    rules: Sequence[Rule],
-    on: Sequence[Rule],
-    ctx: Context,
-    t: datetime,
-    caps: Sequence[tuple[Rule, str]],
-    logs: Mapping[str, list[float]],
-) -> list[Check]:
-    """The time rules' checks at instant ``t``: hours, days, cooldowns and caps."""
-    out: list[Check] = []
-    excluded = [r.window for r in on if r.kind == "hours" and r.pack == "person" and r.window]
-    for r in rules:
-        if r.kind in ("hours", "days"):
-            out.append(_clock_check(r, r in on, ctx, t))
-        elif r.kind == "cooldown":
-            out.append(_cooldown_check(r, r in on, ctx, t))
-    # the combined search: every enforced window and day rule at once
+def _plan(flags: Sequence[tuple[Rule, bool]], caps: Sequence[tuple[Rule, str, bool]]) -> _Plan:
+    on = [r for r, e in flags if e]
     windows = [r.window for r in on if r.kind == "hours" and r.pack != "person"]
     blocked = BlockedDays()
     for r in on:
         if r.kind == "days" and r.blocked is not None:
             blocked = blocked.union(r.blocked)
-    window = combine_windows(windows) if windows else _ALL_DAY
+    excluded = tuple(r.window for r in on if r.kind == "hours" and r.pack == "person" and r.window)
+    return _Plan(
+        clock=tuple((r, e) for r, e in flags if r.kind in ("hours", "days", "cooldown")),
+        window=combine_windows(windows) if windows else _ALL_DAY,
+        blocked=blocked,
+        excluded=excluded,
+        caps=tuple(caps),
+    )
+
+
+def _time_checks(
+    plan: _Plan,
+    ctx: Context,
+    t: datetime,
+    logs: Mapping[str, list[float]],
+    specs: Sequence[CapSpec] | None,
+    *,
+    explain: bool = True,
+) -> list[Check]:
+    """The time rules' checks at instant ``t``: hours, days, cooldowns and caps.
+
+    ``specs``: the caps' specs as counted at ``t`` when the caller has them already.
+    ``explain=False`` leaves out the texts (reasons and details) of the clock checks: the
+    deferral search only asks whether and until when each rule defers.
+    """
+    out: list[Check] = []
+    for r, on in plan.clock:
+        if r.kind == "cooldown":
+            out.append(_cooldown_check(r, on, ctx, t))
+        else:
+            out.append(_clock_check(r, on, ctx, t, explain))
+    # the combined search: every enforced window and day rule at once
     together = earliest_allowed(
         t,
         ctx.zones,
-        window,
-        blocked,
+        plan.window,
+        plan.blocked,
         country=ctx.country,
         region=ctx.region,
-        excluded=[w for w in excluded if w],
+        excluded=plan.excluded,
+        explain=explain,
     )
     if not together.allowed:
         culprits = [c for c in out if c.verdict == "defer"]
@@ -203,43 +234,37 @@ def _time_checks(
                     "together with the other windows and days",
                 )
             )
-    for r, key in caps:
-        spec = cap_spec(r, key, t, ctx.zone)
+    for i, (r, key, on) in enumerate(plan.caps):
+        spec = specs[i] if specs is not None else cap_spec(r, key, t, ctx.zone)
         retry = cap_retry(r, spec, logs.get(key, []), t, ctx.zone)
         if retry is None:
             out.append(Check(r.ref, "cap", "allow", detail=cap_text(r)))
         else:
-            out.append(
-                Check(r.ref, "cap", "defer" if r in on else "warn", "cap", retry, cap_text(r))
-            )
+            out.append(Check(r.ref, "cap", "defer" if on else "warn", "cap", retry, cap_text(r)))
     return out
 
 
-def _clock_check(r: Rule, on: bool, ctx: Context, t: datetime) -> Check:
+def _clock_check(r: Rule, on: bool, ctx: Context, t: datetime, explain: bool = True) -> Check:
+    window: Window | None = _ALL_DAY
+    blocked: BlockedDays = _NO_DAYS
+    excluded: tuple[Window, ...] = ()
     if r.kind == "hours" and r.pack == "person":
         assert r.window is not None
-        d = earliest_allowed(
-            t,
-            ctx.zones,
-            _ALL_DAY,
-            BlockedDays(),
-            country=ctx.country,
-            region=ctx.region,
-            excluded=[r.window],
-        )
+        excluded = (r.window,)
     elif r.kind == "hours":
-        d = earliest_allowed(
-            t, ctx.zones, r.window, BlockedDays(), country=ctx.country, region=ctx.region
-        )
+        window = r.window
     else:
-        d = earliest_allowed(
-            t,
-            ctx.zones,
-            _ALL_DAY,
-            r.blocked or BlockedDays(),
-            country=ctx.country,
-            region=ctx.region,
-        )
+        blocked = r.blocked or _NO_DAYS
+    d = earliest_allowed(
+        t,
+        ctx.zones,
+        window,
+        blocked,
+        country=ctx.country,
+        region=ctx.region,
+        excluded=excluded,
+        explain=explain,
+    )
     if d.allowed:
         return Check(r.ref, r.kind, "allow", detail=str(r.window) if r.window else r.title)
     return Check(r.ref, r.kind, "defer" if on else "warn", d.reason, d.at, d.detail)

@@ -143,8 +143,21 @@ def rules_for(schedule: Schedule, account: Account, stated: Iterable[Place] = ()
     The packs are those of every candidate jurisdiction (``stated`` ones included).
     """
     places = candidate_places(account, schedule_country=schedule.country, stated=stated)
+    return list(compiled_rules(schedule, places))
+
+
+#: (schedule, candidate places) pairs whose rules are kept: a process sees a handful of
+#: schedule versions and, per version, the few jurisdiction sets its people live in.
+RULES_CACHE_SIZE = 1024
+
+
+# Keyed like ``house_rules``, by the schedule's value: a new version, or the same name@version
+# re-read with another policy, is another key. The shipped packs are read once per process.
+@lru_cache(maxsize=RULES_CACHE_SIZE)
+def compiled_rules(schedule: Schedule, places: tuple[Place, ...]) -> tuple[Rule, ...]:
+    """The rules of ``places``' packs and ``schedule``'s extra packs, then its house rules."""
     packs = packs_for(places, schedule.collector, schedule.packs)
-    return [r for p in packs for r in p.rules] + list(house_rules(schedule))
+    return (*(r for p in packs for r in p.rules), *house_rules(schedule))
 
 
 def packs_for(places: Iterable[Place], collector: str, extra: Sequence[str] = ()) -> list[Pack]:
