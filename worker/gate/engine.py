@@ -62,14 +62,6 @@ class Context:
     enforce_unverified: bool
 
 
-def _applies(rule: Rule, ctx: Context) -> bool:
-    if not rule.covers(ctx.target.channel):
-        return False
-    if rule.collectors and ctx.collector not in rule.collectors:
-        return False
-    return not (rule.number_kinds and ctx.target.kind not in rule.number_kinds)
-
-
 @dataclass(frozen=True)
 class _Plan:
     """What the time checks need of the rules, worked out once per decision: it does not change
@@ -84,7 +76,14 @@ class _Plan:
 
 def judge(rules: Sequence[Rule], ctx: Context, now: datetime, read_logs: LogReader) -> Judgement:
     """Evaluate ``rules`` (and the stated constraints) for ``ctx`` at ``now``."""
-    rules = [r for r in (*rules, *stated_rules(ctx.state, now)) if _applies(r, ctx)]
+    channel, collector, kind = ctx.target.channel, ctx.collector, ctx.target.kind
+    rules = [
+        r
+        for r in (*rules, *stated_rules(ctx.state, now))
+        if (not r.channels or channel in r.channels)
+        and (not r.collectors or collector in r.collectors)
+        and (not r.number_kinds or kind in r.number_kinds)
+    ]  # the rules that cover the target's channel, collector and number kind
     # (rule, enforced): whether a rule is enforced is a property of the rule, computed once
     flags = [(r, enforced(r, ctx.enforce_unverified)) for r in rules]
     checks: list[Check] = []

@@ -184,18 +184,31 @@ class _Days:
 
     def closed(self, day: date) -> str | None:
         """Why ``day`` is closed ("blocked_day" or "holiday"), or None when it is open."""
-        if day.weekday() in self.blocked.weekdays or day in self.blocked.dates:
-            return "blocked_day"
-        if self.blocked.public_holidays and is_holiday(day, self.country, self.region):
-            return "holiday"
-        return None
+        return _closed(day, self.blocked, self.country, self.region)
+
+
+@lru_cache(maxsize=4096)
+def _closed(day: date, blocked: BlockedDays, country: str | None, region: str | None) -> str | None:
+    # Kept per local date: every time rule of a decision asks about the same day or two.
+    if day.weekday() in blocked.weekdays or day in blocked.dates:
+        return "blocked_day"
+    if blocked.public_holidays and is_holiday(day, country, region):
+        return "holiday"
+    return None
+
+
+@lru_cache(maxsize=1024)
+def _local(t: datetime, zone: str) -> tuple[time, date]:
+    # The wall time and date of ``t`` in ``zone``: every time rule of one decision asks for
+    # the same instant in the same zones (an aware instant hashes by its UTC value).
+    local = t.astimezone(ZoneInfo(zone))
+    return local.time(), local.date()
 
 
 def _allows(t: datetime, zone: str, hours: _Hours, days: _Days) -> bool:
-    local = t.astimezone(ZoneInfo(zone))
-    wall = local.time()
+    wall, day = _local(t, zone)
     in_span = any(start <= wall < end for start, end in hours.spans)
-    return in_span and days.closed(local.date()) is None
+    return in_span and days.closed(day) is None
 
 
 def _why(t: datetime, zone: str, hours: _Hours, days: _Days) -> tuple[str, str]:
