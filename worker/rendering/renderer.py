@@ -75,10 +75,22 @@ def _refuse_none(value: Any) -> Any:
 class Renderer:
     """Renders ``<template>/<part>[.<locale>].<ext>`` files from one templates directory."""
 
-    def __init__(self, templates_dir: Path, limits: RenderLimits | None = None) -> None:
+    def __init__(
+        self, templates_dir: Path, limits: RenderLimits | None = None, *, reload: bool = False
+    ) -> None:
+        """``reload=False`` (a worker's renderer): each template folder is listed, and each
+        file compiled, once in the renderer's life; an edit is seen by a new renderer (a
+        restarted process). ``reload=True``: every render lists the folder and checks each
+        file's modification time, as an editor's long-lived tool would want. ``remind
+        templates lint|preview`` and the web preview build a renderer per call, so they see
+        every edit either way."""
         if not templates_dir.is_dir():
             raise TemplateError(f"templates directory {templates_dir} does not exist")
         self.templates_dir = templates_dir
+        self.reload = reload
+        # template -> its part files, kept when not reloading (a dict read is thread-safe;
+        # two threads listing the same folder at once store the same answer)
+        self._listed: dict[str, dict[str, dict[str, tuple[str, str]]]] = {}
         # Time and size limits hold in production too (worker.rendering.limits).
         self._env = LimitedEnvironment(
             limits or RenderLimits(),
@@ -90,6 +102,7 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
             finalize=_refuse_none,
+            auto_reload=reload,
         )
         self._env.filters.update(FILTERS)  # money, date, days, first_name, masked
 
@@ -187,6 +200,14 @@ class Renderer:
 
     def _files(self, template: str) -> dict[str, dict[str, tuple[str, str]]]:
         """``{part: {lower-cased locale or "" for default: (locale tag, file name)}}``."""
+        found = None if self.reload else self._listed.get(template)
+        if found is None:
+            found = self._list(template)
+            if not self.reload:
+                self._listed[template] = found
+        return found
+
+    def _list(self, template: str) -> dict[str, dict[str, tuple[str, str]]]:
         if not _TEMPLATE_NAME.match(template):
             raise TemplateError(
                 f"{template!r} is not a template name (a letter or digit, then letters, "
