@@ -13,7 +13,8 @@ from worker.cadence.policy import Window
 from worker.cadence.schedule import Schedule, parse_schedule
 from worker.contracts.validation import parse_account
 from worker.gate.counters import cap_text
-from worker.gate.packs.select import RULES_CACHE_SIZE, compiled_rules, rules_for
+from worker.gate.packs.select import RULES_CACHE_SIZE, compiled_rules, house_rules, rules_for
+from worker.gate.prepared import _kept, prepare
 from worker.gate.rules import Rule
 
 
@@ -120,3 +121,31 @@ def test_a_phone_mask_is_the_same_however_often_it_is_asked() -> None:
     assert mask_phone("+12125550167") == "+1********67"
     assert mask_phone("+442079460958") == "+44********58"
     assert mask_phone("not a number") == "+"
+
+
+def test_prepared_rules_follow_their_rule_objects_however_memory_is_reused() -> None:
+    # Kept by the identity of the rules: a rule set collected and another built in its place
+    # (possibly at the same addresses) must not get the old answer.
+    for hour in (7, 10, 8, 7):
+        rules = list(house_rules(schedule(f"{hour:02d}:00", version=f"p{hour}")))
+        rules = [replace(r) for r in rules]  # new objects each round, dropped at the next
+        p = prepare(rules, (), "sms", "creditor", "mobile", False)
+        assert p.window == Window(time(hour, 0), time(20, 0))
+        assert [r.ref for r, _ in p.caps] == [f"house/sms-per-week@p{hour}"]
+        del rules, p
+        gc.collect()
+
+
+def test_stated_rules_are_sorted_out_afresh_each_time() -> None:
+    rules = rules_for(schedule(), ACCOUNT)
+    stated = [replace(rules[-1], pack="person", id="stated")]
+    before = _kept.cache_info().currsize
+    p = prepare(rules, stated, "sms", "creditor", "mobile", False)
+    assert p.caps[-1][0].ref == "person/stated@1"
+    assert _kept.cache_info().currsize == before
+    # an email step: the SMS-only rules do not apply to it
+    assert not [
+        r
+        for r in prepare(rules, (), "email", "creditor", None, False).rules
+        if r.channels == frozenset({"sms"})
+    ]

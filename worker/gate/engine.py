@@ -12,15 +12,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from worker.accounts.state import AccountState
-from worker.cadence.policy import BlockedDays, Window, combine_windows
+from worker.cadence.policy import BlockedDays, Window
 from worker.gate.caps import CapSpec
 from worker.gate.counters import cap_key, cap_retry, cap_spec, cap_text, local_midnight
 from worker.gate.hours import earliest_allowed
 from worker.gate.notes import info_check
+from worker.gate.prepared import ALL_DAY, Prepared, enforced, prepare
 from worker.gate.rules import Rule
 from worker.gate.stated import stated_rules
 from worker.gate.types import Check, Judgement, LogReader, Target, Verdict
@@ -40,12 +41,8 @@ __all__ = [
 
 #: Searches that need more rounds than this are treated as finding no contact window.
 MAX_ROUNDS = 40
-_ALL_DAY = Window(time(0, 0), time(23, 59, 59, 999999))
+_ALL_DAY = ALL_DAY
 _NO_DAYS = BlockedDays()
-
-
-def enforced(rule: Rule, enforce_unverified: bool) -> bool:
-    return rule.certainty != "U" or enforce_unverified
 
 
 @dataclass(frozen=True)
@@ -64,36 +61,30 @@ class Context:
 
 @dataclass(frozen=True)
 class _Plan:
-    """What the time checks need of the rules, worked out once per decision: it does not change
-    from one instant of the deferral search to the next."""
+    """What the time checks need: the prepared rules and the caps' counters, worked out once
+    per decision (neither changes from one instant of the deferral search to the next)."""
 
-    clock: tuple[tuple[Rule, bool], ...]  # hours, days and cooldown rules, enforced or not
-    window: Window | None  # the enforced windows combined (the whole day when none)
-    blocked: BlockedDays  # the enforced blocked days combined
-    excluded: tuple[Window, ...]  # the person's enforced inconvenient hours
+    rules: Prepared
     caps: tuple[tuple[Rule, str, bool], ...]  # cap rules, their counters, enforced or not
 
 
 def judge(rules: Sequence[Rule], ctx: Context, now: datetime, read_logs: LogReader) -> Judgement:
     """Evaluate ``rules`` (and the stated constraints) for ``ctx`` at ``now``."""
-    channel, collector, kind = ctx.target.channel, ctx.collector, ctx.target.kind
-    rules = [
-        r
-        for r in (*rules, *stated_rules(ctx.state, now))
-        if (not r.channels or channel in r.channels)
-        and (not r.collectors or collector in r.collectors)
-        and (not r.number_kinds or kind in r.number_kinds)
-    ]  # the rules that cover the target's channel, collector and number kind
-    # (rule, enforced): whether a rule is enforced is a property of the rule, computed once
-    flags = [(r, enforced(r, ctx.enforce_unverified)) for r in rules]
+    target = ctx.target
+    p = prepare(
+        rules,
+        stated_rules(ctx.state, now),
+        target.channel,
+        ctx.collector,
+        target.kind,
+        ctx.enforce_unverified,
+    )
     checks: list[Check] = []
 
     # Blocks: consent rules (F12, stated refusals).
     blocks: list[Check] = []
-    for r, on in flags:
-        if r.kind != "consent":
-            continue
-        ok = _consent_ok(r, ctx.target)
+    for r, on in p.consent:
+        ok = _consent_ok(r, target)
         verdict: Verdict = "allow" if ok else ("block" if on else "warn")
         reason = None if ok else ("stated_constraint" if r.pack == "person" else "no_consent")
         check = Check(r.ref, r.kind, verdict, reason, detail=r.title)
@@ -102,28 +93,19 @@ def judge(rules: Sequence[Rule], ctx: Context, now: datetime, read_logs: LogRead
             blocks.append(check)
 
     caps: list[tuple[Rule, str, bool]] = []
-    for r, on in flags:
-        if r.kind == "cap":
-            key = cap_key(r, ctx.state, ctx.target)
-            if key is not None:
-                caps.append((r, key, on))
+    for r, on in p.caps:
+        key = cap_key(r, ctx.state, target)
+        if key is not None:
+            caps.append((r, key, on))
     logs = read_logs([k for _, k, _ in caps]) if caps else {}
 
-    plan = _plan(flags, caps)
+    plan = _Plan(p, tuple(caps))
     at_now = [cap_spec(r, k, now, ctx.zone) for r, k, _ in caps]  # counted as of now
     first = _time_checks(plan, ctx, now, logs, at_now)
     checks.extend(first)
-    content = tuple(r for r, on in flags if on and r.kind == "content")
-    checks.extend(
-        Check(r.ref, r.kind, "allow", detail=f"checked when rendering: {r.content}")
-        for r in rules
-        if r.kind == "content"
-    )
-    checks.extend(
-        info_check(r, ctx.state, ctx.target.channel)
-        for r in rules
-        if r.kind in ("note", "keywords", "retention")
-    )
+    content = p.content
+    checks.extend(p.content_checks)
+    checks.extend(info_check(r, ctx.state, target.channel) for r in p.info)
     specs = tuple((r, s) for (r, _, on), s in zip(caps, at_now, strict=True) if on)
     loose = tuple((r, s) for (r, _, on), s in zip(caps, at_now, strict=True) if not on)
     if blocks:
@@ -160,23 +142,6 @@ def _consent_ok(rule: Rule, target: Target) -> bool:
     return True
 
 
-def _plan(flags: Sequence[tuple[Rule, bool]], caps: Sequence[tuple[Rule, str, bool]]) -> _Plan:
-    on = [r for r, e in flags if e]
-    windows = [r.window for r in on if r.kind == "hours" and r.pack != "person"]
-    blocked = BlockedDays()
-    for r in on:
-        if r.kind == "days" and r.blocked is not None:
-            blocked = blocked.union(r.blocked)
-    excluded = tuple(r.window for r in on if r.kind == "hours" and r.pack == "person" and r.window)
-    return _Plan(
-        clock=tuple((r, e) for r, e in flags if r.kind in ("hours", "days", "cooldown")),
-        window=combine_windows(windows) if windows else _ALL_DAY,
-        blocked=blocked,
-        excluded=excluded,
-        caps=tuple(caps),
-    )
-
-
 def _time_checks(
     plan: _Plan,
     ctx: Context,
@@ -193,7 +158,7 @@ def _time_checks(
     deferral search only asks whether and until when each rule defers.
     """
     out: list[Check] = []
-    for r, on in plan.clock:
+    for r, on in plan.rules.clock:
         if r.kind == "cooldown":
             out.append(_cooldown_check(r, on, ctx, t))
         else:
@@ -202,11 +167,11 @@ def _time_checks(
     together = earliest_allowed(
         t,
         ctx.zones,
-        plan.window,
-        plan.blocked,
+        plan.rules.window,
+        plan.rules.blocked,
         country=ctx.country,
         region=ctx.region,
-        excluded=plan.excluded,
+        excluded=plan.rules.excluded,
         explain=explain,
     )
     if not together.allowed:
