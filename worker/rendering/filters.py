@@ -52,6 +52,7 @@ class DateText(str):
         return made
 
 
+@lru_cache(maxsize=1024)
 def babel_locale(person: str, file_tag: str) -> str:
     """The locale to format in: ``person``'s if its language is the file's, else the file's.
 
@@ -90,16 +91,23 @@ def money(context: Mapping[str, Any], value: Any, currency: str | None = None) -
     ``¥3,200.00`` (zh-CN with CNY): the account's currency unless one is given."""
     amount = _decimal(value, "money")
     code = currency if currency is not None else context.get("currency")
-    if not isinstance(code, str) or not is_currency(code.upper()):
+    upper = code.upper() if isinstance(code, str) else None
+    step = None if upper is None else _step(upper)
+    if upper is None or step is None:
         raise FilterError(
             f"money: {code!r} is not an ISO 4217 currency code; the account has no balance "
             "currency, so guard with {% if amount_due is not none %} or give one: "
             "money('USD')"
         )
     # Half up, as ``amount`` rounds (Babel alone would round half to even).
-    step = Decimal(1).scaleb(-get_currency_precision(code.upper()))
     rounded = amount.quantize(step, rounding=ROUND_HALF_UP)
-    return _currency(str(rounded), code.upper(), _locale(context))
+    return _currency(str(rounded), upper, _locale(context))
+
+
+@lru_cache(maxsize=512)
+def _step(code: str) -> Decimal | None:
+    """The smallest amount of currency ``code`` (0.01 for USD), or None: not ISO 4217."""
+    return Decimal(1).scaleb(-get_currency_precision(code)) if is_currency(code) else None
 
 
 # Babel's formatting costs ~0.1 ms a call and every message prints the same few amounts; the

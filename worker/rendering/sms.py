@@ -55,11 +55,15 @@ def segment_info(text: str) -> SmsInfo:
         units = len(text) + sum(text.count(ch) for ch in chars & GSM7_EXTENSION)
         if units <= GSM7_SINGLE:  # the common case: no need to walk the text
             return SmsInfo("GSM-7", units, 1)
+        if units == len(text):  # one septet each: every part but the last is full
+            return SmsInfo("GSM-7", units, -(-units // GSM7_PART))
         costs = [2 if ch in GSM7_EXTENSION else 1 for ch in text]
         return SmsInfo("GSM-7", units, _segments(costs, GSM7_SINGLE, GSM7_PART))
     units = len(text) + sum(text.count(ch) for ch in chars if ord(ch) > 0xFFFF)
     if units <= UCS2_SINGLE:
         return SmsInfo("UCS-2", units, 1)
+    if units == len(text):
+        return SmsInfo("UCS-2", units, -(-units // UCS2_PART))
     costs = [2 if ord(ch) > 0xFFFF else 1 for ch in text]
     return SmsInfo("UCS-2", units, _segments(costs, UCS2_SINGLE, UCS2_PART))
 
