@@ -20,7 +20,7 @@ import phonenumbers
 from phonenumbers import geocoder
 
 from worker.accounts.state import AccountState
-from worker.accounts.zones import US_STATE_ZONES, mask_phone
+from worker.accounts.zones import US_STATE_ZONES, mask_phone, parsed_number
 from worker.contracts.account import Account
 from worker.contracts.event import StatedConstraint
 from worker.errors import InvalidInput
@@ -98,9 +98,8 @@ def require_country(account: Account, schedule_country: str | None) -> None:
 @lru_cache(maxsize=4096)
 def phone_place(number: str) -> tuple[str, str | None] | None:
     """The country of an E.164 number and, in the US, its area code's state; None if unknown."""
-    try:
-        parsed = phonenumbers.parse(number, None)
-    except phonenumbers.NumberParseException:
+    parsed = parsed_number(number)
+    if parsed is None:
         return None
     country = phonenumbers.region_code_for_number(parsed)
     # "001" is phonenumbers' region for global services (satellite, UIFN): no country.

@@ -147,11 +147,21 @@ def address_zones(country: str, region: str | None) -> tuple[str, ...]:
     return country_zones(country)
 
 
+@lru_cache(maxsize=8192)
+def parsed_number(number: str) -> phonenumbers.PhoneNumber | None:
+    """``number`` parsed by phonenumbers (None when it does not parse), once per process while
+    it is asked: a decision reads each of the person's numbers for its zones, its country and
+    state, and its mask. Read it, never change it: it is shared."""
+    try:
+        return phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException:
+        return None
+
+
 def phone_zones(number: str) -> tuple[str, ...]:
     """The zones phonenumbers places an E.164 number in; () when it cannot tell."""
-    try:
-        parsed = phonenumbers.parse(number, None)
-    except phonenumbers.NumberParseException:
+    parsed = parsed_number(number)
+    if parsed is None:
         return ()
     if not phonenumbers.is_number_geographical(parsed):
         # A mobile or toll-free number maps to every zone of its calling code, which for +1
@@ -192,10 +202,8 @@ MASK_CACHE_SIZE = 8192
 def mask_phone(number: str) -> str:
     """``+12125550167`` -> ``+1********67``: the country code and the last two digits."""
     digits = "".join(ch for ch in number if ch.isdigit())
-    try:
-        code = str(phonenumbers.parse(number, None).country_code)
-    except phonenumbers.NumberParseException:
-        code = ""
+    parsed = parsed_number(number)
+    code = "" if parsed is None else str(parsed.country_code)
     if not digits.startswith(code):
         code = ""
     national = digits[len(code) :]
