@@ -158,17 +158,31 @@ def parsed_number(number: str) -> phonenumbers.PhoneNumber | None:
         return None
 
 
-def phone_zones(number: str) -> tuple[str, ...]:
-    """The zones phonenumbers places an E.164 number in; () when it cannot tell."""
+@lru_cache(maxsize=8192)
+def number_facts(number: str) -> tuple[str | None, bool] | None:
+    """The region phonenumbers gives ``number`` and whether the number is geographical (its
+    digits say where it rings); None when it does not parse. Both ask for the number's type,
+    phonenumbers' costly question, so they are answered once for zones and places."""
     parsed = parsed_number(number)
     if parsed is None:
+        return None
+    region = phonenumbers.region_code_for_number(parsed)
+    return region, phonenumbers.is_number_geographical(parsed)
+
+
+def phone_zones(number: str) -> tuple[str, ...]:
+    """The zones phonenumbers places an E.164 number in; () when it cannot tell."""
+    parsed, facts = parsed_number(number), number_facts(number)
+    if parsed is None or facts is None:
         return ()
-    if not phonenumbers.is_number_geographical(parsed):
+    region, geographical = facts
+    if not geographical:
         # A mobile or toll-free number maps to every zone of its calling code, which for +1
         # includes Guam and Newfoundland: use the zones of the number's own country instead.
-        region = phonenumbers.region_code_for_number(parsed)
         return country_zones(region) if region else ()
-    return tuple(z for z in phone_tz.time_zones_for_number(parsed) if z != _UNKNOWN)
+    # A geographical number has a known type: phonenumbers' time_zones_for_number would
+    # only ask for it again before this.
+    return tuple(z for z in phone_tz.time_zones_for_geographical_number(parsed) if z != _UNKNOWN)
 
 
 @lru_cache(maxsize=512)
