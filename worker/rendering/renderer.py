@@ -39,6 +39,9 @@ PRIMARY_PART = {"sms": "sms.txt", "email": "email.txt", "voice": "voice.txt", "v
 #: Every part file a template may hold, without its locale.
 PARTS = frozenset({*PRIMARY_PART.values(), "email.subject.txt", "email.html", "voicemail.txt"})
 
+#: Compiled template files a worker's renderer keeps (the shipped directory has 147).
+TEMPLATE_CACHE_SIZE = 5000
+
 # A leading letter or digit: "_layouts" and the like hold shared files, not messages.
 _TEMPLATE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 # "voicemail" before "voice" and "email.subject" before "email": the regex takes the first fit.
@@ -103,6 +106,9 @@ class Renderer:
             lstrip_blocks=True,
             finalize=_refuse_none,
             auto_reload=reload,
+            # Jinja keeps 400 compiled files by default; a worker that never reloads keeps a
+            # directory's worth, so a big one is not compiled again as it cycles through.
+            cache_size=400 if reload else TEMPLATE_CACHE_SIZE,
         )
         self._env.filters.update(FILTERS)  # money, date, days, first_name, masked
 
