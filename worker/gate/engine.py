@@ -154,15 +154,17 @@ def _time_checks(
     """The time rules' checks at instant ``t``: hours, days, cooldowns and caps.
 
     ``specs``: the caps' specs as counted at ``t`` when the caller has them already.
-    ``explain=False`` leaves out the texts (reasons and details) of the clock checks: the
-    deferral search only asks whether and until when each rule defers.
+    ``explain=False`` is for the deferral search, which only asks whether and until when the
+    rules defer: no texts, and no check of each hours and days rule alone, because the combined
+    search answers for all of them (its instant satisfies each enforced window and day, so none
+    alone opens later; one that finds nothing alone leaves nothing for all together either).
     """
     out: list[Check] = []
     for r, on in plan.rules.clock:
         if r.kind == "cooldown":
             out.append(_cooldown_check(r, on, ctx, t))
-        else:
-            out.append(_clock_check(r, on, ctx, t, explain))
+        elif explain:
+            out.append(_clock_check(r, on, ctx, t))
     # the combined search: every enforced window and day rule at once
     together = earliest_allowed(
         t,
@@ -208,7 +210,7 @@ def _time_checks(
     return out
 
 
-def _clock_check(r: Rule, on: bool, ctx: Context, t: datetime, explain: bool = True) -> Check:
+def _clock_check(r: Rule, on: bool, ctx: Context, t: datetime) -> Check:
     window: Window | None = _ALL_DAY
     blocked: BlockedDays = _NO_DAYS
     excluded: tuple[Window, ...] = ()
@@ -227,7 +229,6 @@ def _clock_check(r: Rule, on: bool, ctx: Context, t: datetime, explain: bool = T
         country=ctx.country,
         region=ctx.region,
         excluded=excluded,
-        explain=explain,
     )
     if d.allowed:
         return Check(r.ref, r.kind, "allow", detail=str(r.window) if r.window else r.title)
