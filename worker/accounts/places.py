@@ -16,11 +16,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 
-import phonenumbers
 from phonenumbers import geocoder
 
 from worker.accounts.state import AccountState
-from worker.accounts.zones import US_STATE_ZONES, mask_phone
+from worker.accounts.zones import US_STATE_ZONES, mask_phone, number_facts, parsed_number
 from worker.contracts.account import Account
 from worker.contracts.event import StatedConstraint
 from worker.errors import InvalidInput
@@ -98,17 +97,17 @@ def require_country(account: Account, schedule_country: str | None) -> None:
 @lru_cache(maxsize=4096)
 def phone_place(number: str) -> tuple[str, str | None] | None:
     """The country of an E.164 number and, in the US, its area code's state; None if unknown."""
-    try:
-        parsed = phonenumbers.parse(number, None)
-    except phonenumbers.NumberParseException:
+    parsed, facts = parsed_number(number), number_facts(number)
+    if parsed is None or facts is None:
         return None
-    country = phonenumbers.region_code_for_number(parsed)
+    country, geographical = facts
     # "001" is phonenumbers' region for global services (satellite, UIFN): no country.
     if not country or country == "001":
         return None
-    if country != "US" or not phonenumbers.is_number_geographical(parsed):
+    if country != "US" or not geographical:
         return str(country), None  # a toll-free number says nothing of the state
-    return "US", us_state(geocoder.description_for_number(parsed, "en"))
+    # geographical, so of a known type: description_for_number would only ask for it again
+    return "US", us_state(geocoder.description_for_valid_number(parsed, "en"))
 
 
 def us_state(description: str) -> str | None:

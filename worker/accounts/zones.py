@@ -147,18 +147,42 @@ def address_zones(country: str, region: str | None) -> tuple[str, ...]:
     return country_zones(country)
 
 
+@lru_cache(maxsize=8192)
+def parsed_number(number: str) -> phonenumbers.PhoneNumber | None:
+    """``number`` parsed by phonenumbers (None when it does not parse), once per process while
+    it is asked: a decision reads each of the person's numbers for its zones, its country and
+    state, and its mask. Read it, never change it: it is shared."""
+    try:
+        return phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException:
+        return None
+
+
+@lru_cache(maxsize=8192)
+def number_facts(number: str) -> tuple[str | None, bool] | None:
+    """The region phonenumbers gives ``number`` and whether the number is geographical (its
+    digits say where it rings); None when it does not parse. Both ask for the number's type,
+    phonenumbers' costly question, so they are answered once for zones and places."""
+    parsed = parsed_number(number)
+    if parsed is None:
+        return None
+    region = phonenumbers.region_code_for_number(parsed)
+    return region, phonenumbers.is_number_geographical(parsed)
+
+
 def phone_zones(number: str) -> tuple[str, ...]:
     """The zones phonenumbers places an E.164 number in; () when it cannot tell."""
-    try:
-        parsed = phonenumbers.parse(number, None)
-    except phonenumbers.NumberParseException:
+    parsed, facts = parsed_number(number), number_facts(number)
+    if parsed is None or facts is None:
         return ()
-    if not phonenumbers.is_number_geographical(parsed):
+    region, geographical = facts
+    if not geographical:
         # A mobile or toll-free number maps to every zone of its calling code, which for +1
         # includes Guam and Newfoundland: use the zones of the number's own country instead.
-        region = phonenumbers.region_code_for_number(parsed)
         return country_zones(region) if region else ()
-    return tuple(z for z in phone_tz.time_zones_for_number(parsed) if z != _UNKNOWN)
+    # A geographical number has a known type: phonenumbers' time_zones_for_number would
+    # only ask for it again before this.
+    return tuple(z for z in phone_tz.time_zones_for_geographical_number(parsed) if z != _UNKNOWN)
 
 
 @lru_cache(maxsize=512)
@@ -183,13 +207,17 @@ def country_zones(country: str) -> tuple[str, ...]:
     return tuple(z for z in phone_tz.time_zones_for_geographical_number(example) if z != _UNKNOWN)
 
 
+#: Numbers whose masks are kept: the gate masks each of a person's numbers on every decision
+#: (``worker.accounts.places``), and parsing one costs ~60 µs; a mask is ~20 bytes.
+MASK_CACHE_SIZE = 8192
+
+
+@lru_cache(maxsize=MASK_CACHE_SIZE)
 def mask_phone(number: str) -> str:
     """``+12125550167`` -> ``+1********67``: the country code and the last two digits."""
     digits = "".join(ch for ch in number if ch.isdigit())
-    try:
-        code = str(phonenumbers.parse(number, None).country_code)
-    except phonenumbers.NumberParseException:
-        code = ""
+    parsed = parsed_number(number)
+    code = "" if parsed is None else str(parsed.country_code)
     if not digits.startswith(code):
         code = ""
     national = digits[len(code) :]

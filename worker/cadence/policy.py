@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, time
+from functools import cached_property
 from types import MappingProxyType
 
 #: The legal baseline when nothing narrower is set: 08:00-21:00 local (Reg F 1006.6(b)(1)(i)).
@@ -35,8 +36,13 @@ class Window:
     def contains(self, t: time) -> bool:
         return self.start <= t < self.end
 
-    def __str__(self) -> str:
+    @cached_property
+    def _text(self) -> str:
+        # Built once per window: the gate cites a window in the checks of every decision.
         return f"{self.start:%H:%M}-{self.end:%H:%M}"
+
+    def __str__(self) -> str:
+        return self._text
 
 
 @dataclass(frozen=True)

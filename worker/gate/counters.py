@@ -8,6 +8,7 @@ primary zone and free a slot at the local midnight after the oldest counted send
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from worker.accounts.state import AccountState
@@ -71,12 +72,23 @@ def cap_retry(
 
 
 def cap_text(r: Rule) -> str:
-    per = (
-        f"{r.window_seconds // 86400}d"
-        if r.window_seconds and r.window_seconds % 86400 == 0
-        else (
-            f"{r.window_seconds}s" if r.window_seconds else f"{r.calendar_days or 1} local day(s)"
-        )
+    """``3 per 7d per person (sent)``: what a cap's checks say of it."""
+    return _cap_text(r.limit, r.window_seconds, r.calendar_days, r.per, r.counts)
+
+
+# A rule is not hashable (its mappings are not), so its text is kept by the fields it reads;
+# every decision cites each of its caps.
+@lru_cache(maxsize=1024)
+def _cap_text(
+    limit: int | None,
+    window_seconds: int | None,
+    calendar_days: int | None,
+    per: str,
+    counts: frozenset[str],
+) -> str:
+    per_text = (
+        f"{window_seconds // 86400}d"
+        if window_seconds and window_seconds % 86400 == 0
+        else (f"{window_seconds}s" if window_seconds else f"{calendar_days or 1} local day(s)")
     )
-    counts = "/".join(sorted(r.counts))
-    return f"{r.limit} per {per} per {r.per} ({counts})"
+    return f"{limit} per {per_text} per {per} ({'/'.join(sorted(counts))})"

@@ -12,14 +12,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from worker.accounts.state import AccountState
-from worker.cadence.policy import BlockedDays, Window, combine_windows
+from worker.cadence.policy import BlockedDays, Window
+from worker.gate.caps import CapSpec
 from worker.gate.counters import cap_key, cap_retry, cap_spec, cap_text, local_midnight
 from worker.gate.hours import earliest_allowed
 from worker.gate.notes import info_check
+from worker.gate.prepared import ALL_DAY, Prepared, enforced, prepare
 from worker.gate.rules import Rule
 from worker.gate.stated import stated_rules
 from worker.gate.types import Check, Judgement, LogReader, Target, Verdict
@@ -39,11 +41,8 @@ __all__ = [
 
 #: Searches that need more rounds than this are treated as finding no contact window.
 MAX_ROUNDS = 40
-_ALL_DAY = Window(time(0, 0), time(23, 59, 59, 999999))
-
-
-def enforced(rule: Rule, enforce_unverified: bool) -> bool:
-    return rule.certainty != "U" or enforce_unverified
+_ALL_DAY = ALL_DAY
+_NO_DAYS = BlockedDays()
 
 
 @dataclass(frozen=True)
@@ -60,57 +59,55 @@ class Context:
     enforce_unverified: bool
 
 
-def _applies(rule: Rule, ctx: Context) -> bool:
-    if not rule.covers(ctx.target.channel):
-        return False
-    if rule.collectors and ctx.collector not in rule.collectors:
-        return False
-    return not (rule.number_kinds and ctx.target.kind not in rule.number_kinds)
+@dataclass(frozen=True)
+class _Plan:
+    """What the time checks need: the prepared rules and the caps' counters, worked out once
+    per decision (neither changes from one instant of the deferral search to the next)."""
+
+    rules: Prepared
+    caps: tuple[tuple[Rule, str, bool], ...]  # cap rules, their counters, enforced or not
 
 
 def judge(rules: Sequence[Rule], ctx: Context, now: datetime, read_logs: LogReader) -> Judgement:
     """Evaluate ``rules`` (and the stated constraints) for ``ctx`` at ``now``."""
-    rules = [r for r in (*rules, *stated_rules(ctx.state, now)) if _applies(r, ctx)]
-    on = [r for r in rules if enforced(r, ctx.enforce_unverified)]
-    off = [r for r in rules if not enforced(r, ctx.enforce_unverified)]
+    target = ctx.target
+    p = prepare(
+        rules,
+        stated_rules(ctx.state, now),
+        target.channel,
+        ctx.collector,
+        target.kind,
+        ctx.enforce_unverified,
+    )
     checks: list[Check] = []
 
     # Blocks: consent rules (F12, stated refusals).
     blocks: list[Check] = []
-    for r in rules:
-        if r.kind != "consent":
-            continue
-        ok = _consent_ok(r, ctx.target)
-        verdict: Verdict = "allow" if ok else ("block" if r in on else "warn")
+    for r, on in p.consent:
+        ok = _consent_ok(r, target)
+        verdict: Verdict = "allow" if ok else ("block" if on else "warn")
         reason = None if ok else ("stated_constraint" if r.pack == "person" else "no_consent")
         check = Check(r.ref, r.kind, verdict, reason, detail=r.title)
         checks.append(check)
         if verdict == "block":
             blocks.append(check)
 
-    caps: list[tuple[Rule, str]] = []
-    for r in rules:
-        if r.kind == "cap":
-            key = cap_key(r, ctx.state, ctx.target)
-            if key is not None:
-                caps.append((r, key))
-    logs = read_logs([k for _, k in caps]) if caps else {}
+    caps: list[tuple[Rule, str, bool]] = []
+    for r, on in p.caps:
+        key = cap_key(r, ctx.state, target)
+        if key is not None:
+            caps.append((r, key, on))
+    logs = read_logs([k for _, k, _ in caps]) if caps else {}
 
-    first = _time_checks(rules, on, ctx, now, caps, logs)
+    plan = _Plan(p, tuple(caps))
+    at_now = [cap_spec(r, k, now, ctx.zone) for r, k, _ in caps]  # counted as of now
+    first = _time_checks(plan, ctx, now, logs, at_now)
     checks.extend(first)
-    content = tuple(r for r in on if r.kind == "content")
-    checks.extend(
-        Check(r.ref, r.kind, "allow", detail=f"checked when rendering: {r.content}")
-        for r in rules
-        if r.kind == "content"
-    )
-    checks.extend(
-        info_check(r, ctx.state, ctx.target.channel)
-        for r in rules
-        if r.kind in ("note", "keywords", "retention")
-    )
-    specs = tuple((r, cap_spec(r, k, now, ctx.zone)) for r, k in caps if r in on)
-    loose = tuple((r, cap_spec(r, k, now, ctx.zone)) for r, k in caps if r in off)
+    content = p.content
+    checks.extend(p.content_checks)
+    checks.extend(info_check(r, ctx.state, target.channel) for r in p.info)
+    specs = tuple((r, s) for (r, _, on), s in zip(caps, at_now, strict=True) if on)
+    loose = tuple((r, s) for (r, _, on), s in zip(caps, at_now, strict=True) if not on)
     if blocks:
         return Judgement("suppress", tuple(checks), blocks[0], None, specs, loose, content)
     waiting = [c for c in first if c.verdict == "defer"]
@@ -120,22 +117,20 @@ def judge(rules: Sequence[Rule], ctx: Context, now: datetime, read_logs: LogRead
     if empty is not None:
         return Judgement("suppress", tuple(checks), empty, None, specs, loose, content)
     # Move forward until every time rule agrees; the deciding rule is the latest blocker now.
+    # Later rounds only ask whether and until when each rule defers: no texts are built.
     deciding = max(waiting, key=lambda c: c.at or now)
     t = deciding.at
     for _ in range(MAX_ROUNDS):
         assert t is not None
-        later = [c for c in _time_checks(rules, on, ctx, t, caps, logs) if c.verdict == "defer"]
+        at_t = _time_checks(plan, ctx, t, logs, None, explain=False)
+        later = [c for c in at_t if c.verdict == "defer"]
         if not later:
             return Judgement("defer", tuple(checks), deciding, t, specs, loose, content)
         if any(c.at is None for c in later):
             break
         t = max(c.at for c in later if c.at is not None)
-    gone = replace(
-        deciding,
-        reason="no_contact_window",
-        at=None,
-        detail="no instant satisfies every rule together",
-    )
+    detail = "no instant satisfies every rule together"
+    gone = replace(deciding, reason="no_contact_window", at=None, detail=detail)
     return Judgement("suppress", tuple(checks), gone, None, specs, loose, content)
 
 
@@ -148,36 +143,38 @@ def _consent_ok(rule: Rule, target: Target) -> bool:
 
 
 def _time_checks(
-    rules: Sequence[Rule],
-    on: Sequence[Rule],
+    plan: _Plan,
     ctx: Context,
     t: datetime,
-    caps: Sequence[tuple[Rule, str]],
     logs: Mapping[str, list[float]],
+    specs: Sequence[CapSpec] | None,
+    *,
+    explain: bool = True,
 ) -> list[Check]:
-    """The time rules' checks at instant ``t``: hours, days, cooldowns and caps."""
+    """The time rules' checks at instant ``t``: hours, days, cooldowns and caps.
+
+    ``specs``: the caps' specs as counted at ``t`` when the caller has them already.
+    ``explain=False`` is for the deferral search, which only asks whether and until when the
+    rules defer: no texts, and no check of each hours and days rule alone, because the combined
+    search answers for all of them (its instant satisfies each enforced window and day, so none
+    alone opens later; one that finds nothing alone leaves nothing for all together either).
+    """
     out: list[Check] = []
-    excluded = [r.window for r in on if r.kind == "hours" and r.pack == "person" and r.window]
-    for r in rules:
-        if r.kind in ("hours", "days"):
-            out.append(_clock_check(r, r in on, ctx, t))
-        elif r.kind == "cooldown":
-            out.append(_cooldown_check(r, r in on, ctx, t))
+    for r, on in plan.rules.clock:
+        if r.kind == "cooldown":
+            out.append(_cooldown_check(r, on, ctx, t))
+        elif explain:
+            out.append(_clock_check(r, on, ctx, t))
     # the combined search: every enforced window and day rule at once
-    windows = [r.window for r in on if r.kind == "hours" and r.pack != "person"]
-    blocked = BlockedDays()
-    for r in on:
-        if r.kind == "days" and r.blocked is not None:
-            blocked = blocked.union(r.blocked)
-    window = combine_windows(windows) if windows else _ALL_DAY
     together = earliest_allowed(
         t,
         ctx.zones,
-        window,
-        blocked,
+        plan.rules.window,
+        plan.rules.blocked,
         country=ctx.country,
         region=ctx.region,
-        excluded=[w for w in excluded if w],
+        excluded=plan.rules.excluded,
+        explain=explain,
     )
     if not together.allowed:
         culprits = [c for c in out if c.verdict == "defer"]
@@ -203,43 +200,36 @@ def _time_checks(
                     "together with the other windows and days",
                 )
             )
-    for r, key in caps:
-        spec = cap_spec(r, key, t, ctx.zone)
+    for i, (r, key, on) in enumerate(plan.caps):
+        spec = specs[i] if specs is not None else cap_spec(r, key, t, ctx.zone)
         retry = cap_retry(r, spec, logs.get(key, []), t, ctx.zone)
         if retry is None:
             out.append(Check(r.ref, "cap", "allow", detail=cap_text(r)))
         else:
-            out.append(
-                Check(r.ref, "cap", "defer" if r in on else "warn", "cap", retry, cap_text(r))
-            )
+            out.append(Check(r.ref, "cap", "defer" if on else "warn", "cap", retry, cap_text(r)))
     return out
 
 
 def _clock_check(r: Rule, on: bool, ctx: Context, t: datetime) -> Check:
+    window: Window | None = _ALL_DAY
+    blocked: BlockedDays = _NO_DAYS
+    excluded: tuple[Window, ...] = ()
     if r.kind == "hours" and r.pack == "person":
         assert r.window is not None
-        d = earliest_allowed(
-            t,
-            ctx.zones,
-            _ALL_DAY,
-            BlockedDays(),
-            country=ctx.country,
-            region=ctx.region,
-            excluded=[r.window],
-        )
+        excluded = (r.window,)
     elif r.kind == "hours":
-        d = earliest_allowed(
-            t, ctx.zones, r.window, BlockedDays(), country=ctx.country, region=ctx.region
-        )
+        window = r.window
     else:
-        d = earliest_allowed(
-            t,
-            ctx.zones,
-            _ALL_DAY,
-            r.blocked or BlockedDays(),
-            country=ctx.country,
-            region=ctx.region,
-        )
+        blocked = r.blocked or _NO_DAYS
+    d = earliest_allowed(
+        t,
+        ctx.zones,
+        window,
+        blocked,
+        country=ctx.country,
+        region=ctx.region,
+        excluded=excluded,
+    )
     if d.allowed:
         return Check(r.ref, r.kind, "allow", detail=str(r.window) if r.window else r.title)
     return Check(r.ref, r.kind, "defer" if on else "warn", d.reason, d.at, d.detail)

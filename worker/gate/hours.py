@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
@@ -58,6 +58,7 @@ def earliest_allowed(
     region: str | None,
     horizon_days: int = DEFAULT_HORIZON_DAYS,
     excluded: Sequence[Window] = (),
+    explain: bool = True,
 ) -> TimeDecision:
     """The earliest instant at or after ``now`` allowed in every zone of ``zones``.
 
@@ -67,6 +68,8 @@ def earliest_allowed(
     ``stated_constraint``). Holidays are those of ``country``/``region`` when
     ``blocked.public_holidays`` is set. ``now`` must be aware; the returned ``at`` is aware UTC,
     or None when no instant within ``horizon_days`` is allowed (``no_contact_window``).
+    ``explain=False`` leaves ``reason``, ``zone`` and ``detail`` of a refusal out (None), for
+    callers that only ask whether and until when.
     """
     if now.tzinfo is None:
         raise ValueError("now must be an aware datetime")
@@ -76,7 +79,7 @@ def earliest_allowed(
     if window is None:
         detail = "the combined contact window is empty"
         return TimeDecision(False, None, "no_contact_window", None, detail)
-    hours = _Hours(window, tuple(sorted(set(excluded), key=_bounds)))
+    hours = _hours(window, tuple(excluded))
     if not hours.spans:
         detail = f"the stated inconvenient hours cover the whole window ({hours})"
         return TimeDecision(False, None, "no_contact_window", None, detail)
@@ -85,8 +88,10 @@ def earliest_allowed(
     blocker = next((z for z in distinct if not _allows(now, z, hours, days)), None)
     if blocker is None:
         return TimeDecision(True, now, None, None, None)
-    reason, detail = _why(now, blocker, hours, days)
     at = _search(now, distinct, hours, days, now + timedelta(days=horizon_days))
+    if not explain:
+        return TimeDecision(False, at, None, None, None)
+    reason, detail = _why(now, blocker, hours, days)
     if at is None:
         detail = (
             f"no instant in the next {horizon_days} days is allowed in all of "
@@ -125,6 +130,12 @@ def _bounds(w: Window) -> tuple[time, time]:
     return (w.start, w.end)
 
 
+@lru_cache(maxsize=1024)
+def _hours(window: Window, excluded: tuple[Window, ...]) -> _Hours:
+    # Built once per window and excluded hours: every decision asks for the same few.
+    return _Hours(window, tuple(sorted(set(excluded), key=_bounds)))
+
+
 @dataclass(frozen=True)
 class _Hours:
     """The contact window less the excluded hours: the local spans in which contact may happen."""
@@ -132,7 +143,7 @@ class _Hours:
     window: Window
     excluded: tuple[Window, ...]  # sorted by start
 
-    @property
+    @cached_property
     def spans(self) -> tuple[tuple[time, time], ...]:
         """``window`` minus every excluded interval, as sorted disjoint ``[start, end)`` spans."""
         return _subtract(self.window, self.excluded)
@@ -173,18 +184,31 @@ class _Days:
 
     def closed(self, day: date) -> str | None:
         """Why ``day`` is closed ("blocked_day" or "holiday"), or None when it is open."""
-        if day.weekday() in self.blocked.weekdays or day in self.blocked.dates:
-            return "blocked_day"
-        if self.blocked.public_holidays and is_holiday(day, self.country, self.region):
-            return "holiday"
-        return None
+        return _closed(day, self.blocked, self.country, self.region)
+
+
+@lru_cache(maxsize=4096)
+def _closed(day: date, blocked: BlockedDays, country: str | None, region: str | None) -> str | None:
+    # Kept per local date: every time rule of a decision asks about the same day or two.
+    if day.weekday() in blocked.weekdays or day in blocked.dates:
+        return "blocked_day"
+    if blocked.public_holidays and is_holiday(day, country, region):
+        return "holiday"
+    return None
+
+
+@lru_cache(maxsize=1024)
+def _local(t: datetime, zone: str) -> tuple[time, date]:
+    # The wall time and date of ``t`` in ``zone``: every time rule of one decision asks for
+    # the same instant in the same zones (an aware instant hashes by its UTC value).
+    local = t.astimezone(ZoneInfo(zone))
+    return local.time(), local.date()
 
 
 def _allows(t: datetime, zone: str, hours: _Hours, days: _Days) -> bool:
-    local = t.astimezone(ZoneInfo(zone))
-    wall = local.time()
+    wall, day = _local(t, zone)
     in_span = any(start <= wall < end for start, end in hours.spans)
-    return in_span and days.closed(local.date()) is None
+    return in_span and days.closed(day) is None
 
 
 def _why(t: datetime, zone: str, hours: _Hours, days: _Days) -> tuple[str, str]:

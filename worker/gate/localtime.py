@@ -28,6 +28,7 @@ _SECOND = timedelta(seconds=1)
 _DAY = timedelta(days=1)
 
 
+@lru_cache(maxsize=4096)
 def earliest_instant(day: date) -> datetime:
     """A UTC instant at or before every instant whose local date, in any zone, is ``day``."""
     return _wall(day, time.min) - _OFFSET_BOUND

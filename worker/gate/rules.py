@@ -40,6 +40,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from types import MappingProxyType
 from typing import Literal
 
@@ -126,9 +127,10 @@ class Rule:
     enforced_by: str | None = None
     warns_on: str | None = None  # one of WARNS_ON
 
-    @property
+    @cached_property
     def ref(self) -> str:
-        """``pack/rule@version``: what an outcome's ``rule`` field cites."""
+        """``pack/rule@version``: what an outcome's ``rule`` field cites (built once per rule:
+        every check of every decision cites it)."""
         return f"{self.pack}/{self.id}@{self.pack_version}"
 
     @property

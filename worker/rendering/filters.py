@@ -17,6 +17,7 @@ import re
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
 from babel import Locale, UnknownLocaleError
@@ -51,6 +52,7 @@ class DateText(str):
         return made
 
 
+@lru_cache(maxsize=1024)
 def babel_locale(person: str, file_tag: str) -> str:
     """The locale to format in: ``person``'s if its language is the file's, else the file's.
 
@@ -89,16 +91,35 @@ def money(context: Mapping[str, Any], value: Any, currency: str | None = None) -
     ``¥3,200.00`` (zh-CN with CNY): the account's currency unless one is given."""
     amount = _decimal(value, "money")
     code = currency if currency is not None else context.get("currency")
-    if not isinstance(code, str) or not is_currency(code.upper()):
+    upper = code.upper() if isinstance(code, str) else None
+    step = None if upper is None else _step(upper)
+    if upper is None or step is None:
         raise FilterError(
             f"money: {code!r} is not an ISO 4217 currency code; the account has no balance "
             "currency, so guard with {% if amount_due is not none %} or give one: "
             "money('USD')"
         )
     # Half up, as ``amount`` rounds (Babel alone would round half to even).
-    step = Decimal(1).scaleb(-get_currency_precision(code.upper()))
     rounded = amount.quantize(step, rounding=ROUND_HALF_UP)
-    return str(format_currency(rounded, code.upper(), locale=_locale(context)))
+    return _currency(str(rounded), upper, _locale(context))
+
+
+@lru_cache(maxsize=512)
+def _step(code: str) -> Decimal | None:
+    """The smallest amount of currency ``code`` (0.01 for USD), or None: not ISO 4217."""
+    return Decimal(1).scaleb(-get_currency_precision(code)) if is_currency(code) else None
+
+
+# Babel's formatting costs ~0.1 ms a call and every message prints the same few amounts; the
+# amount is keyed as its text, so -0.00 and 0.00 (equal as Decimals) stay apart.
+@lru_cache(maxsize=4096)
+def _currency(amount: str, code: str, locale: str) -> str:
+    return str(format_currency(Decimal(amount), code, locale=locale))
+
+
+@lru_cache(maxsize=4096)
+def _date(day: date, style: str, locale: str) -> str:
+    return str(format_date(day, format=style, locale=locale))
 
 
 @pass_context
@@ -124,7 +145,7 @@ def date_filter(context: Mapping[str, Any], value: Any, style: str = "long") -> 
             ) from None
     else:
         raise FilterError(f"date: needs a date such as 2026-03-02, not {value!r}")
-    return str(format_date(day, format=style, locale=_locale(context)))
+    return _date(day, style, _locale(context))
 
 
 @pass_context

@@ -39,6 +39,9 @@ PRIMARY_PART = {"sms": "sms.txt", "email": "email.txt", "voice": "voice.txt", "v
 #: Every part file a template may hold, without its locale.
 PARTS = frozenset({*PRIMARY_PART.values(), "email.subject.txt", "email.html", "voicemail.txt"})
 
+#: Compiled template files a worker's renderer keeps (the shipped directory has 147).
+TEMPLATE_CACHE_SIZE = 5000
+
 # A leading letter or digit: "_layouts" and the like hold shared files, not messages.
 _TEMPLATE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 # "voicemail" before "voice" and "email.subject" before "email": the regex takes the first fit.
@@ -75,10 +78,22 @@ def _refuse_none(value: Any) -> Any:
 class Renderer:
     """Renders ``<template>/<part>[.<locale>].<ext>`` files from one templates directory."""
 
-    def __init__(self, templates_dir: Path, limits: RenderLimits | None = None) -> None:
+    def __init__(
+        self, templates_dir: Path, limits: RenderLimits | None = None, *, reload: bool = False
+    ) -> None:
+        """``reload=False`` (a worker's renderer): each template folder is listed, and each
+        file compiled, once in the renderer's life; an edit is seen by a new renderer (a
+        restarted process). ``reload=True``: every render lists the folder and checks each
+        file's modification time, as an editor's long-lived tool would want. ``remind
+        templates lint|preview`` and the web preview build a renderer per call, so they see
+        every edit either way."""
         if not templates_dir.is_dir():
             raise TemplateError(f"templates directory {templates_dir} does not exist")
         self.templates_dir = templates_dir
+        self.reload = reload
+        # template -> its part files, kept when not reloading (a dict read is thread-safe;
+        # two threads listing the same folder at once store the same answer)
+        self._listed: dict[str, dict[str, dict[str, tuple[str, str]]]] = {}
         # Time and size limits hold in production too (worker.rendering.limits).
         self._env = LimitedEnvironment(
             limits or RenderLimits(),
@@ -90,6 +105,10 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
             finalize=_refuse_none,
+            auto_reload=reload,
+            # Jinja keeps 400 compiled files by default; a worker that never reloads keeps a
+            # directory's worth, so a big one is not compiled again as it cycles through.
+            cache_size=400 if reload else TEMPLATE_CACHE_SIZE,
         )
         self._env.filters.update(FILTERS)  # money, date, days, first_name, masked
 
@@ -187,6 +206,14 @@ class Renderer:
 
     def _files(self, template: str) -> dict[str, dict[str, tuple[str, str]]]:
         """``{part: {lower-cased locale or "" for default: (locale tag, file name)}}``."""
+        found = None if self.reload else self._listed.get(template)
+        if found is None:
+            found = self._list(template)
+            if not self.reload:
+                self._listed[template] = found
+        return found
+
+    def _list(self, template: str) -> dict[str, dict[str, tuple[str, str]]]:
         if not _TEMPLATE_NAME.match(template):
             raise TemplateError(
                 f"{template!r} is not a template name (a letter or digit, then letters, "

@@ -22,6 +22,7 @@ GSM7_BASIC = frozenset(
 )
 #: The GSM 03.38 extension table: each costs two septets (ESC + code).
 GSM7_EXTENSION = frozenset("\f^{}\\[~]|€")
+_GSM7 = GSM7_BASIC | GSM7_EXTENSION
 
 #: Septets in a single GSM-7 segment, and per part of a concatenated message.
 GSM7_SINGLE = 160
@@ -49,11 +50,22 @@ def segment_info(text: str) -> SmsInfo:
     two-unit character that does not fit at the end of a part starts the next one. An empty
     text still takes one segment.
     """
-    if all(ch in GSM7_BASIC or ch in GSM7_EXTENSION for ch in text):
+    chars = frozenset(text)
+    if chars <= _GSM7:
+        units = len(text) + sum(text.count(ch) for ch in chars & GSM7_EXTENSION)
+        if units <= GSM7_SINGLE:  # the common case: no need to walk the text
+            return SmsInfo("GSM-7", units, 1)
+        if units == len(text):  # one septet each: every part but the last is full
+            return SmsInfo("GSM-7", units, -(-units // GSM7_PART))
         costs = [2 if ch in GSM7_EXTENSION else 1 for ch in text]
-        return SmsInfo("GSM-7", sum(costs), _segments(costs, GSM7_SINGLE, GSM7_PART))
+        return SmsInfo("GSM-7", units, _segments(costs, GSM7_SINGLE, GSM7_PART))
+    units = len(text) + sum(text.count(ch) for ch in chars if ord(ch) > 0xFFFF)
+    if units <= UCS2_SINGLE:
+        return SmsInfo("UCS-2", units, 1)
+    if units == len(text):
+        return SmsInfo("UCS-2", units, -(-units // UCS2_PART))
     costs = [2 if ord(ch) > 0xFFFF else 1 for ch in text]
-    return SmsInfo("UCS-2", sum(costs), _segments(costs, UCS2_SINGLE, UCS2_PART))
+    return SmsInfo("UCS-2", units, _segments(costs, UCS2_SINGLE, UCS2_PART))
 
 
 def _segments(costs: list[int], single: int, part: int) -> int:
@@ -108,6 +120,21 @@ def _plain_space(ch: str) -> str:
     return ch
 
 
+class _Plain(dict[int, "str | int | None"]):
+    """The ``str.translate`` table of the spaces and invisible characters: every character
+    seen is looked up once (its Unicode category), then kept, so a message is cleaned in one
+    pass in C instead of one Python call per character."""
+
+    def __missing__(self, code: int) -> str | int | None:
+        plain = _plain_space(chr(code))
+        found: str | int | None = code if plain == chr(code) else plain
+        self[code] = found
+        return found
+
+
+_PLAIN = _Plain(_INVISIBLE)
+
+
 def normalise_sms(text: str) -> str:
     """Clean rendered SMS text into the one message body that is sent.
 
@@ -116,8 +143,7 @@ def normalise_sms(text: str) -> str:
     ellipsis become their ASCII forms. Lines lose leading and trailing spaces, blank lines go (an
     SMS has no paragraphs: each costs a character), and the lines are joined with single newlines.
     """
-    text = text.replace("\r\n", "\n").replace("\r", "\n").translate(_INVISIBLE)
-    text = "".join(_plain_space(ch) for ch in text)
+    text = text.replace("\r\n", "\n").replace("\r", "\n").translate(_PLAIN)
     if not _CJK.search(text):
         text = text.translate(_TYPOGRAPHY)
     # Leading spaces go too: they are template indentation, and an SMS has no layout to keep.

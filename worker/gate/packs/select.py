@@ -143,8 +143,28 @@ def rules_for(schedule: Schedule, account: Account, stated: Iterable[Place] = ()
     The packs are those of every candidate jurisdiction (``stated`` ones included).
     """
     places = candidate_places(account, schedule_country=schedule.country, stated=stated)
+    # Only the jurisdictions choose packs (not what said so, nor the order): one key for every
+    # person in the same places, whatever their numbers.
+    where = sorted({(p.country, p.region) for p in places}, key=lambda c: (c[0], c[1] or ""))
+    return list(compiled_rules(schedule, tuple(where)))
+
+
+#: (schedule, jurisdictions) pairs whose rules are kept: a process sees a handful of schedule
+#: versions and, per version, the few sets of jurisdictions its people may be in.
+RULES_CACHE_SIZE = 1024
+
+
+# Keyed like ``house_rules``, by the schedule's value: a new version, or the same name@version
+# re-read with another policy, is another key. The shipped packs are read once per process.
+@lru_cache(maxsize=RULES_CACHE_SIZE)
+def compiled_rules(
+    schedule: Schedule, where: tuple[tuple[str, str | None], ...]
+) -> tuple[Rule, ...]:
+    """The rules of the packs of ``where`` (country, region pairs) and of ``schedule``'s extra
+    packs, then its house rules."""
+    places = [Place(country, region, "") for country, region in where]
     packs = packs_for(places, schedule.collector, schedule.packs)
-    return [r for p in packs for r in p.rules] + list(house_rules(schedule))
+    return (*(r for p in packs for r in p.rules), *house_rules(schedule))
 
 
 def packs_for(places: Iterable[Place], collector: str, extra: Sequence[str] = ()) -> list[Pack]:
