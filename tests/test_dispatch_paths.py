@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
@@ -78,9 +79,9 @@ def race_on_caps(app: App, opt_out: bool = False) -> None:
     read = app.read_logs
     raced = False
 
-    def read_then_race(cap_keys: Sequence[str]) -> Mapping[str, list[float]]:
+    def read_then_race(cap_keys: Sequence[str], *batch: Any) -> Mapping[str, list[float]]:
         nonlocal raced
-        logs = read(cap_keys)
+        logs = read(cap_keys, *batch)
         if not raced:
             raced = True
             t = to_epoch(app.clock.now())

@@ -51,6 +51,13 @@ def test_each_script_is_given_keys_of_one_slot() -> None:
         "claim": [keys.timeline(shard)],
         "lease_hold": [keys.leases(shard), keys.timeline(shard)],
         "lease_drop": [keys.leases(shard)],
+        "lock_read": [
+            keys.account_lock(person, "A-1"),
+            keys.account_state(person, "A-1"),
+            keys.debt_stops(person),
+            keys.opt_outs(person),
+            keys.opt_ins(person),
+        ],
         "lease_recover": [keys.leases(shard), keys.timeline(shard)],
         "reserve": [
             keys.idempotency(person, dispatch),

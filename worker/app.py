@@ -38,6 +38,7 @@ from worker.storage import keys, phones, replication
 from worker.storage.connection import decodes_responses, is_cluster
 from worker.storage.leases import Leases
 from worker.storage.results import Results, Sink
+from worker.storage.scripts import Batch
 from worker.storage.store import Store
 from worker.storage.timeline import Timeline
 
@@ -143,7 +144,7 @@ class App:
             )
         return self.pinned_schedule(ref)
 
-    def commit(self, state: AccountState, now: datetime) -> None:
+    def commit(self, state: AccountState, now: datetime, batch: Batch | None = None) -> None:
         """Save ``state`` and put its pending step on the timeline (or take it off), together.
 
         On one server this is a transaction. On a Redis Cluster the keys sit on three slots (the
@@ -152,15 +153,26 @@ class App:
         the change unfinished: an event or enrolment is not acknowledged and is delivered again,
         a dispatch's entry comes back when its claim's lease ends, and the redo rewrites all
         three (a step already sent is not sent again: its dispatch id is claimed).
+
+        ``batch`` (a dispatch's, from ``writes``): the writes are added to it, sent with its
+        next round trip, instead of now.
         """
         state.updated_at = now
-        pipe = self.client.pipeline(transaction=not is_cluster(self.client))
-        self.store.save(state, pipe)
+        target = self.writes() if batch is None else batch
+        # a dispatch (``batch``) found the account through its index, under the lock: the
+        # index and the person's set of accounts stand, only the state is written
+        self.store.save(state, target.pipe, indexed=batch is not None)
         if state.due_at is not None:  # a collection step, a plan step or a queued plan message
-            self.timeline.place(state.account_id, state.due_at, pipe)
+            self.timeline.place(state.account_id, state.due_at, target.pipe)
         else:
-            self.timeline.remove(state.account_id, pipe)
-        pipe.execute()
+            self.timeline.remove(state.account_id, target.pipe)
+        if batch is None:
+            target.execute()
+
+    def writes(self) -> Batch:
+        """An empty batch of commands for one round trip: a transaction on one server, a plain
+        pipeline (applied in order per node) on a cluster, as ``commit`` explains."""
+        return Batch(self.client.pipeline(transaction=not is_cluster(self.client)))
 
     def confirm_replicated(self, *states: AccountState) -> None:
         """Return once the nodes holding ``states`` (state, index, timeline shard, phone index)
@@ -193,14 +205,18 @@ class App:
         ``stated``: places the person said they are in, whose packs apply too."""
         return rules_for(schedule, account, stated)
 
-    def read_logs(self, cap_keys: Sequence[str]) -> dict[str, list[float]]:
-        """The send instants each cap log holds, ascending (one round trip for all)."""
-        pipe = self.client.pipeline(transaction=False)
+    def read_logs(
+        self, cap_keys: Sequence[str], batch: Batch | None = None
+    ) -> dict[str, list[float]]:
+        """The send instants each cap log holds, ascending (one round trip for all); with
+        ``batch``, that round trip also carries what the batch holds."""
+        target = Batch(self.client.pipeline(transaction=False)) if batch is None else batch
+        first = len(target)
         for key in cap_keys:
-            pipe.zrange(key, 0, -1, withscores=True)
+            target.pipe.zrange(key, 0, -1, withscores=True)
         return {
             key: [float(score) for _, score in entries]
-            for key, entries in zip(cap_keys, pipe.execute(), strict=True)
+            for key, entries in zip(cap_keys, target.execute(atomic=False)[first:], strict=True)
         }
 
 

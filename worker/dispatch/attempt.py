@@ -7,6 +7,7 @@ modules that act on the decision pass one object instead of seven values.
 
 from __future__ import annotations
 
+from collections.abc import Set
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -18,7 +19,9 @@ from worker.app import App
 from worker.cadence.schedule import Occurrence, Schedule
 from worker.contracts.outcome import Outcome, OutcomeKind
 from worker.gate.decide import Decision, Setting, evaluate
-from worker.storage.keys import dispatch_id
+from worker.gate.types import LogReader
+from worker.storage.keys import dispatch_id, idempotency
+from worker.storage.scripts import Batch
 
 
 @dataclass
@@ -34,6 +37,8 @@ class Attempt:
     decision: Decision
     #: the worker working the message (its id goes into the claim), None outside a worker
     holder: str | None = None
+    #: the dispatch's writes, sent together with its next round trip (None: each at once)
+    writes: Batch | None = None
     #: the id of this attempt's send (idempotency key, cap log member), fixed when it begins:
     #: a transient failure counts the next attempt on the state but releases this one's caps
     dispatch_id: str = field(init=False)
@@ -78,7 +83,25 @@ class Attempt:
 
     def commit(self) -> None:
         """Save the state and place (or take off) its pending step on the timeline."""
-        self.app.commit(self.state, self.now)
+        self.app.commit(self.state, self.now, self.writes)
+
+    def finish_claim(self, value: str) -> None:
+        """Store what became of the send on its at-most-once claim (``Caps.finish``), with the
+        dispatch's next round trip when it has a batch of writes (the claim is held either
+        way: until then it says ``claimed``, which is never sent again)."""
+        if self.writes is None:
+            self.app.caps.finish(
+                person_id=self.state.person_id, dispatch_id=self.dispatch_id, value=value
+            )
+        else:
+            key = idempotency(self.state.person_id, self.dispatch_id)
+            self.writes.pipe.set(key, value, ex=self.app.caps.ttl)
+
+    def flush(self) -> None:
+        """Send the staged writes now (before a claim: what was decided before it is saved
+        first, as when each write went at once)."""
+        if self.writes is not None:
+            self.writes.execute()
 
     def judged_at(self, at: datetime) -> Decision:
         """The gate's decision on the same step at another instant (no reservation)."""
@@ -93,10 +116,20 @@ def setting_of(schedule: Schedule) -> Setting:
 
 
 def evaluate_step(
-    app: App, state: AccountState, schedule: Schedule, step: Occurrence, at: datetime
+    app: App,
+    state: AccountState,
+    schedule: Schedule,
+    step: Occurrence,
+    at: datetime,
+    *,
+    consent: tuple[Set[str], Set[str]] | None = None,
+    read_logs: LogReader | None = None,
 ) -> Decision:
-    """The gate's decision on ``step`` at ``at`` (no reservation): also what explain shows."""
-    opted_out, opted_in = app.store.consent_sets(state.person_id)
+    """The gate's decision on ``step`` at ``at`` (no reservation): also what explain shows.
+
+    ``consent``: the person's (opted out, opted in) sets, when read already (under the lock);
+    ``read_logs``: how to read the cap logs, by default ``App.read_logs``."""
+    opted_out, opted_in = consent or app.store.consent_sets(state.person_id)
     return evaluate(
         state,
         step,
@@ -104,6 +137,6 @@ def evaluate_step(
         at,
         opted_out=opted_out,
         opted_in=opted_in,
-        read_logs=app.read_logs,
+        read_logs=read_logs or app.read_logs,
         setting=setting_of(schedule),
     )

@@ -15,6 +15,7 @@ The work is split by what happens to the step: ``attempt`` (the gate's decision 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from worker.accounts import lifecycle, plans
 from worker.accounts.cursor import primary_zone
@@ -27,6 +28,8 @@ from worker.dispatch.planstep import reach_checkpoint
 from worker.dispatch.send import allow
 from worker.dispatch.steps import defer, suppress
 from worker.gate.engine import Check
+from worker.storage.scripts import Batch
+from worker.storage.store import Held
 
 __all__ = ["dispatch", "evaluate_step"]
 
@@ -41,49 +44,85 @@ def dispatch(
     ``holder`` is the worker's id when a ``remind worker`` process runs it: the worker leases
     the entry for as long as its heartbeat lasts, so a crash is recovered within seconds
     (``worker/storage/leases.py``), and its id goes into the at-most-once claim.
+
+    Round trips to the state Redis, for a step sent: the account index (whose person names the
+    lock); the lock with everything decided on read under it (``Store.lock_and_read``); the cap
+    logs, with the lease taken; the claim (``Caps.reserve_specs``); then the claim's answer,
+    the state and timeline entry, the outcomes, the lease and the lock given back, in one
+    (``writes``). A step not sent skips the claim, and the cap logs when no cap applies.
     """
-    state, now = app.store.load(account_id), app.clock.now()
-    if state is None:
+    person = app.store.person_of(account_id)
+    if person is None:
         log.warning("dispatch for unknown account %s ignored", account_id)
         app.timeline.remove(account_id)
         return []
-    with app.store.locked(state.person_id, account_id):
+    held = app.store.lock_and_read(person, account_id)
+    writes = app.writes()
+    if held.indexed != person:  # re-enrolled under another person, or gone, meanwhile:
+        app.store.stage_unlock(writes, held)  # give that lock back and start again
+        writes.execute()
+        return dispatch(app, account_id, claimed_due, holder=holder)
+    staged: list[tuple[int, dict[str, Any]]] = []
+    try:
+        state, now = held.state, app.clock.now()
+        if state is None:
+            log.warning("dispatch for unknown account %s ignored", account_id)
+            app.timeline.remove(account_id, writes.pipe)
+            return []
         if holder is not None:
             due = claimed_due if claimed_due is not None else to_epoch(state.due_at or now)
-            app.leases.hold(state.person_id, account_id, holder, due, now)
-        try:
-            # re-read under the lock, the index with the state: one round trip
-            state = app.store.require(account_id, state.person_id)
-            outcomes, checks = _dispatch_locked(app, state, claimed_due, holder)
-        finally:
-            if holder is not None:
-                app.leases.drop(account_id, holder)
-    for o in outcomes:
-        app.results.publish(o, checks=() if o.reason == "missed" else checks)
+            app.leases.stage_hold(writes, (person, account_id, held.token), holder, due, now)
+        outcomes, checks = _dispatch_locked(app, state, claimed_due, holder, writes, held)
+        for o in outcomes:
+            at = len(writes)
+            staged.append(
+                (at, app.results.stage(writes.pipe, o, () if o.reason == "missed" else checks))
+            )
+    finally:
+        if holder is not None:
+            app.leases.stage_drop(writes, account_id, holder)
+        app.store.stage_unlock(writes, held)
+        replies = writes.execute()
+    for at, record in staged:  # the sinks (the results queue) once the lock is given back
+        app.results.finish(record, replies[at])
     return outcomes
 
 
 def _dispatch_locked(
-    app: App, state: AccountState, claimed_due: float | None, holder: str | None
+    app: App,
+    state: AccountState,
+    claimed_due: float | None,
+    holder: str | None,
+    writes: Batch,
+    held: Held,
 ) -> tuple[list[Outcome], tuple[Check, ...]]:
     now = app.clock.now()
     schedule = app.pinned_schedule(state.schedule_ref)
     step = plans.current_step(state, schedule)  # a queued plan message, a plan or cadence step
     if step is None or state.due_at is None:
-        app.timeline.remove(state.account_id)  # nothing pending: a leftover entry
+        app.timeline.remove(state.account_id, writes.pipe)  # nothing pending: a leftover entry
         return [], ()
     if state.due_at > now or (
         claimed_due is not None and abs(to_epoch(state.due_at) - claimed_due) > 0.5
     ):
         # Stale message: the step it was claimed for has been decided already. Nothing is
         # decided, so nothing is recorded; put the entry back (the lease may have hidden it).
-        app.timeline.place(state.account_id, state.due_at)
+        app.timeline.place(state.account_id, state.due_at, writes.pipe)
         return [], ()
     lifecycle.lift_expired_pause(state, now)
     if plans.is_checkpoint(step):
-        return reach_checkpoint(app, state, schedule, step, now), ()
-    decision = evaluate_step(app, state, schedule, step, now)
-    a = Attempt(app, state, schedule, step, now, primary_zone(state.account), decision, holder)
+        return reach_checkpoint(app, state, schedule, step, now, writes), ()
+    decision = evaluate_step(
+        app,
+        state,
+        schedule,
+        step,
+        now,
+        consent=(held.opted_out, held.opted_in),
+        read_logs=lambda cap_keys: app.read_logs(cap_keys, writes),  # the lease rides along
+    )
+    zone = primary_zone(state.account)
+    a = Attempt(app, state, schedule, step, now, zone, decision, holder, writes)
     checks = decision.judgement.checks if decision.judgement else ()
     return _act(a), checks
 

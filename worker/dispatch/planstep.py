@@ -16,10 +16,16 @@ from worker.app import App
 from worker.cadence.schedule import Occurrence, Schedule
 from worker.contracts.outcome import Outcome
 from worker.gate.planflow import plan_outcome
+from worker.storage.scripts import Batch
 
 
 def reach_checkpoint(
-    app: App, state: AccountState, schedule: Schedule, step: Occurrence, now: datetime
+    app: App,
+    state: AccountState,
+    schedule: Schedule,
+    step: Occurrence,
+    now: datetime,
+    writes: Batch | None = None,
 ) -> list[Outcome]:
     """Break the plan if the checkpoint's instalment is unpaid, else move on; save the state."""
     plan = state.plan
@@ -32,5 +38,5 @@ def reach_checkpoint(
         plans.end(state, "broken", f"instalment {inst.number} missed", schedule, now)
     else:
         plans.advance_past(state, schedule, step, now)
-    app.commit(state, now)
+    app.commit(state, now, writes)
     return out

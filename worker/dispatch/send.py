@@ -53,6 +53,7 @@ def allow(a: Attempt) -> list[Outcome]:
     judgement = a.decision.judgement
     assert judgement is not None and a.decision.recipient is not None
     specs = [spec for _, spec in judgement.specs]
+    a.flush()  # what this dispatch decided before (a fallback's failed first try) goes first
     res = a.app.caps.reserve_specs(
         person_id=a.state.person_id,
         dispatch_id=a.dispatch_id,
@@ -107,9 +108,7 @@ def _send(a: Attempt, composed: Composed, cap_keys: Sequence[str]) -> list[Outco
         receipt = a.app.channels[a.channel].send(message)
     except DeliveryError as e:
         return _failed(a, e, cap_keys, rendered.locale)
-    a.app.caps.finish(
-        person_id=a.state.person_id, dispatch_id=a.dispatch_id, value=f"sent:{receipt.provider_id}"
-    )
+    a.finish_claim(f"sent:{receipt.provider_id}")
     a.state.sent_count += 1
     _count(a, judgement)
     note_sent(
@@ -145,9 +144,7 @@ def _failed(a: Attempt, e: DeliveryError, cap_keys: Sequence[str], locale: str) 
             return [defer(a, "provider_configuration", None, retry)]
         a.state.attempt += 1
         return [defer(a, "provider_transient", None, retry)]
-    a.app.caps.finish(
-        person_id=a.state.person_id, dispatch_id=a.dispatch_id, value=f"failed:{e.code}"
-    )
+    a.finish_claim(f"failed:{e.code}")
     if isinstance(e, RecipientOptedOut) and a.decision.recipient is not None:
         # the provider will refuse this address from now on: the gate must know it too
         a.app.store.set_opt_out(a.state.person_id, f"{a.channel}:{a.decision.recipient}")
@@ -181,7 +178,7 @@ def _unknown(a: Attempt, e: DeliveryError, locale: str, provider: str | None) ->
     never send it again (docs/architecture.md, At most once per step)."""
     judgement = a.decision.judgement
     assert judgement is not None
-    a.app.caps.finish(person_id=a.state.person_id, dispatch_id=a.dispatch_id, value="unknown")
+    a.finish_claim("unknown")
     _count(a, judgement)
     unknown = a.record(
         "unknown", channel=a.channel, reason=e.code or "ambiguous", provider=provider, locale=locale
@@ -208,7 +205,7 @@ def _fall_back(a: Attempt) -> list[Outcome]:
     step = replace(a.step, channel=fallback, fallback=None)
     a.state.attempt += 1
     decision = evaluate_step(a.app, a.state, a.schedule, step, a.now)
-    b = Attempt(a.app, a.state, a.schedule, step, a.now, a.zone, decision, a.holder)
+    b = Attempt(a.app, a.state, a.schedule, step, a.now, a.zone, decision, a.holder, a.writes)
     if decision.action == "allow":
         return allow(b)
     suppressed = decision.action == "suppress"
@@ -239,7 +236,7 @@ def _claimed_before(a: Attempt, res: Reservation) -> list[Outcome]:
             # another worker is sending it right now: leave it to that worker
             return [a.record("skipped", channel=a.channel, reason="in_progress")]
         # the claimer died between claim and provider answer: the message may have gone out
-        a.app.caps.finish(person_id=a.state.person_id, dispatch_id=a.dispatch_id, value="unknown")
+        a.finish_claim("unknown")
         unknown = a.record("unknown", channel=a.channel, reason="claimed_not_finished")
         return [unknown, *advance(a)]
     return [a.record("skipped", channel=a.channel, reason="duplicate"), *advance(a)]

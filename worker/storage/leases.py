@@ -30,7 +30,7 @@ import redis
 
 from worker.clock import from_epoch, to_epoch
 from worker.storage import keys
-from worker.storage.scripts import load_script
+from worker.storage.scripts import Batch, load_script
 
 
 @dataclass(frozen=True)
@@ -105,6 +105,24 @@ class Leases:
             keys=[keys.leases(shard), keys.timeline(shard)],
             args=[account_id, holder, due, to_epoch(now), lock, token or ""],
         )
+
+    def stage_hold(
+        self, batch: Batch, lock: tuple[str, str, str], holder: str, due: float, now: datetime
+    ) -> None:
+        """``hold``, added to ``batch`` (its next round trip), for a caller that took the lock
+        itself and knows its token: ``lock`` is (person id, account id, token)."""
+        person_id, account_id, token = lock
+        shard = keys.shard_of(account_id)
+        batch.script(
+            self._hold,
+            [keys.leases(shard), keys.timeline(shard)],
+            [account_id, holder, due, to_epoch(now), keys.account_lock(person_id, account_id),
+             token],
+        )  # fmt: skip
+
+    def stage_drop(self, batch: Batch, account_id: str, holder: str) -> None:
+        """``drop``, added to ``batch``."""
+        batch.script(self._drop, [keys.leases(keys.shard_of(account_id))], [account_id, holder])
 
     def drop(self, account_id: str, holder: str) -> None:
         """Give the lease back, if ``holder`` still holds it."""

@@ -23,6 +23,7 @@ import itertools
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import is_dataclass
 from datetime import datetime
@@ -43,6 +44,8 @@ from worker.storage import auditarchive, auditlog, keys, metrics
 from worker.storage.store import RECENT_OUTCOMES
 
 Sink = Callable[[dict[str, Any]], None]
+#: Seconds between two asks of the results queue's depth (``dramatiq_sink``).
+DEPTH_EVERY_SECONDS = 1.0
 log = logging.getLogger(__name__)
 
 
@@ -131,7 +134,13 @@ def queue_depth(broker: Any, queue_name: str) -> int | None:
 
 
 def dramatiq_sink(
-    broker: Any, queue_name: str, actor_name: str, *, max_messages: int = DEFAULT_RESULTS_QUEUE_MAX
+    broker: Any,
+    queue_name: str,
+    actor_name: str,
+    *,
+    max_messages: int = DEFAULT_RESULTS_QUEUE_MAX,
+    depth_every: float = DEPTH_EVERY_SECONDS,
+    clock: Callable[[], float] = time.monotonic,
 ) -> Sink:
     """A sink that enqueues each outcome as a message for ``actor_name`` on ``queue_name``.
 
@@ -139,18 +148,31 @@ def dramatiq_sink(
     With ``max_messages`` or more on the queue (nobody consumes it), the outcome is not
     enqueued: it is on the results stream already, kept for its retention, and a warning says
     so once for each overflow.
+
+    The queue's depth is asked at most every ``depth_every`` seconds (it is a round trip of its
+    own): between two asks, the depth last seen plus the messages this sink enqueued since is
+    taken for it (consumers only take messages away), and once that reaches ``max_messages``
+    the depth is asked again before each outcome, as it is while the queue overflows.
     """
     broker.declare_queue(queue_name)
     overflowing = False
+    seen: int | None = None  # the depth last asked, plus what this sink enqueued since
+    asked_at = -float("inf")
+
+    def depth() -> int | None:
+        nonlocal seen, asked_at
+        if seen is None or seen >= max_messages or clock() - asked_at >= depth_every:
+            seen, asked_at = queue_depth(broker, queue_name), clock()
+        return seen
 
     def send(outcome: dict[str, Any]) -> None:
-        nonlocal overflowing
-        depth = queue_depth(broker, queue_name)
-        if depth is not None and depth >= max_messages:
+        nonlocal overflowing, seen
+        depth_now = depth()
+        if depth_now is not None and depth_now >= max_messages:
             if not overflowing:
                 log.warning(
                     "results queue %s holds %d messages: outcomes go to the stream %s only "
-                    "until it drains", queue_name, depth, keys.RESULTS_STREAM,
+                    "until it drains", queue_name, depth_now, keys.RESULTS_STREAM,
                 )  # fmt: skip
             overflowing = True
             return
@@ -164,6 +186,8 @@ def dramatiq_sink(
                 options={},
             )
         )
+        if seen is not None:
+            seen += 1
 
     return send
 

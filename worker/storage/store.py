@@ -24,6 +24,7 @@ from worker.accounts.recent_codec import decode_outcome
 from worker.accounts.state import AccountState
 from worker.errors import StateError
 from worker.storage import keys
+from worker.storage.scripts import Batch, load_script
 
 #: Milliseconds an account lock is held at most (a crashed holder frees it by expiry).
 DEFAULT_LOCK_MS = 30_000
@@ -41,12 +42,27 @@ class AccountBusy(StateError):
     """Another process holds this account's lock; try again shortly."""
 
 
+@dataclasses.dataclass
+class Held:
+    """An account's lock, taken by ``Store.lock_and_read``, and what was read under it."""
+
+    person_id: str
+    account_id: str
+    token: str
+    #: the person the account index names, read after the lock was taken
+    indexed: str | None
+    state: AccountState | None
+    opted_out: set[str]
+    opted_in: set[str]
+
+
 class Store:
     """Typed access to the state keys of ``worker.storage.keys``."""
 
     def __init__(self, client: redis.Redis):
         self.client = client
         self._unlock = client.register_script(_UNLOCK)
+        self._lock_read = load_script(client, "lock_read")
 
     # -- accounts -----------------------------------------------------------------------------
     def person_of(self, account_id: str) -> str | None:
@@ -68,14 +84,7 @@ class Store:
             indexed, raw, marks = self._state_and_marks(person, account_id, with_index=True)
             if indexed != person:
                 return self.load(account_id)
-        if raw is None:
-            return None
-        state = decode_state(raw)
-        debt = state.account.debt
-        lifecycle.reimpose(
-            state, _mark(marks.get(f"stop:{debt}")), _mark(marks.get(f"hold:{debt}"))
-        )
-        return state
+        return _state(raw, marks)
 
     def _state_and_marks(self, person: str, account_id: str, *, with_index: bool = False) -> Any:
         # the index key is on another slot: a plain pipeline, which a cluster client splits
@@ -93,11 +102,21 @@ class Store:
             raise StateError(f"account {account_id!r} is not enrolled")
         return state
 
-    def save(self, state: AccountState, pipe: redis.client.Pipeline | None = None) -> None:
+    def save(
+        self,
+        state: AccountState,
+        pipe: redis.client.Pipeline | None = None,
+        *,
+        indexed: bool = False,
+    ) -> None:
+        """Write the state, its index entry and the person's set of accounts; ``indexed``: the
+        caller read the index naming this person under the account's lock, so the state alone."""
         target = pipe or self.client
-        target.set(keys.account_index(state.account_id), state.person_id)
+        if not indexed:
+            target.set(keys.account_index(state.account_id), state.person_id)
         target.set(keys.account_state(state.person_id, state.account_id), encode_state(state))
-        target.hset(keys.person_accounts(state.person_id), state.account_id, "")
+        if not indexed:
+            target.hset(keys.person_accounts(state.person_id), state.account_id, "")
 
     def account_ids(self) -> list[str]:
         """Every enrolled account id, sorted (a SCAN of the index: for commands such as
@@ -130,6 +149,36 @@ class Store:
         finally:
             # delete only our own lock: it may have expired and been taken by another holder
             self._unlock(keys=[key], args=[token])
+
+    def lock_and_read(self, person_id: str, account_id: str, ms: int = DEFAULT_LOCK_MS) -> Held:
+        """Take the account's lock and read its state (stops and holds put back) and the
+        person's consent sets under it, then the account index: one round trip (``lock_read``,
+        one slot, and the index, another slot, in the same plain pipeline). ``AccountBusy`` if
+        another process holds the lock. Give the lock back with ``stage_unlock``."""
+        lock = keys.account_lock(person_id, account_id)
+        token = uuid.uuid4().hex
+        batch = Batch(self.client.pipeline(transaction=False))
+        batch.script(
+            self._lock_read,
+            [lock, keys.account_state(person_id, account_id), keys.debt_stops(person_id),
+             keys.opt_outs(person_id), keys.opt_ins(person_id)],
+            [token, ms],
+        )  # fmt: skip
+        batch.pipe.get(keys.account_index(account_id))  # after the lock: as a re-read under it
+        reply, indexed = batch.execute()
+        if not int(reply[0]):
+            raise AccountBusy(f"account {account_id!r} is being updated by another process")
+        _, raw, flat, opted_out, opted_in = reply
+        marks = dict(zip(flat[::2], flat[1::2], strict=True))
+        return Held(
+            person_id, account_id, token, indexed, _state(raw, marks), set(opted_out), set(opted_in)
+        )
+
+    def stage_unlock(self, batch: Batch, held: Held) -> None:
+        """Add the release of ``held``'s lock (if still ours) to ``batch``."""
+        batch.script(
+            self._unlock, [keys.account_lock(held.person_id, held.account_id)], [held.token]
+        )
 
     # -- stops and holds of debts ---------------------------------------------------------------
     def debt_marks(self, person_id: str, debt: str) -> tuple[DebtMark | None, DebtMark | None]:
@@ -214,6 +263,16 @@ class Store:
     def recent_outcomes(self, person_id: str, account_id: str, n: int = 20) -> list[dict[str, Any]]:
         raw = self.client.lrange(keys.recent_outcomes(person_id, account_id), 0, n - 1)
         return [decode_outcome(r, person_id, account_id) for r in raw]
+
+
+def _state(raw: str | None, marks: dict[str, str]) -> AccountState | None:
+    """The state stored as ``raw``, with the stop or hold of its debt in ``marks`` put back."""
+    if raw is None:
+        return None
+    state = decode_state(raw)
+    debt = state.account.debt
+    lifecycle.reimpose(state, _mark(marks.get(f"stop:{debt}")), _mark(marks.get(f"hold:{debt}")))
+    return state
 
 
 def _json(mark: DebtMark) -> str:
