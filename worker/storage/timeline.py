@@ -24,7 +24,11 @@ import redis
 
 from worker.clock import from_epoch, to_epoch
 from worker.storage import keys
+from worker.storage.connection import is_cluster
 from worker.storage.scripts import load_script
+
+#: ``LIMIT 0 -1`` in the claim script's ``ZRANGEBYSCORE``: every entry due, however many.
+_ALL = -1
 
 
 @dataclass(frozen=True)
@@ -91,6 +95,32 @@ class Timeline:
             if len(claims) >= limit:
                 break
         claims.sort(key=lambda c: (c.due, c.account_id))  # earliest first, as one sorted set
+        return claims
+
+    def claim_all(self, now: datetime, *, lease_seconds: float) -> list[Claim]:
+        """Claim every entry due at ``now`` on every shard in one round trip (each shard's claim
+        is atomic on its own, as in ``claim``), earliest first, then by account id.
+
+        For a caller that is the timeline's only claimer and takes whatever is due at once (the
+        simulator): ``claim`` asks first which shards have anything due and claims at most
+        ``limit``, which a scheduler sharing the timeline with other replicas needs. On a Redis
+        Cluster, whose pipelines take no scripts, it is ``claim`` without a limit."""
+        if is_cluster(self.client):  # its pipelines refuse scripts: one call per shard due
+            return self.claim(now, lease_seconds=lease_seconds, limit=2**31 - 1)
+        epoch = to_epoch(now)
+        shards = self.shard_keys()
+        pipe = self.client.pipeline(transaction=False)
+        for key in shards:  # EVALSHA, not the script object: a pipeline of those checks first
+            pipe.evalsha(self._claim.sha, 1, key, epoch, lease_seconds, _ALL)
+        replies = pipe.execute(raise_on_error=False)
+        claims: list[Claim] = []
+        for key, flat in zip(shards, replies, strict=True):
+            if isinstance(flat, redis.exceptions.NoScriptError):  # the server's scripts flushed
+                flat = self._claim(keys=[key], args=[epoch, lease_seconds, _ALL])
+            elif isinstance(flat, Exception):
+                raise flat
+            claims += [Claim(flat[j], float(flat[j + 1])) for j in range(0, len(flat), 2)]
+        claims.sort(key=lambda c: (c.due, c.account_id))
         return claims
 
     def adopt_legacy(self, batch: int = 1000) -> int:
