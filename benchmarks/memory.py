@@ -85,9 +85,10 @@ def measure_enrolled(bench: Bench, n: int) -> dict[str, Any]:
     return {"redis_bytes_per_account": used / n, "redis_keys_per_account": count / n}
 
 
-def measure_simulation(bench: Bench, n: int) -> dict[str, Any]:
+def measure_simulation(bench: Bench, n: int, *, stepwise: bool = False) -> dict[str, Any]:
     """Simulate ``n`` demo accounts (and the demo's events) for ``SIM_DAYS`` days; the speed in
-    account-days per second, then the memory per account that is left."""
+    account-days per second, then the memory per account that is left. ``stepwise``: the
+    simulator's per-instant scheduler tick instead of its batched claim (the A/B baseline)."""
     bench.flush()
     client = bench.client()
     accounts = generate_accounts(DEMO_START.date(), n)
@@ -100,6 +101,7 @@ def measure_simulation(bench: Bench, n: int) -> dict[str, Any]:
         events=((f"events:{i}", e) for i, e in enumerate(events)),
         start=DEMO_START,
         days=SIM_DAYS,
+        stepwise=stepwise,
     )
     seconds = time.perf_counter() - t0
     untrimmed, _ = key_memory(client)

@@ -1,9 +1,11 @@
 """``remind simulate`` (docs/contracts.md, Command line): production code on a simulated clock.
 
-The store, timeline, scheduler tick, dispatch, gate and rendering are the production code; only
-the clock is simulated and the channels are outboxes. Instead of ticking every 15 simulated
-seconds, the clock jumps to the next instant something can happen (the earliest timeline entry
-or the next event), which decides exactly the same things in far fewer steps.
+The store, timeline, dispatch, gate and rendering are the production code; only the clock is
+simulated and the channels are outboxes. Instead of ticking every 15 simulated seconds, the
+clock jumps to the next instant something can happen (the earliest timeline entry or the next
+event), which decides exactly the same things in far fewer steps; at each instant every entry
+due is claimed in one round trip (``Timeline.claim_all``), or by the scheduler's ``tick`` with
+``stepwise``.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ from worker.runtime.scheduler import tick
 from worker.storage.auditarchive import archive_simulation
 
 Progress = Callable[[datetime], None]
+#: The outcomes file's write buffer.
+_BLOCK = 1 << 20
 
 
 @dataclass
@@ -111,6 +115,7 @@ def simulate(
     json_out: Path | None = None,
     progress: Progress | None = None,
     call_results: CallResults = "unknown",
+    stepwise: bool = False,
 ) -> SimulationResult:
     """Enroll ``accounts`` at ``start``, replay ``events`` at their ``at``, run ``days`` days.
 
@@ -124,10 +129,21 @@ def simulate(
     otherwise. ``unknown`` (the default) assumes nothing: the call counts under every call cap,
     as a live call does until its result arrives. ``answered``, ``voicemail`` or ``unanswered``
     ask "what if every call went so?".
+
+    ``stepwise`` runs the production scheduler ``tick`` at each instant instead of claiming every
+    entry due at once (``Timeline.claim_all``); both decide the same things in the same order
+    (tests/test_sim_batched.py), the batched claim in fewer round trips. (With more than the
+    tick's batch of 500 due at one instant, the tick's order depends on the shard its claim
+    starts from, which moves with the process id; the batched claim's does not.)
     """
     result = SimulationResult()
     clock = SimulatedClock(start)
-    out_file = open(json_out, "w", encoding="utf-8") if json_out else None  # noqa: SIM115
+    # written in 1 MiB blocks (a write call per some 1,500 decisions), not 8 KiB ones
+    out_file = (
+        open(json_out, "w", encoding="utf-8", buffering=_BLOCK)  # noqa: SIM115
+        if json_out
+        else None
+    )
 
     def sink(record: dict[str, Any]) -> None:
         result.outcomes.append(record)
@@ -153,6 +169,12 @@ def simulate(
         def send(account_id: str, due: float) -> None:
             dispatch(app, account_id, due)
 
+        # Nothing else writes the scratch keyspace, and no simulated dispatch holds a lease (it
+        # runs without a ``holder``): the tick's adoption of an older version's timeline and its
+        # recovery of dead workers' leases find nothing after this first look, so the batched
+        # loop claims directly, every entry due at the instant in one round trip.
+        app.timeline.adopt_legacy()
+        lease = app.settings.lease_seconds
         while True:
             now = clock.now()
             while i < len(timed) and timed[i][0] <= now:
@@ -163,7 +185,11 @@ def simulate(
                 else:
                     result.events_rejected += 1
                 i += 1
-            tick(app, send)
+            if stepwise:
+                tick(app, send)
+            else:
+                for c in app.timeline.claim_all(now, lease_seconds=lease):
+                    dispatch(app, c.account_id, c.due)
             candidates = [t for t in (app.timeline.next_due(),) if t is not None]
             if i < len(timed):
                 candidates.append(timed[i][0])

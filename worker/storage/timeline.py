@@ -24,7 +24,11 @@ import redis
 
 from worker.clock import from_epoch, to_epoch
 from worker.storage import keys
-from worker.storage.scripts import load_script
+from worker.storage.connection import is_cluster
+from worker.storage.scripts import load_script, script_source
+
+#: ``LIMIT 0 -1`` in the claim script's ``ZRANGEBYSCORE``: every entry due, however many.
+_ALL = -1
 
 
 @dataclass(frozen=True)
@@ -92,6 +96,42 @@ class Timeline:
                 break
         claims.sort(key=lambda c: (c.due, c.account_id))  # earliest first, as one sorted set
         return claims
+
+    def claim_all(self, now: datetime, *, lease_seconds: float) -> list[Claim]:
+        """Claim every entry due at ``now`` on every shard in one round trip (each shard's claim
+        is atomic on its own, as in ``claim``), earliest first, then by account id.
+
+        For a caller that is the timeline's only claimer and takes whatever is due at once (the
+        simulator): ``claim`` asks first which shards have anything due and claims at most
+        ``limit``, which a scheduler sharing the timeline with other replicas needs. On a Redis
+        Cluster, whose pipelines take no scripts, it is ``claim`` without a limit."""
+        if is_cluster(self.client):  # its pipelines refuse scripts: one call per shard due
+            return self.claim(now, lease_seconds=lease_seconds, limit=2**31 - 1)
+        epoch = to_epoch(now)
+        shards = self.shard_keys()
+        replies = dict(zip(shards, self._claim_each(shards, epoch, lease_seconds), strict=True))
+        missing = [k for k, r in replies.items() if isinstance(r, redis.exceptions.NoScriptError)]
+        if missing:  # the server's scripts were flushed: load it once, claim those shards again
+            self.client.script_load(script_source("claim"))
+            again = self._claim_each(missing, epoch, lease_seconds)
+            replies.update(zip(missing, again, strict=True))
+        claims: list[Claim] = []
+        for key in shards:
+            flat = replies[key]
+            if isinstance(flat, Exception):
+                raise flat
+            claims += [Claim(flat[j], float(flat[j + 1])) for j in range(0, len(flat), 2)]
+        claims.sort(key=lambda c: (c.due, c.account_id))
+        return claims
+
+    def _claim_each(self, shards: list[str], epoch: float, lease_seconds: float) -> list[Any]:
+        """The claim script on each of ``shards`` (every entry due), on one pipeline; replies and
+        errors in order. EVALSHA, not the script object: a pipeline of those asks the server
+        whether it knows the script first, a round trip of its own."""
+        pipe = self.client.pipeline(transaction=False)
+        for key in shards:
+            pipe.evalsha(self._claim.sha, 1, key, epoch, lease_seconds, _ALL)
+        return list(pipe.execute(raise_on_error=False))
 
     def adopt_legacy(self, batch: int = 1000) -> int:
         """Move the entries an older version left on its single timeline (``remind:timeline``)
