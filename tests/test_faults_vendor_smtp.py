@@ -170,11 +170,6 @@ def test_an_smtp_server_down_for_every_attempt_fails_the_email_after_nine_tries(
     assert app.store.require("A-1").cursor == 1  # the step is over: never sent later
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="dispatch falls back only after a permanent failure; a transient one that used up "
-    "its attempts ends the step (worker/dispatch/send.py::_failed, docs/reliability-vendor.md)",
-)
 def test_an_email_that_used_up_its_attempts_falls_back_to_the_steps_sms(
     live: Any, clock: SimulatedClock, sink: SmtpSink
 ) -> None:

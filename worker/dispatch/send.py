@@ -157,7 +157,8 @@ def _failed(a: Attempt, e: DeliveryError, cap_keys: Sequence[str], locale: str) 
         provider=provider,
         locale=locale,
     )
-    if e.permanent and not _is_fallback(a):
+    # permanent, or transient with its attempts used up: either way this channel is done
+    if not _is_fallback(a):
         return [failed, *_fall_back(a)]
     return [failed, *advance(a)]
 
