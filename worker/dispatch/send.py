@@ -60,6 +60,7 @@ def allow(a: Attempt) -> list[Outcome]:
         specs=specs,
         now=a.now,
         holder=a.holder,
+        batch=a.claim_batch(),  # the worker's lease, held before the claim, in its round trip
     )
     if res.status == "dup":
         return _claimed_before(a, res)
