@@ -237,3 +237,24 @@ def test_the_lock_script_sent_again_with_its_token_reads_again_and_another_finds
     assert (first[0], again[0], other) == (1, 1, [0])
     assert first[1] is not None and again[1] == first[1]
     assert app.client.get(lock) == "tok-1"
+
+
+def test_the_cap_key_memory_guesses_person_wide_logs_for_all_and_the_rest_per_account() -> None:
+    memory = CapKeyMemory(accounts=2)
+    asked = [
+        keys.cap_counter("P-1", "house/sms", "person"),
+        keys.cap_counter("P-1", "us/reg-f", "debt:D-1"),
+        keys.cap_counter("P-1", "us/tcpa", "number:+16175550100"),
+        keys.cap_counter("P-1", "us/calls", "class:mobile"),
+    ]
+    memory.learn("P-1", "A-1", asked)
+    assert memory.guess("P-1", "A-1") == [asked[0], asked[3], asked[1], asked[2]]
+    assert memory.guess("P-2", "A-2") == [  # another person: the person-wide ones only
+        keys.cap_counter("P-2", "house/sms", "person"),
+        keys.cap_counter("P-2", "us/calls", "class:mobile"),
+    ]
+    memory.learn("P-2", "A-2", [keys.cap_counter("P-2", "us/reg-f", "debt:D-2")])
+    memory.learn("P-3", "A-3", [keys.cap_counter("P-3", "us/reg-f", "debt:D-3")])
+    assert len(memory.guess("P-1", "A-1")) == 2  # the oldest account forgotten: 2 kept
+    memory.learn("P-3", "A-3", [keys.cap_counter("P-9", "x", "person")])  # not the person's
+    assert memory.guess("P-3", "A-3") == memory.guess("P-3", "A-0")
