@@ -21,6 +21,7 @@ from worker.intake import enroll
 from worker.runtime.scheduler import tick
 from worker.storage import keys
 from worker.storage.results import dramatiq_sink
+from worker.storage.scripts import script_source
 
 from .pipeline_helpers import account, brief, make_app, outbox
 
@@ -64,7 +65,8 @@ def test_a_sent_step_takes_three_round_trips_and_holds_its_lease_before_its_clai
     assert trips == [
         # lock, state, stops, consent; the index re-read; the cap log, after the lock
         [f"{sha} {lock}", "GET remind:idx:A-1", f"ZRANGE {person}:cap:house/sms-2-per-7d:person"],
-        [f"{sha} {leases}", f"{sha} {claim}"],  # the lease, then the at-most-once claim
+        # the lease (as its text: never NOSCRIPT, so never after the claim), then the claim
+        [f"EVAL ({len(script_source('lease_hold'))}-char script) {leases}", f"{sha} {claim}"],
         trips[2],  # all the writes: below (the results queue's enqueue is the 4th, a sink's)
     ]
     assert trips[2][:6] == [
@@ -153,6 +155,24 @@ def test_a_server_that_forgot_the_scripts_is_given_them_again(
     assert not app.client.exists("remind:{p:A-1}:lock:A-1")
     assert app.leases.get("A-1") is None
     assert brief(app.recorded)[-1][1:4] == ("early.1", "sms", "sent")  # type: ignore[attr-defined]
+
+
+def test_a_server_that_knows_the_claims_script_but_not_the_leases_holds_the_lease_first(
+    app: App, trips: list[list[str]], redis_client: redis.Redis
+) -> None:
+    app.client.script_flush()
+    app.client.script_load(script_source("reserve"))  # a holder-less dispatch loaded it alone
+    monitor = redis_client.monitor()  # what the server ran, in order (a NOSCRIPT included)
+    with monitor:
+        outcomes = dispatch(app, "A-1", holder=WORKER, person="A-1")
+        seen: list[tuple[str, str]] = []
+        while len(seen) < 2:
+            command = monitor.next_command()["command"]
+            if command.startswith("EVAL") and ("}:leases" in command or ":sent:" in command):
+                seen.append((command.split()[0], "lease" if "}:leases" in command else "claim"))
+    assert [(o.outcome, o.step) for o in outcomes] == [("sent", "early.1")]
+    assert seen == [("EVAL", "lease"), ("EVALSHA", "claim")]  # the lease ran, then the claim
+    assert app.leases.get("A-1") is None
 
 
 def test_an_index_that_names_another_person_once_locked_is_read_again(

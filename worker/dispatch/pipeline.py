@@ -97,7 +97,7 @@ def dispatch(
             )
     finally:
         if lease is not None:
-            lease(writes)  # no claim took it: held and given back with the writes, as before
+            lease(writes, claim=False)  # no claim took it: held and given back with the writes
         if holder is not None:
             app.leases.stage_drop(writes, account_id, holder)
         app.store.stage_unlock(writes, held)
@@ -115,11 +115,13 @@ class _Lease:
         self.app, self.held, self.holder, self.due, self.now = app, held, holder, due, now
         self.staged = False
 
-    def __call__(self, batch: Batch) -> None:
+    def __call__(self, batch: Batch, *, claim: bool = True) -> None:
         if not self.staged:
             self.staged = True
             lock = (self.held.person_id, self.held.account_id, self.held.token)
-            self.app.leases.stage_hold(batch, lock, self.holder, self.due, self.now)
+            # before a claim, as its text: held first even on a server that forgot the lease's
+            # script but knows the claim's (a NOSCRIPT would run it again after the claim)
+            self.app.leases.stage_hold(batch, lock, self.holder, self.due, self.now, whole=claim)
 
 
 def _read_logs(app: App, held: Held) -> LogReader:
