@@ -62,7 +62,11 @@ def tick(app: App, send: Send, *, batch: int = DEFAULT_BATCH, people: bool = Fal
         claims = app.timeline.claim(
             app.clock.now(), lease_seconds=app.settings.lease_seconds, limit=batch
         )
-        persons = app.store.persons_of(c.account_id for c in claims) if people else None
+        try:
+            persons = app.store.persons_of(c.account_id for c in claims) if people else None
+        except OUTAGES:
+            _put_back(app, [(c.account_id, c.due) for c in claims])
+            raise
         for n, c in enumerate(claims):
             try:
                 if persons is None:
