@@ -1,9 +1,11 @@
-"""Enrolling an account: a new one, an update in place, or a new cadence.
+"""Enrolling an account: a new one, an update in place, or a new cadence (a new *cycle*).
 
 An enrolment with the account's due date and schedule updates its contact data and variables
-in place; one with a new due date or schedule restarts the cadence from a fresh state. A stop
-or hold is kept per person and debt apart from the state (``Store.keep_stop``): an enrolment of
-a stopped debt is refused (``EnrollmentRefused``) and one of a held debt starts held.
+in place; one with a new due date or schedule restarts the cadence from a fresh state whose
+``cycle`` is one more than the state it replaces, so the new cadence's dispatch ids are its own
+(``keys.dispatch_id``). A stop or hold is kept per person and debt apart from the state
+(``Store.keep_stop``): an enrolment of a stopped debt is refused (``EnrollmentRefused``) and one
+of a held debt starts held.
 """
 
 from __future__ import annotations
@@ -76,14 +78,18 @@ def _start(
     app: App, account: Account, existing: AccountState | None, schedule: Schedule,
     before: list[str], now: datetime,
 ) -> AccountState:  # fmt: skip
-    """Start the account's new cadence (under its lock); ``EnrollmentRefused``: a stopped debt."""
+    """Start the account's new cadence (under its lock); ``EnrollmentRefused``: a stopped debt.
+
+    The new state's ``cycle`` is one more than ``existing``'s: the sends of the cadence it
+    replaces keep their claims (90 days), and the new cadence's dispatch ids must not meet them.
+    """
     stop, held = _debt_marks(app, account, existing)
     if stop is not None:
         raise _refused(app, account, schedule, stop, now)
     app.store.pin_schedule(schedule.ref, schedule.source)
     state = AccountState(
         account=account, schedule=schedule.name, version=schedule.version, enrolled_at=now,
-        updated_at=now,
+        updated_at=now, cycle=0 if existing is None else existing.cycle + 1,
     )  # fmt: skip
     lifecycle.start_cadence(state, schedule, now)
     lifecycle.reimpose(state, None, held)
