@@ -44,6 +44,9 @@ from worker.storage import auditarchive, auditlog, keys, metrics
 from worker.storage.store import RECENT_OUTCOMES
 
 Sink = Callable[[dict[str, Any]], None]
+#: ``json.dumps(..., ensure_ascii=False, separators=(",", ":"))``, the encoder built once
+#: (``dumps`` with options builds one per call); ``encode`` keeps no state, so threads share it
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 #: Seconds between two asks of the results queue's depth (``dramatiq_sink``).
 DEPTH_EVERY_SECONDS = 1.0
 log = logging.getLogger(__name__)
@@ -87,13 +90,11 @@ class Results:
         round trip), the stream's ``XADD`` first; after executing it, the caller passes the
         ``XADD``'s reply and the record returned here to ``finish``."""
         record = outcome.to_json_dict()
-        line = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+        line = _JSON.encode(record)
         at = datetime.fromisoformat(record["at"].replace("Z", "+00:00")).timestamp()
         pipe.xadd(keys.RESULTS_STREAM, {"outcome": line}, minid=self._trim_before, approximate=True)
         # the record with its checks, without serialising the outcome a second time
-        checks_json = json.dumps(
-            [_check_dict(c) for c in checks], ensure_ascii=False, separators=(",", ":")
-        )
+        checks_json = _JSON.encode([_check_dict(c) for c in checks])
         auditlog.stage(
             pipe, keys.shard_of(outcome.account_id), at, line,
             f'{line[:-1]},"checks":{checks_json}}}',
