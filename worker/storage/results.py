@@ -94,7 +94,7 @@ class Results:
         at = datetime.fromisoformat(record["at"].replace("Z", "+00:00")).timestamp()
         pipe.xadd(keys.RESULTS_STREAM, {"outcome": line}, minid=self._trim_before, approximate=True)
         # the record with its checks, without serialising the outcome a second time
-        checks_json = _JSON.encode([_check_dict(c) for c in checks])
+        checks_json = _checks_json(checks)
         auditlog.stage(
             pipe, keys.shard_of(outcome.account_id), at, line,
             f'{line[:-1]},"checks":{checks_json}}}',
@@ -191,6 +191,34 @@ def dramatiq_sink(
             seen += 1
 
     return send
+
+
+#: The JSON of rule checks seen before, by their fields: most checks are the same in every
+#: decision (the notes, the rules' fixed details). Only checks whose fields are all text or
+#: null are kept (equal keys then write equal JSON), and at most ``_CHECKS_SEEN_MAX`` of them.
+_CHECKS_SEEN: dict[tuple[Any, ...], str] = {}
+_CHECKS_SEEN_MAX = 4096
+
+
+def _checks_json(checks: Sequence[Any]) -> str:
+    """``_JSON.encode([_check_dict(c) for c in checks])``, a repeated check's JSON reused."""
+    parts = []
+    for check in checks:
+        if not is_dataclass(check):
+            parts.append(_JSON.encode(_check_dict(check)))
+            continue
+        fields = vars(check)
+        if not all(v is None or type(v) is str for v in fields.values()):
+            parts.append(_JSON.encode(_check_dict(check)))
+            continue
+        key = (type(check), *fields.items())
+        text = _CHECKS_SEEN.get(key)
+        if text is None:
+            text = _JSON.encode(_check_dict(check))
+            if len(_CHECKS_SEEN) < _CHECKS_SEEN_MAX:
+                _CHECKS_SEEN[key] = text
+        parts.append(text)
+    return "[" + ",".join(parts) + "]"
 
 
 def _check_dict(check: Any) -> dict[str, Any]:
