@@ -7,7 +7,7 @@ import json
 import os
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -231,3 +231,36 @@ def test_a_simulation_archives_its_decisions_beside_its_outbox_not_in_the_archiv
     records = archive_export(redis_client, archive, start, start + timedelta(days=5))
     assert [r["at"] for r in records] == [o["at"] for o in result.outcomes]
     assert not (tmp_path / "out" / "audit").exists()
+
+
+def test_the_checks_json_is_the_same_when_a_checks_json_is_reused() -> None:
+    # the audit record's checks are written from a cache of repeated checks' JSON: every
+    # list, repeats and first sightings, checks with an instant (never cached: an equal
+    # instant in another zone writes another text) and plain dicts, writes what json.dumps does
+    from dataclasses import dataclass
+
+    from worker.gate.types import Check
+    from worker.storage import results
+
+    @dataclass(frozen=True)
+    class Other:  # another kind of check with the same values writes its own field names
+        name: str
+        kind: str
+        verdict: str
+
+    at = datetime(2026, 3, 2, 15, tzinfo=UTC)
+    checks: list[object] = [
+        Check("house/quiet-hours@1", "hours", "allow", detail="09:00-20:00"),
+        Check("us/F15@1", "note", "n/a", detail='a "quoted" détail, 不要再打\n'),
+        Check("house/caps@1", "cap", "defer", "cap", at),
+        Check("house/caps@1", "cap", "defer", "cap", at.astimezone(timezone(timedelta(hours=-5)))),
+        Other("house/quiet-hours@1", "hours", "allow"),
+        {"rule": "r", "kind": "k", "verdict": "allow", "at": None},
+    ]
+    for chosen in (checks, checks[::-1], checks + checks, checks[:1], []):
+        plain = [results._check_dict(c) for c in chosen]
+        expected = json.dumps(plain, ensure_ascii=False, separators=(",", ":"))
+        assert results._checks_json(chosen) == expected
+        assert results._checks_json(chosen) == expected  # again, from the cache
+    assert '"at":"2026-03-02T15:00:00Z"' in results._checks_json(checks[2:3])
+    assert '"at":"2026-03-02T10:00:00-05:00"' in results._checks_json(checks[3:4])

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from worker.accounts import codec
 from worker.accounts.codec import decode_state, encode_state
@@ -117,6 +117,24 @@ def test_the_full_json_of_older_versions_is_read_as_before() -> None:
     state = decode_state(json.dumps(closed))
     assert (state.status_reason, state.close_reason) == ("closed", "deceased")
     assert decode_state(encode_state(state)) == state
+
+
+def test_only_a_compact_states_numbers_are_trusted_the_rest_is_validated() -> None:
+    # encode_state writes numbers validated on their way in: they are not parsed again; an
+    # older version's full JSON, and every other field of a compact state, still are
+    old = json.loads(OLD)
+    old["account"]["phones"] = [{"number": "+1 212 555 0123"}]
+    assert decode_state(json.dumps(old)).account.phones[0].number == "+12125550123"
+    old["account"]["phones"] = [{"number": "12125550123"}]
+    with pytest.raises(ValidationError, match=r"E\.164"):
+        decode_state(json.dumps(old))
+    compact = json.loads(encode_state(full_state()))
+    assert compact["a"]["ph"][0]["n"] == "+12125550123"
+    compact["a"]["ph"][0]["n"] = "+1 212 555 0123"
+    assert decode_state(json.dumps(compact)).account.phones[0].number == "+1 212 555 0123"
+    compact["a"]["ba"]["a"] = "ten"
+    with pytest.raises(ValidationError, match="decimal"):
+        decode_state(json.dumps(compact))
 
 
 def test_a_state_of_a_newer_format_is_refused_naming_it() -> None:

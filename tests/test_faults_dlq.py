@@ -1,6 +1,6 @@
 """A malformed message on every queue a worker consumes, on a real ``remind worker`` process, on
 Redis and on RabbitMQ: each is dead-lettered at once with its reason, the worker goes on, and
-``remind dlq list`` / ``redrive`` show and requeue them (docs/reliability-vendor.md).
+``remind dlq list`` / ``redrive`` show and requeue them (docs/reliability.md).
 
 The queues remind's workers consume are the actors' (worker/runtime/actors.py): ``intake``
 (``enroll_account``, ``apply_event``) and ``dispatch``. The results queue and ``field_visits``

@@ -1,6 +1,6 @@
 """What a dead letter says about itself, without a broker: the reason each cause gives, the note
 written once, the arguments masked, and what a redrive leaves behind
-(worker/runtime/deadletter.py, worker/runtime/dlq.py; docs/reliability-vendor.md)."""
+(worker/runtime/deadletter.py, worker/runtime/dlq.py; docs/reliability.md)."""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ email channel, an aiosmtpd sink that is stopped and started on its port).
 A refused connection was never processed: the guard tries again in place (three tries, 0.5 s
 and 1 s apart on the injected clock), then dispatch gives the reservation back and puts the
 step on remind's own timeline an hour later (not a dramatiq delay: docs/integration.md, Cadence
-delays), three attempts in all (docs/reliability-vendor.md).
+delays), three attempts in all (docs/reliability.md).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@ guard (worker/channels/guard.py), the official twilio client and the emulator an
 share of requests with a 429 (with Retry-After), a 500 or a hang past the client's timeout.
 
 What the emulator received is the evidence: for every step, the requests it got are exactly the
-ones the retry rules allow (docs/reliability-vendor.md), every step has exactly one terminal
+ones the retry rules allow (docs/reliability.md), every step has exactly one terminal
 outcome, and no request follows an ambiguous answer (a 500 or a timeout on a POST).
 """
 
@@ -220,7 +220,7 @@ def test_calls_through_the_failing_twilio_follow_the_same_rules(
 def test_a_twilio_that_keeps_answering_429_costs_at_most_nine_requests_a_step(
     faulty: Any, clock: SimulatedClock
 ) -> None:
-    assert (DEFAULT_ATTEMPTS, MAX_ATTEMPTS) == (3, 3)  # the bound docs/reliability-vendor.md states
+    assert (DEFAULT_ATTEMPTS, MAX_ATTEMPTS) == (3, 3)  # the bound docs/reliability.md states
     app, twilio = faulty(Faults(rate=0.85, seed=4, kinds=("429",)), sms=12)
     run_until(app, clock, DAY1_END)
 

@@ -221,6 +221,39 @@ def test_after_a_migration_the_pipeline_sends_the_new_version_without_a_step_alr
     ]
 
 
+def test_a_migration_in_a_later_cycle_looks_for_an_attempt_unclaimed_in_that_cycle(
+    redis_url: str, redis_client: redis.Redis, tmp_path: Path, clock: SimulatedClock
+) -> None:
+    """The first cadence sent early.1 only; re-enrolled with a new due date, the second sent
+    early.1 and early.2 (``A-1:early.2~c1:0``). Version 2's early.2 (day 4) must go out under
+    attempt 1 of that cycle: ``A-1:early.2:0``, never claimed, says nothing about it."""
+    app = _app(redis_url, tmp_path, clock)
+    enroll(app, parse_account(account(schedule="m")))
+    run_until(app, clock, datetime(2026, 3, 2, 16, tzinfo=UTC))
+    assert enroll(app, parse_account(account(schedule="m", due_date="2026-03-08"))).cycle == 1
+    run_until(app, clock, datetime(2026, 3, 10, 15, tzinfo=UTC))
+    _publish_v2(tmp_path)
+    report = migrate(app, "m", "2")
+    assert [m.text() for m in report.moves] == [
+        "A-1 [active] m@1: early.3 (day 3, early, sms) due 2026-03-11T14:00:00Z"
+        " -> early.2 (day 4, early, sms) due 2026-03-12T14:00:00Z"
+    ]
+    assert app.store.require("A-1").attempt == 1
+    run_until(app, clock, datetime(2026, 3, 14, tzinfo=UTC))
+    sent = [
+        (o["at"], o["schedule"], o["step"], o["provider_id"])
+        for o in app.recorded  # type: ignore[attr-defined]
+        if o["outcome"] in ("sent", "skipped")
+    ]
+    assert sent == [
+        ("2026-03-02T15:00:00Z", "m@1", "early.1", "A-1:early.1:0"),
+        ("2026-03-09T14:00:00Z", "m@1", "early.1", "A-1:early.1~c1:0"),
+        ("2026-03-10T14:00:00Z", "m@1", "early.2", "A-1:early.2~c1:0"),
+        ("2026-03-12T14:00:00Z", "m@2", "early.2", "A-1:early.2~c1:1"),
+        ("2026-03-13T14:00:00Z", "m@2", "early.3", "A-1:early.3~c1:0"),
+    ]
+
+
 def test_an_unknown_version_names_the_versions_there_are(
     redis_url: str, redis_client: redis.Redis, tmp_path: Path, clock: SimulatedClock
 ) -> None:

@@ -170,3 +170,39 @@ def test_a_call_nobody_answered_gives_the_result_unanswered_without_an_outcome(
     assert signed(client, "/twilio/status/voice", call, late) == (200, {"done": "duplicate"})
     assert app.recorded[before:] == []  # type: ignore[attr-defined]
     assert "oral" not in app.store.require("A-1").communicated
+
+
+def test_callbacks_of_a_re_enrolled_accounts_new_cycle_find_their_steps(
+    web: tuple[TestClient, App], clock: SimulatedClock
+) -> None:
+    """Re-enrolled with a new due date, the account's cadence is its cycle 1: its dispatch ids
+    carry ``~c1`` after the step key, and the callbacks still find the account and the step;
+    the first cycle's call, answered late, is recorded too."""
+    client, app = web
+    first = placed_call(web, clock)
+    assert first == "A-1:late.1:0"
+    due = account(due_date="2026-04-19")
+    assert client.post("/v1/accounts", json=due, headers=AUTH).status_code == 202
+    run_until(app, clock, datetime(2026, 4, 27, 16, tzinfo=UTC))
+    call = app.store.require("A-1").last_call
+    assert call == "A-1:late.1~c1:0"
+    before = len(app.recorded)  # type: ignore[attr-defined]
+    sms = "/twilio/status/sms"
+    assert signed(client, sms, "A-1:early.1~c1:0", sms_form("delivered", "SM9")) == (
+        200,
+        {"done": "delivered"},
+    )
+    status = {"CallSid": "CA9", "CallStatus": "completed", "AnsweredBy": "human"}
+    assert signed(client, "/twilio/status/voice", call, status) == (200, {"done": "answered"})
+    status = {"CallSid": "CA1", "CallStatus": "completed", "AnsweredBy": "machine_start"}
+    assert signed(client, "/twilio/status/voice", first, status) == (200, {"done": "voicemail"})
+    new = [
+        (o["step"], o["channel"], o["outcome"], o["provider_id"])
+        for o in app.recorded[before:]  # type: ignore[attr-defined]
+    ]
+    assert new == [
+        ("early.1", "sms", "delivered", "SM9"),
+        ("late.1", "voice", "answered", "A-1:late.1~c1:0"),
+        ("late.1", "voice", "voicemail", "A-1:late.1:0"),
+    ]
+    assert "oral" in app.store.require("A-1").communicated

@@ -13,10 +13,10 @@ timeline entry in one transaction, and gets an outcome ``migrated`` (reason ``mi
 ref> at <old step>``) that ``remind explain``, the audit log and the results stream show. A dry
 run reads the same and writes nothing; a second run finds nothing left to move.
 
-A new step's send is keyed by its step key and attempt. A key the new version reuses for another
-step than the one sent under it in the old version would make the dispatch take the new step for
-a duplicate; the migration gives such a step the first attempt number whose key was never
-claimed.
+A new step's send is keyed by its step key and attempt (in the account's cycle: the dispatch id
+of ``keys.dispatch_id``). A key the new version reuses for another step than the one sent under
+it in the old version would make the dispatch take the new step for a duplicate; the migration
+gives such a step the first attempt number whose key was never claimed in the account's cycle.
 """
 
 from __future__ import annotations
@@ -228,7 +228,7 @@ def _free_attempt(app: App, state: AccountState, new: Occurrence, old: Occurrenc
     if new.key == old.key and (new.tier, new.day, new.channel) == (old.tier, old.day, old.channel):
         return attempt
     while app.store.dispatch_claimed(
-        state.person_id, dispatch_id(state.account_id, new.key, attempt)
+        state.person_id, dispatch_id(state.account_id, new.key, attempt, state.cycle)
     ):
         attempt += 1
     return attempt

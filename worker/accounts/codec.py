@@ -24,6 +24,7 @@ from typing import Any
 from pydantic_core import from_json, to_json
 
 from worker.accounts.state import AccountState
+from worker.contracts.account import STORED
 from worker.errors import StateError
 
 #: The compact format written now.
@@ -120,7 +121,9 @@ def decode_state(raw: str | bytes) -> AccountState:
     full = _expand(data, STATE)
     if "schedule" not in full and isinstance(full.get("account"), dict):
         full["schedule"] = full["account"].get("schedule")
-    return AccountState.model_validate(full)
+    # what ``encode_state`` wrote was validated on its way in: its phone numbers are in E.164
+    # already and are not parsed again (~0.08 ms a dispatch); everything else is validated
+    return AccountState.model_validate(full, context=_STORED_CONTEXT)
 
 
 def _shorten(data: dict[str, Any], table: Table) -> dict[str, Any]:
@@ -132,12 +135,25 @@ def _shorten(data: dict[str, Any], table: Table) -> dict[str, Any]:
 
 
 def _expand(data: dict[str, Any], table: Table) -> dict[str, Any]:
-    longs = {short: (name, nested) for name, (short, nested) in table.items()}
+    longs = _LONGS[id(table)]
     out: dict[str, Any] = {}
     for short, value in data.items():
         name, nested = longs.get(short, (short, None))
         out[name] = _each(value, nested, _expand) if nested else value
     return out
+
+
+def _reversed(table: Table, into: dict[int, dict[str, tuple[str, Any]]]) -> None:
+    into[id(table)] = {short: (name, nested) for name, (short, nested) in table.items()}
+    for _, nested in table.values():
+        if nested is not None and id(nested) not in into:
+            _reversed(nested, into)
+
+
+#: Each table's short name -> (long name, nested table), by the table's id (built once).
+_LONGS: dict[int, dict[str, tuple[str, Any]]] = {}
+_reversed(STATE, _LONGS)
+_STORED_CONTEXT = {STORED: True}
 
 
 def _each(value: Any, table: Table, apply: Any) -> Any:

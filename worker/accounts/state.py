@@ -56,6 +56,10 @@ class AccountState(PlanFields):
     #: when the pending step is due (mirrors its timeline score; guards against stale messages)
     due_at: datetime | None = None
     attempt: int = 0
+    #: which cadence of the account this is: 0 for the first, one more each time an enrolment
+    #: restarts the schedule (a new due date or schedule); the dispatch ids carry it, so a new
+    #: cadence's sends are never taken for the earlier one's (``keys.dispatch_id``)
+    cycle: int = 0
     enrolled_at: datetime
     updated_at: datetime
     payments: list[Payment] = Field(default_factory=list)

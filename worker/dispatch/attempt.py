@@ -48,7 +48,9 @@ class Attempt:
 
     def __post_init__(self) -> None:
         key = claim_key(self.state, self.step)  # a plan step's carries the plan's number
-        self.dispatch_id = dispatch_id(self.state.account_id, key, self.state.attempt)
+        self.dispatch_id = dispatch_id(
+            self.state.account_id, key, self.state.attempt, self.state.cycle
+        )
 
     @property
     def channel(self) -> str:

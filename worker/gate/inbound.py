@@ -1,6 +1,6 @@
 """Acting on a person's reply (the ``reply`` event): opt-outs, holds for review, the record.
 
-Intake calls ``on_event`` for every event, under the account's lock (worker/intake.py). A reply
+Intake calls ``on_event`` for every event, under the account's lock (worker/intake/). A reply
 is read (``worker.gate.replies``) and acted on at once: the TCPA allows up to ten business days
 (47 CFR 64.1200(a)(10)-(12)), remind takes none, so the next step already finds the opt-out.
 

@@ -159,18 +159,31 @@ def recent_outcomes(person_id: str, account_id: str) -> str:
     return f"{_prefix}:{person_tag(person_id)}:outcomes:{account_id}"
 
 
-def dispatch_id(account_id: str, step_key: str, attempt: int) -> str:
+#: Between a step key and its cadence's cycle in a dispatch id: ``early.1~c2``. Step keys hold
+#: a-z 0-9 ``_ - . #`` and a plan's ``~p<n>`` or ``~q<n>``; account ids hold no ``~``.
+CYCLE_MARK = "~c"
+
+
+def dispatch_id(account_id: str, step_key: str, attempt: int, cycle: int = 0) -> str:
     """The id of one send attempt of a step: its idempotency key, cap log member and receipt.
 
+    ``<account>:<step key>:<attempt>`` in an account's first cadence (``cycle`` 0, the
+    ``AccountState.cycle`` of an account never re-enrolled with a new due date), and
+    ``<account>:<step key>~c<cycle>:<attempt>`` in a later one, so a new cadence's steps are
+    new sends and the claims its earlier cadence left (kept 90 days) do not match them.
     The account id may itself hold ``:``; a reader splits from the right (``rsplit(":", 2)``).
     """
-    return f"{account_id}:{step_key}:{attempt}"
+    step = step_key if cycle == 0 else f"{step_key}{CYCLE_MARK}{cycle}"
+    return f"{account_id}:{step}:{attempt}"
 
 
 def split_dispatch_id(value: str) -> tuple[str, str | None]:
-    """The account id and step key of a dispatch id (the step key is None if it has none)."""
+    """The account id and step key of a dispatch id, without its cycle (the step key is None if
+    it has none)."""
     parts = value.rsplit(":", 2)
-    return (parts[0], parts[1]) if len(parts) == 3 else (parts[0], None)
+    if len(parts) != 3:
+        return parts[0], None
+    return parts[0], parts[1].partition(CYCLE_MARK)[0]
 
 
 def provider_status(person_id: str, what: str) -> str:
@@ -189,8 +202,8 @@ def idempotency(person_id: str, dispatch_id: str) -> str:
 
     It may go only when its dispatch id can never come up again, and it can: in the same
     cadence on a redelivered message or a dead worker's recovered entry, and whenever
-    ``remind schedules migrate`` looks for an attempt never claimed; in a new cadence, since an
-    enrolment with a new due date restarts the schedule under dispatch ids of the same form. Only
+    ``remind schedules migrate`` looks for an attempt never claimed. (A new cadence, started by
+    an enrolment with a new due date, sends under ids of its own cycle: ``dispatch_id``.) Only
     a debt stopped for good never runs a step again, and its claims cannot be found without a
     scan: hence no shorter TTL (benchmarks/RESULTS.md, Memory, 2026-11-29)."""
     return f"{_prefix}:{person_tag(person_id)}:sent:{dispatch_id}"

@@ -44,6 +44,9 @@ from worker.storage import auditarchive, auditlog, keys, metrics
 from worker.storage.store import RECENT_OUTCOMES
 
 Sink = Callable[[dict[str, Any]], None]
+#: ``json.dumps(..., ensure_ascii=False, separators=(",", ":"))``, the encoder built once
+#: (``dumps`` with options builds one per call); ``encode`` keeps no state, so threads share it
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 #: Seconds between two asks of the results queue's depth (``dramatiq_sink``).
 DEPTH_EVERY_SECONDS = 1.0
 log = logging.getLogger(__name__)
@@ -87,13 +90,11 @@ class Results:
         round trip), the stream's ``XADD`` first; after executing it, the caller passes the
         ``XADD``'s reply and the record returned here to ``finish``."""
         record = outcome.to_json_dict()
-        line = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+        line = _JSON.encode(record)
         at = datetime.fromisoformat(record["at"].replace("Z", "+00:00")).timestamp()
         pipe.xadd(keys.RESULTS_STREAM, {"outcome": line}, minid=self._trim_before, approximate=True)
         # the record with its checks, without serialising the outcome a second time
-        checks_json = json.dumps(
-            [_check_dict(c) for c in checks], ensure_ascii=False, separators=(",", ":")
-        )
+        checks_json = _checks_json(checks)
         auditlog.stage(
             pipe, keys.shard_of(outcome.account_id), at, line,
             f'{line[:-1]},"checks":{checks_json}}}',
@@ -190,6 +191,34 @@ def dramatiq_sink(
             seen += 1
 
     return send
+
+
+#: The JSON of rule checks seen before, by their fields: most checks are the same in every
+#: decision (the notes, the rules' fixed details). Only checks whose fields are all text or
+#: null are kept (equal keys then write equal JSON), and at most ``_CHECKS_SEEN_MAX`` of them.
+_CHECKS_SEEN: dict[tuple[Any, ...], str] = {}
+_CHECKS_SEEN_MAX = 4096
+
+
+def _checks_json(checks: Sequence[Any]) -> str:
+    """``_JSON.encode([_check_dict(c) for c in checks])``, a repeated check's JSON reused."""
+    parts = []
+    for check in checks:
+        if not is_dataclass(check):
+            parts.append(_JSON.encode(_check_dict(check)))
+            continue
+        fields = vars(check)
+        if not all(v is None or type(v) is str for v in fields.values()):
+            parts.append(_JSON.encode(_check_dict(check)))
+            continue
+        key = (type(check), *fields.items())
+        text = _CHECKS_SEEN.get(key)
+        if text is None:
+            text = _JSON.encode(_check_dict(check))
+            if len(_CHECKS_SEEN) < _CHECKS_SEEN_MAX:
+                _CHECKS_SEEN[key] = text
+        parts.append(text)
+    return "[" + ",".join(parts) + "]"
 
 
 def _check_dict(check: Any) -> dict[str, Any]:

@@ -10,7 +10,7 @@
 ``refuse={"nobody@example.com": "550 5.1.1 No such user"}`` answers that recipient with the
 given reply, as a real server refuses an unknown mailbox. ``stop()`` then ``start()`` takes the
 server down and brings it back on the same port, keeping what it received (the fault suite's
-outage, docs/reliability-vendor.md).
+outage, docs/reliability.md).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The emulator's answers: one scripted ``Reply`` per request, the helpers that build the
 usual ones (``accepted``, ``error(21211)``, ``throttled``, ``hang``...), and ``Faults``, a seeded
-share of failing answers for the fault suite (docs/reliability-vendor.md)."""
+share of failing answers for the fault suite (docs/reliability.md)."""
 
 from __future__ import annotations
 
