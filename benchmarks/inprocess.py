@@ -96,15 +96,15 @@ def measure_round_trips(bench: Bench, n: int) -> dict[str, Any]:
     warm = 4
     for i in range(warm + n):
         enroll_raw(app, due_account(i), source="bench")
-    claims: list[tuple[str, float]] = []
-    tick(app, lambda account_id, due: claims.append((account_id, due)))
-    for account_id, due in claims[:warm]:  # scripts loaded, schedule parsed, connections open
-        dispatch(app, account_id, due)
+    claims: list[tuple[str, float, str | None]] = []  # as the scheduler sends them
+    tick(app, lambda account_id, due, person: claims.append((account_id, due, person)), people=True)
+    for account_id, due, person in claims[:warm]:  # scripts loaded, schedule parsed, ...
+        dispatch(app, account_id, due, person=person)
     watcher = connection.client(bench.state_url)
     commands0, sent0 = _commands(watcher), CountingConnection.sent
     kinds: dict[str, int] = {}
-    for account_id, due in claims[warm:]:
-        for outcome in dispatch(app, account_id, due):
+    for account_id, due, person in claims[warm:]:
+        for outcome in dispatch(app, account_id, due, person=person):
             kinds[outcome.outcome] = kinds.get(outcome.outcome, 0) + 1
     sent, commands = CountingConnection.sent - sent0, _commands(watcher) - commands0
     for c in (watcher, state, broker_client):

@@ -72,8 +72,8 @@ def measure_dispatch(bench: Bench, n: int, *, processes: int = 1, threads: int =
     app = bench.app(client)
     for i in range(WARMUP + n):
         enroll_raw(app, due_account(i), source="bench")
-    claims: list[tuple[str, float]] = []
-    tick(app, lambda account_id, due: claims.append((account_id, due)))
+    claims: list[tuple[str, float, str | None]] = []  # as the scheduler sends them
+    tick(app, lambda account_id, due, person: claims.append((account_id, due, person)), people=True)
     if len(claims) != WARMUP + n:
         raise RuntimeError(f"expected {WARMUP + n} due steps, the tick claimed {len(claims)}")
     client.delete(keys.RESULTS_STREAM)  # the enrolments' records are not dispatch outcomes
@@ -85,8 +85,8 @@ def measure_dispatch(bench: Bench, n: int, *, processes: int = 1, threads: int =
 
     log = bench.workdir / "dispatch-worker.log"
     try:
-        for account_id, due in claims:
-            broker.enqueue(_message("dispatch", "dispatch", account_id, due))
+        for account_id, due, person in claims:
+            broker.enqueue(_message("dispatch", "dispatch", account_id, due, person))
         with running(worker_command(processes, threads), bench.env(), log) as proc:
             wait_until(
                 lambda: outcomes() >= WARMUP, "the warm-up dispatches", START_TIMEOUT, proc, log

@@ -61,14 +61,14 @@ def profile_dispatch(bench: Bench, n: int, top: int) -> str:
     app = bench.app(sinks=[dramatiq_sink(broker, settings.results_queue, settings.results_actor)])
     for i in range(WARM + n):
         enroll_raw(app, due_account(i), source="bench")
-    claims: list[tuple[str, float]] = []
-    tick(app, lambda account_id, due: claims.append((account_id, due)))
-    for account_id, due in claims[:WARM]:
-        dispatch(app, account_id, due)
+    claims: list[tuple[str, float, str | None]] = []  # as the scheduler sends them
+    tick(app, lambda account_id, due, person: claims.append((account_id, due, person)), people=True)
+    for account_id, due, person in claims[:WARM]:
+        dispatch(app, account_id, due, person=person)
 
     def work() -> None:
-        for account_id, due in claims[WARM:]:
-            dispatch(app, account_id, due)
+        for account_id, due, person in claims[WARM:]:
+            dispatch(app, account_id, due, person=person)
 
     text = _profiled(work, f"{n} in-process dispatches", top)
     broker.close()
@@ -109,12 +109,14 @@ def dispatch_trips(bench: Bench, n: int, top: int) -> str:
     app = bench.app(state, sinks=[sink])
     for i in range(2):
         enroll_raw(app, due_account(i), source="bench")
-    claims: list[tuple[str, float]] = []
-    tick(app, lambda account_id, due: claims.append((account_id, due)))
-    dispatch(app, *claims[0])
+    claims: list[tuple[str, float, str | None]] = []  # as the scheduler sends them
+    tick(app, lambda account_id, due, person: claims.append((account_id, due, person)), people=True)
+    account_id, due, person = claims[0]
+    dispatch(app, account_id, due, person=person)
     CountingConnection.trips = []
     try:
-        outcomes = dispatch(app, *claims[1])
+        account_id, due, person = claims[1]
+        outcomes = dispatch(app, account_id, due, person=person)
         trips = CountingConnection.trips
     finally:
         CountingConnection.trips = None

@@ -31,6 +31,7 @@ from worker.contracts.vocab import CHANNELS
 from worker.errors import ConfigError, StateError
 from worker.gate.calls import CallResults
 from worker.gate.caps import Caps
+from worker.gate.counters import CapKeyMemory
 from worker.gate.packs.select import rules_for
 from worker.gate.rules import Rule
 from worker.rendering.renderer import Renderer
@@ -72,6 +73,8 @@ class App:
         self.timeline = Timeline(client)
         self.leases = Leases(client, heartbeat_timeout=settings.worker_heartbeat_seconds)
         self.caps = Caps(client)
+        #: the cap logs each dispatch asked for, read with the next one's lock (a guess)
+        self.cap_keys = CapKeyMemory()
         self.renderer = Renderer(settings.templates_dir)
         self.results = Results(
             client,

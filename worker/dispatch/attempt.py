@@ -7,7 +7,7 @@ modules that act on the decision pass one object instead of seven values.
 
 from __future__ import annotations
 
-from collections.abc import Set
+from collections.abc import Callable, Set
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -39,6 +39,9 @@ class Attempt:
     holder: str | None = None
     #: the dispatch's writes, sent together with its next round trip (None: each at once)
     writes: Batch | None = None
+    #: stages the worker's lease on the entry in a batch (a worker's dispatch; once is enough):
+    #: it rides the claim's round trip, before the claim
+    lease: Callable[[Batch], None] | None = None
     #: the id of this attempt's send (idempotency key, cap log member), fixed when it begins:
     #: a transient failure counts the next attempt on the state but releases this one's caps
     dispatch_id: str = field(init=False)
@@ -104,6 +107,15 @@ class Attempt:
         first, as when each write went at once)."""
         if self.writes is not None:
             self.writes.execute()
+
+    def claim_batch(self) -> Batch | None:
+        """The batch the at-most-once claim is sent in: the worker's lease first (None: no
+        lease to take, the claim goes alone)."""
+        if self.lease is None:
+            return None
+        batch = Batch(self.app.client.pipeline(transaction=False))
+        self.lease(batch)
+        return batch
 
     def judged_at(self, at: datetime) -> Decision:
         """The gate's decision on the same step at another instant (no reservation)."""

@@ -15,6 +15,8 @@ The work is split by what happens to the step: ``attempt`` (the gate's decision 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from worker.accounts import lifecycle, plans
@@ -28,6 +30,7 @@ from worker.dispatch.planstep import reach_checkpoint
 from worker.dispatch.send import allow
 from worker.dispatch.steps import defer, suppress
 from worker.gate.engine import Check
+from worker.gate.types import LogReader
 from worker.storage.scripts import Batch
 from worker.storage.store import Held
 
@@ -37,7 +40,12 @@ log = logging.getLogger(__name__)
 
 
 def dispatch(
-    app: App, account_id: str, claimed_due: float | None = None, *, holder: str | None = None
+    app: App,
+    account_id: str,
+    claimed_due: float | None = None,
+    *,
+    holder: str | None = None,
+    person: str | None = None,
 ) -> list[Outcome]:
     """Decide and act on ``account_id``'s pending step; return the outcomes recorded.
 
@@ -45,24 +53,33 @@ def dispatch(
     the entry for as long as its heartbeat lasts, so a crash is recovered within seconds
     (``worker/storage/leases.py``), and its id goes into the at-most-once claim.
 
+    ``person``: the person the account index named when the scheduler claimed the entry (the
+    dispatch message carries it), so the lock is taken without reading the index first; the
+    index is read again under the lock either way, and one that names another person (or none)
+    now sends the dispatch the ordinary way, reading the index first.
+
     Round trips to the state Redis, for a step sent: the account index (whose person names the
-    lock); the lock with everything decided on read under it (``Store.lock_and_read``); the cap
-    logs, with the lease taken; the claim (``Caps.reserve_specs``); then the claim's answer,
-    the state and timeline entry, the outcomes, the lease and the lock given back, in one
-    (``writes``). A step not sent skips the claim, and the cap logs when no cap applies.
+    lock), unless ``person`` names it; the lock with everything decided on read under it, the
+    cap logs the last dispatches asked for included (``Store.lock_and_read``, ``CapKeyMemory``);
+    the worker's lease then the claim (``Caps.reserve_specs``); then the claim's answer, the
+    state and timeline entry, the outcomes, the lease and the lock given back, in one
+    (``writes``). A step not sent skips the claim (its lease goes with the writes); a cap log
+    not guessed costs a trip of its own, before the claim.
     """
-    person = app.store.person_of(account_id)
+    if person is None:
+        person = app.store.person_of(account_id)
     if person is None:
         log.warning("dispatch for unknown account %s ignored", account_id)
         app.timeline.remove(account_id)
         return []
-    held = app.store.lock_and_read(person, account_id)
+    held = app.store.lock_and_read(person, account_id, logs=app.cap_keys.guess(person, account_id))
     writes = app.writes()
     if held.indexed != person:  # re-enrolled under another person, or gone, meanwhile:
         app.store.stage_unlock(writes, held)  # give that lock back and start again
         writes.execute()
         return dispatch(app, account_id, claimed_due, holder=holder)
     staged: list[tuple[int, dict[str, Any]]] = []
+    lease: _Lease | None = None
     try:
         state, now = held.state, app.clock.now()
         if state is None:
@@ -71,14 +88,16 @@ def dispatch(
             return []
         if holder is not None:
             due = claimed_due if claimed_due is not None else to_epoch(state.due_at or now)
-            app.leases.stage_hold(writes, (person, account_id, held.token), holder, due, now)
-        outcomes, checks = _dispatch_locked(app, state, claimed_due, holder, writes, held)
+            lease = _Lease(app, held, holder, due, now)
+        outcomes, checks = _dispatch_locked(app, state, claimed_due, holder, writes, held, lease)
         for o in outcomes:
             at = len(writes)
             staged.append(
                 (at, app.results.stage(writes.pipe, o, () if o.reason == "missed" else checks))
             )
     finally:
+        if lease is not None:
+            lease(writes, claim=False)  # no claim took it: held and given back with the writes
         if holder is not None:
             app.leases.stage_drop(writes, account_id, holder)
         app.store.stage_unlock(writes, held)
@@ -88,6 +107,37 @@ def dispatch(
     return outcomes
 
 
+class _Lease:
+    """The worker's lease on the entry, staged in the first batch given: the claim's round trip
+    (before the claim), or the dispatch's writes when nothing is claimed."""
+
+    def __init__(self, app: App, held: Held, holder: str, due: float, now: datetime) -> None:
+        self.app, self.held, self.holder, self.due, self.now = app, held, holder, due, now
+        self.staged = False
+
+    def __call__(self, batch: Batch, *, claim: bool = True) -> None:
+        if not self.staged:
+            self.staged = True
+            lock = (self.held.person_id, self.held.account_id, self.held.token)
+            # before a claim, as its text: held first even on a server that forgot the lease's
+            # script but knows the claim's (a NOSCRIPT would run it again after the claim)
+            self.app.leases.stage_hold(batch, lock, self.holder, self.due, self.now, whole=claim)
+
+
+def _read_logs(app: App, held: Held) -> LogReader:
+    """The gate's cap log reader: the logs read with the lock, a round trip for any other
+    (the guess of ``CapKeyMemory`` missed it); what was asked is remembered for next time."""
+
+    def read(cap_keys: Sequence[str]) -> Mapping[str, list[float]]:
+        logs = {k: held.logs[k] for k in cap_keys if k in held.logs}
+        if missing := [k for k in cap_keys if k not in held.logs]:
+            logs.update(app.read_logs(missing))
+        app.cap_keys.learn(held.person_id, held.account_id, cap_keys)
+        return logs
+
+    return read
+
+
 def _dispatch_locked(
     app: App,
     state: AccountState,
@@ -95,6 +145,7 @@ def _dispatch_locked(
     holder: str | None,
     writes: Batch,
     held: Held,
+    lease: _Lease | None,
 ) -> tuple[list[Outcome], tuple[Check, ...]]:
     now = app.clock.now()
     schedule = app.pinned_schedule(state.schedule_ref)
@@ -119,10 +170,10 @@ def _dispatch_locked(
         step,
         now,
         consent=(held.opted_out, held.opted_in),
-        read_logs=lambda cap_keys: app.read_logs(cap_keys, writes),  # the lease rides along
+        read_logs=_read_logs(app, held),
     )
     zone = primary_zone(state.account)
-    a = Attempt(app, state, schedule, step, now, zone, decision, holder, writes)
+    a = Attempt(app, state, schedule, step, now, zone, decision, holder, writes, lease)
     checks = decision.judgement.checks if decision.judgement else ()
     return _act(a), checks
 

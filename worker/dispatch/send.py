@@ -60,6 +60,7 @@ def allow(a: Attempt) -> list[Outcome]:
         specs=specs,
         now=a.now,
         holder=a.holder,
+        batch=a.claim_batch(),  # the worker's lease, held before the claim, in its round trip
     )
     if res.status == "dup":
         return _claimed_before(a, res)
@@ -206,7 +207,9 @@ def _fall_back(a: Attempt) -> list[Outcome]:
     step = replace(a.step, channel=fallback, fallback=None)
     a.state.attempt += 1
     decision = evaluate_step(a.app, a.state, a.schedule, step, a.now)
-    b = Attempt(a.app, a.state, a.schedule, step, a.now, a.zone, decision, a.holder, a.writes)
+    b = Attempt(
+        a.app, a.state, a.schedule, step, a.now, a.zone, decision, a.holder, a.writes, a.lease
+    )
     if decision.action == "allow":
         return allow(b)
     suppressed = decision.action == "suppress"

@@ -17,7 +17,7 @@ import redis
 
 from worker.clock import from_epoch, to_epoch
 from worker.storage import keys
-from worker.storage.scripts import load_script
+from worker.storage.scripts import Batch, load_script
 
 #: How long an idempotency claim is remembered (longer than any redelivery or lease).
 DEFAULT_IDEMPOTENCY_TTL = 90 * 24 * 3600
@@ -82,17 +82,24 @@ class Caps:
         specs: Sequence[CapSpec],
         now: datetime,
         holder: str | None = None,
+        batch: Batch | None = None,
     ) -> Reservation:
         """Claim ``dispatch_id`` and count it under every spec, or say which one is full.
 
         ``holder`` (the worker's id) is kept in the claim, so a later dispatch can tell a claim
         whose worker died from one still being sent (``worker/storage/leases.py``).
+        ``batch``: the claim goes last in it, sent now as one plain pipeline (what was staged
+        before it, the worker's lease, runs first).
         """
         args: list[object] = [to_epoch(now), dispatch_id, self.ttl, holder or ""]
         for spec in specs:
             args += spec.lua_args(now)
         keys_ = [keys.idempotency(person_id, dispatch_id)] + [s.key for s in specs]
-        reply = self._reserve(keys=keys_, args=args)
+        if batch is None:
+            reply = self._reserve(keys=keys_, args=args)
+        else:
+            at = batch.script(self._reserve, keys_, args)
+            reply = batch.execute(atomic=False)[at]
         status = reply[0]
         if status == "ok":
             return Reservation("ok")

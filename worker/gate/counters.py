@@ -7,6 +7,9 @@ primary zone and free a slot at the local midnight after the oldest counted send
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -92,3 +95,55 @@ def _cap_text(
         else (f"{window_seconds}s" if window_seconds else f"{calendar_days or 1} local day(s)")
     )
     return f"{limit} per {per_text} per {per} ({'/'.join(sorted(counts))})"
+
+
+class CapKeyMemory:
+    """The cap logs dispatches asked for, remembered so that the next dispatch can read them in
+    the round trip that takes the account's lock (the cap keys depend on the state, which that
+    same trip reads): a guess, which the gate's reader completes with a round trip of its own
+    when it asks for a log not read yet.
+
+    Counters that name no contact of the account (``person`` and ``class:<kind>`` scopes) are
+    remembered for every person (a process sees a few dozen at most); those of a debt or a
+    number, per account, for the ``accounts`` last dispatched. One per process (``App``).
+    """
+
+    def __init__(self, accounts: int = 10_000, shared: int = 256):
+        self._accounts, self._most = accounts, shared
+        self._shared: dict[str, None] = {}  # "<counter id>:<scope>", in the order first seen
+        self._own: OrderedDict[str, tuple[str, ...]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def guess(self, person_id: str, account_id: str) -> list[str]:
+        """The cap keys to read with the lock of ``person_id``'s ``account_id``."""
+        base = _cap_base(person_id)
+        with self._lock:
+            own = self._own.get(account_id, ())
+            return [base + s for s in (*self._shared, *own)]
+
+    def learn(self, person_id: str, account_id: str, cap_keys: Iterable[str]) -> None:
+        """Remember the cap keys the gate asked for when deciding ``account_id``'s step."""
+        base = _cap_base(person_id)
+        own: list[str] = []
+        with self._lock:
+            for key in cap_keys:
+                if not key.startswith(base):
+                    continue
+                suffix = key[len(base) :]
+                if suffix.endswith(":person") or suffix.rsplit(":", 2)[-2:-1] == ["class"]:
+                    if suffix not in self._shared and len(self._shared) < self._most:
+                        self._shared[suffix] = None
+                else:
+                    own.append(suffix)
+            if own:
+                self._own[account_id] = tuple(own)
+                self._own.move_to_end(account_id)
+                while len(self._own) > self._accounts:
+                    self._own.popitem(last=False)
+            else:
+                self._own.pop(account_id, None)
+
+
+def _cap_base(person_id: str) -> str:
+    """What every cap key of ``person_id`` starts with."""
+    return keys.cap_counter(person_id, "", "")[:-1]

@@ -55,9 +55,10 @@ def apply_event(event: Any) -> None:
 
 
 @dramatiq.actor(queue_name="dispatch", max_retries=10)
-def dispatch(account_id: str, due: float | None = None) -> None:
-    """Decide and act on the account's pending step claimed at ``due``."""
+def dispatch(account_id: str, due: float | None = None, person: str | None = None) -> None:
+    """Decide and act on the account's pending step claimed at ``due``; ``person``: whom the
+    account index named at the claim (messages queued without it read the index first)."""
     try:
-        dispatching.dispatch(get_app(), account_id, due, holder=current_worker())
+        dispatching.dispatch(get_app(), account_id, due, holder=current_worker(), person=person)
     except AccountBusy:
         raise dramatiq.Retry(delay=BUSY_RETRY_MS) from None

@@ -30,7 +30,8 @@ log = logging.getLogger(__name__)
 #: Entries claimed per Lua call; a tick loops until fewer come back.
 DEFAULT_BATCH = 500
 
-Send = Callable[[str, float], None]
+#: ``send(account_id, due)``; with ``tick(..., people=True)``, ``send(account_id, due, person)``
+Send = Callable[..., None]
 #: The id of the tick job in the scheduler.
 TICK_JOB = "tick"
 #: The id of the job that moves the audit log from Redis to its archive (docs/audit.md).
@@ -39,8 +40,13 @@ ARCHIVE_JOB = "audit-archive"
 OUTAGES: tuple[type[Exception], ...] = (redis.ConnectionError, redis.TimeoutError, BrokerError)
 
 
-def tick(app: App, send: Send, *, batch: int = DEFAULT_BATCH) -> int:
+def tick(app: App, send: Send, *, batch: int = DEFAULT_BATCH, people: bool = False) -> int:
     """Claim every due entry and hand each to ``send(account_id, due)``; return how many.
+
+    ``people``: ``send(account_id, due, person)`` instead, ``person`` the one the account index
+    names (None if it names none), read for the whole batch of claims in one round trip: the
+    dispatch then takes the account's lock without reading the index first (it re-reads it under
+    the lock, so a person that changed meanwhile is caught there).
 
     First the entries an older version left on its single timeline are moved to their shards,
     and the leases of dead workers are recovered, so their entries are claimed again in the
@@ -56,9 +62,17 @@ def tick(app: App, send: Send, *, batch: int = DEFAULT_BATCH) -> int:
         claims = app.timeline.claim(
             app.clock.now(), lease_seconds=app.settings.lease_seconds, limit=batch
         )
+        try:
+            persons = app.store.persons_of(c.account_id for c in claims) if people else None
+        except OUTAGES:
+            _put_back(app, [(c.account_id, c.due) for c in claims])
+            raise
         for n, c in enumerate(claims):
             try:
-                send(c.account_id, c.due)
+                if persons is None:
+                    send(c.account_id, c.due)
+                else:
+                    send(c.account_id, c.due, persons[n])
             except OUTAGES:
                 _put_back(app, [(u.account_id, u.due) for u in claims[n:]])
                 raise
@@ -85,13 +99,13 @@ class TickJob:
     scheduler. A failure is logged in one line (not a traceback a tick); the first tick that
     works again says how many failed before it."""
 
-    def __init__(self, app: App, send: Send) -> None:
-        self.app, self.send = app, send
+    def __init__(self, app: App, send: Send, *, people: bool = False) -> None:
+        self.app, self.send, self.people = app, send, people
         self.failures = 0
 
     def __call__(self) -> None:
         try:
-            n = tick(self.app, self.send)
+            n = tick(self.app, self.send, people=self.people)
         except OUTAGES as e:
             self.failures += 1
             log.warning(
@@ -124,10 +138,13 @@ def run_scheduler(app: App) -> None:
     # caller has set the broker up; at module level it would bind them to a default one.
     from worker.runtime import actors
 
-    def send(account_id: str, due: float) -> None:
-        actors.dispatch.send(account_id, due)
+    def send(account_id: str, due: float, person: str | None) -> None:
+        if person is None:  # not enrolled any more: the worker reads the index and finds out
+            actors.dispatch.send(account_id, due)
+        else:
+            actors.dispatch.send(account_id, due, person)
 
-    scheduler = build_scheduler(app, send)
+    scheduler = build_scheduler(app, send, people=True)
     log.info("scheduler ticking every %ss", app.settings.tick_seconds)
     previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
@@ -141,7 +158,7 @@ def run_scheduler(app: App) -> None:
         log.info("scheduler stopped")
 
 
-def build_scheduler(app: App, send: Send) -> BlockingScheduler:
+def build_scheduler(app: App, send: Send, *, people: bool = False) -> BlockingScheduler:
     """The scheduler with its tick job added, not started: ``tick(app, send)`` on an interval.
 
     APScheduler waits on the wall clock, so the job's first run is the wall clock's now, never
@@ -151,7 +168,7 @@ def build_scheduler(app: App, send: Send) -> BlockingScheduler:
     """
     scheduler = BlockingScheduler(timezone=ZoneInfo("UTC"))
     scheduler.add_job(
-        TickJob(app, send),
+        TickJob(app, send, people=people),
         "interval",
         seconds=app.settings.tick_seconds,
         id=TICK_JOB,

@@ -107,10 +107,18 @@ class Leases:
         )
 
     def stage_hold(
-        self, batch: Batch, lock: tuple[str, str, str], holder: str, due: float, now: datetime
+        self,
+        batch: Batch,
+        lock: tuple[str, str, str],
+        holder: str,
+        due: float,
+        now: datetime,
+        *,
+        whole: bool = False,
     ) -> None:
         """``hold``, added to ``batch`` (its next round trip), for a caller that took the lock
-        itself and knows its token: ``lock`` is (person id, account id, token)."""
+        itself and knows its token: ``lock`` is (person id, account id, token). ``whole``: as
+        the script's text (``Batch.script``), for a batch with a claim after it."""
         person_id, account_id, token = lock
         shard = keys.shard_of(account_id)
         batch.script(
@@ -118,6 +126,7 @@ class Leases:
             [keys.leases(shard), keys.timeline(shard)],
             [account_id, holder, due, to_epoch(now), keys.account_lock(person_id, account_id),
              token],
+            whole=whole,
         )  # fmt: skip
 
     def stage_drop(self, batch: Batch, account_id: str, holder: str) -> None:

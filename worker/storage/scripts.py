@@ -49,12 +49,18 @@ class Batch:
     def __bool__(self) -> bool:  # an empty batch is still a batch (``batch or ...``)
         return True
 
-    def script(self, script: Any, keys: Sequence[Any], args: Sequence[Any]) -> int:
-        """Stage ``script`` with ``keys`` and ``args``; return the index of its reply."""
+    def script(
+        self, script: Any, keys: Sequence[Any], args: Sequence[Any], *, whole: bool = False
+    ) -> int:
+        """Stage ``script`` with ``keys`` and ``args``; return the index of its reply.
+        ``whole``: sent as its text (``EVAL``), which a server cannot have forgotten, so it runs
+        before whatever is staged after it even on a server that lost its scripts."""
         index = len(self)
         if self._alone:
             self._done += self._send()
             self._done.append(script(keys=list(keys), args=list(args)))
+        elif whole:
+            self.pipe.eval(script.script, len(keys), *keys, *args)
         else:
             self.pipe.evalsha(script.sha, len(keys), *keys, *args)
             self._scripts[len(self.pipe) - 1] = (script, list(keys), list(args))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, cast
@@ -54,6 +54,8 @@ class Held:
     state: AccountState | None
     opted_out: set[str]
     opted_in: set[str]
+    #: the cap logs read with the lock (``lock_and_read``'s ``logs``): key -> send instants
+    logs: dict[str, list[float]] = dataclasses.field(default_factory=dict)
 
 
 class Store:
@@ -67,6 +69,14 @@ class Store:
     # -- accounts -----------------------------------------------------------------------------
     def person_of(self, account_id: str) -> str | None:
         return cast("str | None", self.client.get(keys.account_index(account_id)))
+
+    def persons_of(self, account_ids: Iterable[str]) -> list[str | None]:
+        """The person each account index names (None: not enrolled), in one round trip: a plain
+        pipeline, as the index keys sit on many slots (a cluster client splits it by node)."""
+        pipe = self.client.pipeline(transaction=False)
+        for account_id in account_ids:
+            pipe.get(keys.account_index(account_id))
+        return cast("list[str | None]", pipe.execute()) if len(pipe) else []
 
     def load(self, account_id: str, person: str | None = None) -> AccountState | None:
         """The account's state, with any stop or hold of its debt put back on it.
@@ -150,11 +160,21 @@ class Store:
             # delete only our own lock: it may have expired and been taken by another holder
             self._unlock(keys=[key], args=[token])
 
-    def lock_and_read(self, person_id: str, account_id: str, ms: int = DEFAULT_LOCK_MS) -> Held:
+    def lock_and_read(
+        self,
+        person_id: str,
+        account_id: str,
+        ms: int = DEFAULT_LOCK_MS,
+        *,
+        logs: Sequence[str] = (),
+    ) -> Held:
         """Take the account's lock and read its state (stops and holds put back) and the
         person's consent sets under it, then the account index: one round trip (``lock_read``,
         one slot, and the index, another slot, in the same plain pipeline). ``AccountBusy`` if
-        another process holds the lock. Give the lock back with ``stage_unlock``."""
+        another process holds the lock. Give the lock back with ``stage_unlock``.
+
+        ``logs``: cap logs (sorted sets on the person's slot) read in the same trip, after the
+        lock, as ``App.read_logs`` reads them (``Held.logs``)."""
         lock = keys.account_lock(person_id, account_id)
         token = uuid.uuid4().hex
         batch = Batch(self.client.pipeline(transaction=False))
@@ -165,13 +185,17 @@ class Store:
             [token, ms],
         )  # fmt: skip
         batch.pipe.get(keys.account_index(account_id))  # after the lock: as a re-read under it
-        reply, indexed = batch.execute()
+        for key in logs:
+            batch.pipe.zrange(key, 0, -1, withscores=True)
+        reply, indexed, *entries = batch.execute()
         if not int(reply[0]):
             raise AccountBusy(f"account {account_id!r} is being updated by another process")
         _, raw, flat, opted_out, opted_in = reply
         marks = dict(zip(flat[::2], flat[1::2], strict=True))
+        read = {k: [float(score) for _, score in e] for k, e in zip(logs, entries, strict=True)}
+        state = _state(raw, marks)
         return Held(
-            person_id, account_id, token, indexed, _state(raw, marks), set(opted_out), set(opted_in)
+            person_id, account_id, token, indexed, state, set(opted_out), set(opted_in), read
         )
 
     def stage_unlock(self, batch: Batch, held: Held) -> None:
