@@ -16,11 +16,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -179,3 +182,27 @@ def publish_raw(url: str, queue: str, body: bytes) -> None:
         conn.channel().basic_publish(exchange="", routing_key=queue, body=body)
     finally:
         conn.close()
+
+
+@contextmanager
+def remind_worker(
+    env: dict[str, str], log: Path, cwd: Path, threads: int = 2
+) -> Iterator[subprocess.Popen[bytes]]:
+    """``remind worker`` itself (its supervisor, then dramatiq): one process of ``threads``
+    threads writing to ``log``, stopped by SIGTERM (then killed after 30 s) after the block."""
+    command = [sys.executable, "-m", "worker.cli", "worker", "--processes", "1"]
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [*command, "--threads", str(threads)],
+            env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()

@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -36,7 +34,7 @@ from worker.runtime.deadletter import DEAD_LETTER, MalformedMessages
 from worker.runtime.dlq import DeadLetter, DeadLetters
 from worker.storage import keys
 
-from .broker_helpers import publish_raw
+from .broker_helpers import publish_raw, remind_worker
 from .pipeline_helpers import ROOT, TEST_SCHEDULE, account
 
 pytestmark = [pytest.mark.faults, pytest.mark.slow]
@@ -81,22 +79,9 @@ def env(
     return {**os.environ, **values}
 
 
-@contextmanager
-def worker(env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
+def worker(env: dict[str, str], log: Path) -> AbstractContextManager[subprocess.Popen[bytes]]:
     """``remind worker``: one process of two threads, stopped (SIGTERM) after the block."""
-    command = [sys.executable, "-m", "worker.cli", "worker", "--processes", "1", "--threads", "2"]
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(command, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        yield proc
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+    return remind_worker(env, log, ROOT)
 
 
 @pytest.fixture

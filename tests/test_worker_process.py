@@ -8,7 +8,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -26,7 +25,7 @@ from worker.runtime.broker import is_amqp, make_broker
 from worker.runtime.scheduler import tick
 from worker.storage import connection, keys
 
-from .broker_helpers import dead_letters, publish_raw, queued
+from .broker_helpers import dead_letters, publish_raw, queued, remind_worker
 from .pipeline_helpers import ROOT, TEST_SCHEDULE, account
 
 NOW = "2026-03-02T15:00:00Z"  # day 1 at 10:00 in New York: the first step is due
@@ -72,19 +71,8 @@ def worker_log(tmp_path: Path) -> Path:
 @pytest.fixture
 def worker_process(env: dict[str, str], worker_log: Path) -> Iterator[subprocess.Popen[bytes]]:
     """``remind worker`` itself (its supervisor, then dramatiq): one process of two threads."""
-    command = [sys.executable, "-m", "worker.cli", "worker", "--processes", "1", "--threads", "2"]
-    with open(worker_log, "wb") as log:
-        proc = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            yield proc
-        finally:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    proc.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+    with remind_worker(env, worker_log, ROOT) as proc:
+        yield proc
 
 
 @pytest.fixture
