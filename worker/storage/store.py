@@ -24,6 +24,7 @@ from worker.accounts.recent_codec import decode_outcome
 from worker.accounts.state import AccountState
 from worker.errors import StateError
 from worker.storage import keys
+from worker.storage.consent import ConsentStore
 from worker.storage.scripts import Batch, load_script
 
 #: Milliseconds an account lock is held at most (a crashed holder frees it by expiry).
@@ -58,7 +59,7 @@ class Held:
     logs: dict[str, list[float]] = dataclasses.field(default_factory=dict)
 
 
-class Store:
+class Store(ConsentStore):
     """Typed access to the state keys of ``worker.storage.keys``."""
 
     def __init__(self, client: redis.Redis):
@@ -221,47 +222,6 @@ class Store:
 
     def lift_hold(self, person_id: str, debt: str) -> None:
         self.client.hdel(keys.debt_stops(person_id), f"hold:{debt}")
-
-    # -- consent --------------------------------------------------------------------------------
-    def opted_out(self, person_id: str) -> set[str]:
-        return cast("set[str]", self.client.smembers(keys.opt_outs(person_id)))
-
-    def consent_sets(self, person_id: str) -> tuple[set[str], set[str]]:
-        """(opted out, opted in) entries of the person, in one round trip."""
-        pipe = self.client.pipeline(transaction=False)
-        pipe.smembers(keys.opt_outs(person_id))
-        pipe.smembers(keys.opt_ins(person_id))
-        out, in_ = pipe.execute()
-        return out, in_
-
-    def set_opt_out(self, person_id: str, entry: str) -> None:
-        # both keys carry the person's hash tag: one slot, so a transaction on a cluster too
-        pipe = self.client.pipeline(transaction=True)
-        pipe.sadd(keys.opt_outs(person_id), entry)
-        pipe.srem(keys.opt_ins(person_id), entry)
-        pipe.execute()
-
-    def set_opt_in(self, person_id: str, entry: str) -> None:
-        pipe = self.client.pipeline(transaction=True)
-        pipe.srem(keys.opt_outs(person_id), entry)
-        pipe.sadd(keys.opt_ins(person_id), entry)
-        pipe.execute()
-
-    def add_opt_outs(self, person_id: str, entries: Iterable[str]) -> None:
-        """Add ``entries`` to the opt-out set as they are (holds, whose meaning
-        ``worker.gate.consent`` owns); ``set_opt_out`` is the one for opt-outs proper."""
-        if entries := list(entries):
-            self.client.sadd(keys.opt_outs(person_id), *entries)
-
-    def remove_opt_outs(self, person_id: str, entries: Iterable[str]) -> None:
-        """Take ``entries`` out of the opt-out set (a hold a person has reviewed)."""
-        if entries := list(entries):
-            self.client.srem(keys.opt_outs(person_id), *entries)
-
-    def add_opt_ins(self, person_id: str, entries: Iterable[str]) -> None:
-        """Add ``entries`` to the opt-in set as they are (the addresses a person wrote from)."""
-        if entries := list(entries):
-            self.client.sadd(keys.opt_ins(person_id), *entries)
 
     # -- pinned schedules -----------------------------------------------------------------------
     def pin_schedule(self, ref: str, source: str) -> str:
