@@ -151,3 +151,36 @@ def test_a_tick_that_cannot_send_puts_its_claims_back_and_the_scheduler_goes_on(
     assert sorted(sent) == ids  # the next tick sent the rest, and nothing twice
     assert job.failures == 0
     assert "tick works again after 1 failed ticks" in caplog.text
+
+
+def test_a_tick_that_cannot_read_the_people_puts_its_claims_back_and_the_next_sends_them(
+    redis_url: str,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    app = make_app(redis_url, tmp_path, SimulatedClock(NOW))
+    ids = [f"P-{i}" for i in range(4)]
+    for account_id in ids:
+        enroll(app, parse_account(account(account_id=account_id)))
+    persons_of = app.store.persons_of
+    calls: list[int] = []
+
+    def index_gone_once(account_ids: Any) -> list[str | None]:
+        calls.append(1)
+        if len(calls) == 1:  # the connection drops while the tick reads the account index
+            raise redis.ConnectionError("Connection reset by peer")
+        return persons_of(account_ids)
+
+    monkeypatch.setattr(app.store, "persons_of", index_gone_once)
+    sent: list[tuple[str, str | None]] = []
+    job = TickJob(app, lambda a, due, person: sent.append((a, person)), people=True)
+    with caplog.at_level(logging.WARNING, logger="worker.runtime.scheduler"):
+        job()
+        assert job.failures == 1 and sent == []
+        assert "4 claims not sent were put back on the timeline" in caplog.text
+        for account_id in ids:  # due again at their instant, not hidden for the lease
+            assert app.timeline.due_at(account_id) == NOW
+        job()
+    assert sorted(sent) == [(a, app.store.person_of(a)) for a in ids]  # each once, with its person
+    assert all(person is not None for _, person in sent)
