@@ -30,7 +30,7 @@ from typing import Any
 import redis
 
 from worker.clock import from_epoch, to_epoch
-from worker.storage import keys
+from worker.storage import auditlog, keys
 from worker.storage.timeline import Timeline
 
 #: Prefix of the dramatiq Redis broker's keys (dramatiq's default namespace).
@@ -171,7 +171,7 @@ def activity(client: redis.Redis, now: datetime) -> list[Activity]:
     hour: Counter[tuple[str, str, str]] = Counter()
     day: Counter[tuple[str, str, str]] = Counter()
     for raw, score in _audit_since(client, at - DAY, at):
-        record = _head(raw)
+        record = auditlog.head(raw)
         key = (
             str(record.get("outcome") or "-"),
             str(record.get("channel") or "-"),
@@ -214,23 +214,6 @@ def _log_since(
         tail = sum(1 for _, score in page if float(score) == last)
         skip = skip + tail if low == last else tail
         low = last
-
-
-def _head(raw: str) -> dict[str, Any]:
-    """An audit record without its rule checks, which come last and are most of its length.
-
-    A ``,"checks":`` inside a string value would be written ``,\\"checks\\":``, so the last
-    match is the key; a record without it is parsed whole.
-    """
-    cut = raw.rfind(',"checks":')
-    if cut > 0:
-        try:
-            head: dict[str, Any] = json.loads(raw[:cut] + "}")
-            return head
-        except json.JSONDecodeError:
-            pass
-    whole: dict[str, Any] = json.loads(raw)
-    return whole
 
 
 def totals(rows: Sequence[Activity], outcome: str) -> tuple[int, int]:
