@@ -12,9 +12,8 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,23 +35,13 @@ from worker.storage import keys
 
 from .broker_helpers import publish_raw, remind_worker
 from .pipeline_helpers import ROOT, TEST_SCHEDULE, account
+from .test_worker_process import _wait_for
 
 pytestmark = [pytest.mark.faults, pytest.mark.slow]
 
 NOW = "2026-03-02T15:00:00Z"
 PHONE = "+12125550123"
 QUEUES = ("intake", "dispatch", "reminder_results", "field_visits")
-
-
-def _wait_for(predicate: Callable[[], Any], what: str, timeout: float = 30.0) -> Any:
-    """Poll until the worker process has done its part (a condition, not time passing)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture
